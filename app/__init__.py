@@ -1,0 +1,1 @@
+"""RHPNet Coach application: Qt-free core (``app.core``) and the desktop UI (``app.ui``)."""

@@ -1,0 +1,201 @@
+"""The result of analysing one video: per-person track arrays, frame times and provenance.
+
+Tracks are columnar numpy arrays over *all* frames of the video (NaN where the person was not
+seen), so plotting, filtering and CSV export are vectorised and a 10-minute video stays small.
+An ``Analysis`` is saved atomically as a sidecar (``<stem>.analysis.npz`` plus a readable
+``<stem>.analysis.json``) and reloaded without recomputing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rhpnet import __version__
+from rhpnet.atomic import atomic_path, atomic_write_text
+from rhpnet.errors import DataError
+from rhpnet.skeleton import COCO_KEYPOINT_NAMES, NUM_COCO_KEYPOINTS
+
+SIDECAR_FORMAT = 1
+SIDECAR_SUFFIX = ".analysis.npz"
+_FINGERPRINT_CHUNK = 1 << 20
+
+
+@dataclass
+class VideoInfo:
+    """What we know of the source video. ``fingerprint`` ties a sidecar to the exact file."""
+
+    path: str
+    width: int
+    height: int
+    fps: float
+    frame_count: int
+    duration_s: float
+    rotation_deg: int = 0
+    codec: str = ""
+    fingerprint: str = ""
+
+
+@dataclass
+class Track:
+    """One person over the whole video.
+
+    keypoints: (T, 17, 3) float32 (x, y, score) in pixels of the upright frame, NaN where missing.
+    boxes: (T, 4) float32 x, y, width, height; NaN where missing.
+    scores: (T,) float32 instance score; NaN where missing.
+    """
+
+    track_id: int
+    keypoints: np.ndarray
+    boxes: np.ndarray
+    scores: np.ndarray
+
+    @classmethod
+    def empty(cls, track_id: int, frame_count: int) -> Track:
+        return cls(
+            track_id=track_id,
+            keypoints=np.full((frame_count, NUM_COCO_KEYPOINTS, 3), np.nan, np.float32),
+            boxes=np.full((frame_count, 4), np.nan, np.float32),
+            scores=np.full((frame_count,), np.nan, np.float32),
+        )
+
+    @property
+    def present(self) -> np.ndarray:
+        """(T,) bool: frames in which this person was detected."""
+        return ~np.isnan(self.scores)
+
+    @property
+    def frame_count_present(self) -> int:
+        return int(self.present.sum())
+
+
+@dataclass
+class Analysis:
+    """Tracks + per-frame times + video metadata + model provenance.
+
+    ``times_s`` are the container's presentation times (variable frame rate kept). For slow-motion
+    footage ``slowmo`` is the factor by which the video is slower than reality (8 for 240 fps
+    played at 30 fps); ``real_times_s`` divides it out and is what metrics must use.
+    """
+
+    video: VideoInfo
+    times_s: np.ndarray
+    tracks: dict[int, Track]
+    subject_id: int | None = None
+    model: dict[str, Any] = field(default_factory=dict)
+    slowmo: float = 1.0
+    software_version: str = __version__
+
+    @property
+    def frame_count(self) -> int:
+        return int(len(self.times_s))
+
+    @property
+    def real_times_s(self) -> np.ndarray:
+        return np.asarray(self.times_s, np.float64) / float(self.slowmo)
+
+    def subject(self) -> Track | None:
+        """The analysed runner (chosen automatically or by the user), if any."""
+        if self.subject_id is None:
+            return None
+        return self.tracks.get(self.subject_id)
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "format": SIDECAR_FORMAT,
+            "software_version": self.software_version,
+            "video": asdict(self.video),
+            "subject_id": self.subject_id,
+            "model": self.model,
+            "slowmo": self.slowmo,
+            "keypoint_names": list(COCO_KEYPOINT_NAMES),
+            "frame_count": self.frame_count,
+            "track_ids": sorted(self.tracks),
+        }
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write ``<stem>.analysis.npz`` (atomic) and the readable ``.analysis.json`` beside it."""
+        path = Path(path)
+        ids = sorted(self.tracks)
+        t = self.frame_count
+        k = NUM_COCO_KEYPOINTS
+        meta = self.metadata()
+        arrays = {
+            "times_s": np.asarray(self.times_s, np.float64),
+            "track_ids": np.asarray(ids, np.int64),
+            "keypoints": np.stack([self.tracks[i].keypoints for i in ids]).astype(np.float32)
+            if ids
+            else np.zeros((0, t, k, 3), np.float32),
+            "boxes": np.stack([self.tracks[i].boxes for i in ids]).astype(np.float32)
+            if ids
+            else np.zeros((0, t, 4), np.float32),
+            "scores": np.stack([self.tracks[i].scores for i in ids]).astype(np.float32)
+            if ids
+            else np.zeros((0, t), np.float32),
+            "metadata_json": np.asarray(json.dumps(meta)),
+        }
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        with atomic_path(path) as tmp:
+            tmp.write_bytes(buffer.getvalue())
+        atomic_write_text(path.with_suffix(".json"), json.dumps(meta, indent=2))
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> Analysis:
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["metadata_json"]))
+                times = np.asarray(data["times_s"], np.float64)
+                ids = [int(i) for i in data["track_ids"]]
+                keypoints, boxes, scores = data["keypoints"], data["boxes"], data["scores"]
+        except FileNotFoundError:
+            raise DataError(f"{path}: analysis file not found") from None
+        except (OSError, ValueError, KeyError, EOFError) as error:
+            raise DataError(f"{path}: not a readable analysis file ({error})") from None
+        if meta.get("format") != SIDECAR_FORMAT:
+            raise DataError(f"{path}: analysis format {meta.get('format')} is not supported")
+        if keypoints.shape[:2] != (len(ids), len(times)):
+            raise DataError(f"{path}: analysis arrays are inconsistent")
+        tracks = {
+            tid: Track(tid, keypoints[m].copy(), boxes[m].copy(), scores[m].copy())
+            for m, tid in enumerate(ids)
+        }
+        return cls(
+            video=VideoInfo(**meta["video"]),
+            times_s=times,
+            tracks=tracks,
+            subject_id=meta.get("subject_id"),
+            model=meta.get("model", {}),
+            slowmo=float(meta.get("slowmo", 1.0)),
+            software_version=meta.get("software_version", ""),
+        )
+
+
+def sidecar_path(out_dir: str | os.PathLike[str], video_path: str | os.PathLike[str]) -> Path:
+    """``<out_dir>/<video stem>.analysis.npz``."""
+    return Path(out_dir) / f"{Path(video_path).stem}{SIDECAR_SUFFIX}"
+
+
+def video_fingerprint(path: str | os.PathLike[str]) -> str:
+    """Cheap identity of a video file: size plus a hash of its first and last MiB.
+
+    Survives copies and renames (unlike mtime) and costs two small reads even for huge files.
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    digest = hashlib.sha256(str(size).encode())
+    with open(path, "rb") as handle:
+        digest.update(handle.read(_FINGERPRINT_CHUNK))
+        if size > _FINGERPRINT_CHUNK:
+            handle.seek(max(size - _FINGERPRINT_CHUNK, _FINGERPRINT_CHUNK))
+            digest.update(handle.read(_FINGERPRINT_CHUNK))
+    return f"{size}:{digest.hexdigest()[:32]}"

@@ -1,0 +1,77 @@
+"""Atomic file writes: results and checkpoints appear whole or not at all.
+
+Everything is written to a temporary file in the destination folder, flushed and fsynced, then
+renamed over the target with ``os.replace`` (atomic on POSIX and Windows). On any error, a full
+disk included, the temporary file is removed and the previous target stays untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it onto ``target`` if the block succeeds.
+
+    For writers that insist on opening the file themselves (PyAV, numpy, torch.save).
+    The temporary name keeps the target's suffix so format detection by extension still works.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=f".partial{target.suffix}", dir=target.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        _fsync_file(tmp)
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+@contextlib.contextmanager
+def atomic_open(target: str | os.PathLike[str], mode: str = "w", **kwargs: Any) -> Iterator[IO]:
+    """``open()`` lookalike whose file replaces ``target`` only once the block succeeds."""
+    if not any(m in mode for m in "wx"):
+        raise ValueError("atomic_open only supports write modes")
+    with atomic_path(target) as tmp, open(tmp, mode.replace("x", "w"), **kwargs) as handle:
+        yield handle
+
+
+def atomic_write_text(target: str | os.PathLike[str], text: str) -> None:
+    with atomic_open(target, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)
+
+
+def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> None:
+    with atomic_open(target, "wb") as handle:
+        handle.write(data)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,82 @@
+"""The estimator contract: what every pose estimator returns for one image.
+
+Both the bundled BlazePose estimator and the top-down RHPNet/HRNet estimator return
+``FramePoses``, so tracking, kinematics and exports never care which model ran.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from rhpnet.skeleton import NUM_COCO_KEYPOINTS
+
+
+@dataclass
+class FramePoses:
+    """People found in one image.
+
+    keypoints: (N, K, 3) float32, x and y in image pixels and a score in [0, 1].
+    boxes: (N, 4) float32 person boxes as x, y, width, height in image pixels.
+    scores: (N,) float32 instance confidence.
+    """
+
+    keypoints: np.ndarray
+    boxes: np.ndarray
+    scores: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.keypoints = np.asarray(self.keypoints, dtype=np.float32).reshape(-1, self._k(), 3)
+        self.boxes = np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4)
+        self.scores = np.asarray(self.scores, dtype=np.float32).reshape(-1)
+        n = len(self.keypoints)
+        if len(self.boxes) != n or len(self.scores) != n:
+            raise ValueError(
+                f"inconsistent FramePoses: {n} keypoint sets, {len(self.boxes)} boxes, "
+                f"{len(self.scores)} scores"
+            )
+
+    def _k(self) -> int:
+        kp = np.asarray(self.keypoints)
+        return kp.shape[1] if kp.ndim == 3 else NUM_COCO_KEYPOINTS
+
+    def __len__(self) -> int:
+        return len(self.keypoints)
+
+    @classmethod
+    def empty(cls, num_keypoints: int = NUM_COCO_KEYPOINTS) -> FramePoses:
+        return cls(
+            keypoints=np.zeros((0, num_keypoints, 3), np.float32),
+            boxes=np.zeros((0, 4), np.float32),
+            scores=np.zeros((0,), np.float32),
+        )
+
+
+@runtime_checkable
+class Estimator(Protocol):
+    """A pose estimator over a stream of BGR images.
+
+    ``timestamp_s`` must increase from call to call for video-mode estimators (BlazePose tracks
+    between frames); image-mode estimators ignore it.
+    """
+
+    def estimate(self, image_bgr: np.ndarray, timestamp_s: float) -> FramePoses: ...
+
+    def describe(self) -> dict[str, Any]:
+        """Provenance stored with every analysis: model name, weights, settings."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class EstimatorInfo:
+    """Provenance of an estimator, as saved in analysis sidecars and exports."""
+
+    name: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, **self.details}

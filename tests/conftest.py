@@ -1,0 +1,65 @@
+"""Shared fixtures: where the real test data lives and small helpers for every test module.
+
+The real data (COCO-format images with keypoints, running videos) sits outside the repository,
+in ``../shared/data`` beside the checkout. ``RHPNET_COACH_DATA`` overrides the location.
+Tests that need it fail loudly when it is missing: silently skipping would hide untested code.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _find_shared_data() -> Path | None:
+    candidates = [
+        os.environ.get("RHPNET_COACH_DATA"),
+        REPO_ROOT.parent / "shared" / "data",
+        Path("/work/shared/data"),
+    ]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "dev-sportpose" / "annotations.json").is_file():
+            return Path(candidate)
+    return None
+
+
+SHARED_DATA = _find_shared_data()
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if SHARED_DATA is None:
+        pytest.fail(
+            "real test data not found: set RHPNET_COACH_DATA to the folder holding "
+            "dev-sportpose/, dev-running-lspet/ and videos/"
+        )
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def sportpose_dir(shared_data: Path) -> Path:
+    return shared_data / "dev-sportpose"
+
+
+@pytest.fixture(scope="session")
+def running_lspet_dir(shared_data: Path) -> Path:
+    return shared_data / "dev-running-lspet"
+
+
+@pytest.fixture(scope="session")
+def videos_dir(shared_data: Path) -> Path:
+    return shared_data / "videos"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Keep caches and settings written by the code under test out of the real home folder."""
+    home = tmp_path_factory.getbasetemp() / "home"
+    home.mkdir(exist_ok=True)
+    cache = Path(os.environ.get("RHPNET_COACH_TEST_CACHE", tmp_path_factory.getbasetemp() / "cache"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))

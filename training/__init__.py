@@ -1,0 +1,4 @@
+"""Training package: datasets, augmentation, training loops and evaluation for RHPNet.
+
+Depends only on ``rhpnet``; never imports ``app``.
+"""
