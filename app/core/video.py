@@ -146,6 +146,11 @@ class FileVideoSource(VideoSource):
         try:
             self._container = av.open(str(self.path), metadata_errors="ignore")
         except av.error.FFmpegError as error:
+            if _looks_like_video_container(self.path):
+                raise VideoError(
+                    f"{self.path.name}: the video is truncated or damaged and cannot be read "
+                    f"({_reason(error)}; was the recording or the copy interrupted?)"
+                ) from None
             raise VideoError(
                 f"{self.path.name}: not a readable video file ({_reason(error)})"
             ) from None
@@ -182,7 +187,9 @@ class FileVideoSource(VideoSource):
                 raise VideoError(
                     f"{self.path.name}: no readable streams (the file is truncated or damaged)"
                 )
-            raise VideoError(f"{self.path.name}: no video in this file (it holds only {', '.join(kinds)})")
+            raise VideoError(
+                f"{self.path.name}: no video in this file (it holds only {', '.join(kinds)})"
+            )
         stream = streams[0]
         if stream.codec_context is None or not stream.codec_context.name:
             raise VideoError(f"{self.path.name}: the video codec is not supported")
@@ -231,11 +238,20 @@ class FileVideoSource(VideoSource):
         self._time_base = self._stream.time_base or Fraction(1, 1000)
         self._times = (pts - pts[0]).astype(np.float64) * float(self._time_base)
         declared = int(self._stream.frames or 0)
-        if error is not None or (declared > len(pts) + 1):
+        if error is not None or declared > len(pts) + 1:
             readable = f"{len(pts)} of {declared}" if declared > len(pts) else f"{len(pts)}"
             self.warnings.append(
                 f"the file is truncated or damaged: only {readable} frames are readable"
             )
+        else:
+            # Containers without a frame count (Matroska, WebM) still declare a duration.
+            declared_s = (self._container.duration or 0) / 1_000_000
+            readable_s = float(self._times[-1])
+            if declared_s - readable_s > max(1.0, 0.05 * declared_s):
+                self.warnings.append(
+                    f"the file is truncated or damaged: only {readable_s:.1f} s of "
+                    f"{declared_s:.1f} s are readable"
+                )
         self._container.seek(0)
 
     def _rotation(self) -> int:
@@ -386,6 +402,16 @@ class FileVideoSource(VideoSource):
     def close(self) -> None:
         self._cursor = None
         self._container.close()
+
+
+def _looks_like_video_container(path: Path) -> bool:
+    """True when the file starts like an MP4/MOV, Matroska/WebM or AVI file."""
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+    return head[4:8] in (b"ftyp", b"mdat", b"moov", b"wide", b"free") or head[:4] in (
+        b"\x1a\x45\xdf\xa3",
+        b"RIFF",
+    )
 
 
 def _reason(error: Exception) -> str:
