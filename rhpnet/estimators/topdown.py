@@ -109,7 +109,7 @@ class TopDownEstimator:
             keypoint_names or _metadata_field(metadata, "keypoint_names") or COCO_KEYPOINT_NAMES
         )
         self.flip_test = bool(flip_test)
-        pairs = flip_pairs or _metadata_field(metadata, "flip_pairs")
+        pairs = flip_pairs if flip_pairs is not None else _metadata_field(metadata, "flip_pairs")
         if pairs is None:
             pairs = _KNOWN_FLIP_PAIRS.get(self.keypoint_names)
         if pairs is None and self.flip_test:
@@ -173,6 +173,8 @@ class TopDownEstimator:
 
     def heatmaps(self, inputs: np.ndarray | torch.Tensor) -> np.ndarray:
         """Heatmaps (N, K, H, W) float32 for normalised crops, flip-test averaged if enabled."""
+        if isinstance(inputs, np.ndarray):
+            inputs = np.ascontiguousarray(inputs)
         batch = torch.as_tensor(inputs)
         if batch.ndim != 4 or batch.shape[1] != 3:
             raise ValueError(f"expected crops shaped (N, 3, h, w), got {tuple(batch.shape)}")
