@@ -29,6 +29,7 @@ INPUT_STD_RGB = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 
 DEFAULT_SIGMA = 2.0
 DEFAULT_PADDING = 1.25
+DEFAULT_ASPECT_RATIO = 192 / 256  # width / height of the COCO 256x192 input
 
 Refinement = Literal["dark_udp", "argmax"]
 REFINEMENTS: tuple[str, ...] = ("dark_udp", "argmax")
@@ -62,7 +63,7 @@ def normalize_crops(crops_bgr: np.ndarray) -> np.ndarray:
 
 def box_to_center_scale(
     boxes_xywh: np.ndarray | Sequence[float],
-    aspect_ratio: float,
+    aspect_ratio: float = DEFAULT_ASPECT_RATIO,
     padding: float = DEFAULT_PADDING,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Person boxes (..., 4) as x, y, w, h -> crop centres (..., 2) and scales (..., 2) in pixels.
