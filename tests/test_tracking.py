@@ -8,11 +8,11 @@ import pytest
 from app.core.tracking import (
     Tracker,
     TrackSet,
-    box_iou,
     choose_subject,
     keypoint_oks,
     subject_scores,
 )
+from rhpnet.boxes import box_iou
 from rhpnet.poses import FramePoses
 
 FPS = 30.0

@@ -91,21 +91,38 @@ class FrameResult:
     poses: FramePoses
 
 
-def create_estimator(options: AnalysisOptions) -> Estimator:
-    """The estimator the options ask for (loads weights; may raise ``CheckpointError``)."""
-    options.validate()
-    if options.model == "default":
-        from rhpnet.estimators.blazepose import BlazePoseEstimator
+class EstimatorFactory:
+    """Loads what ``options`` ask for once (network weights), then gives every video a fresh
+    estimator: BlazePose carries tracking state from frame to frame that must not leak from one
+    video into the next. Checkpoint problems surface here, before any video is touched."""
 
-        return BlazePoseEstimator(options.max_people, backend=options.blazepose_backend)
-    from rhpnet.estimators.network_video import NetworkVideoEstimator
+    def __init__(self, options: AnalysisOptions) -> None:
+        options.validate()
+        self.options = options
+        self._network = None
+        if options.model != "default":
+            from rhpnet.estimators.network_video import load_network
 
-    return NetworkVideoEstimator.from_checkpoint(
-        options.checkpoint,
-        arch_family=options.model,
-        device=options.device,
-        max_people=options.max_people,
-    )
+            self._network = load_network(
+                options.checkpoint, arch_family=options.model, device=options.device
+            )
+
+    def create(self) -> Estimator:
+        if self._network is None:
+            from rhpnet.estimators.blazepose import BlazePoseEstimator
+
+            return BlazePoseEstimator(
+                self.options.max_people, backend=self.options.blazepose_backend
+            )
+        from rhpnet.estimators.network_video import NetworkVideoEstimator
+
+        topdown, provenance = self._network
+        return NetworkVideoEstimator(
+            topdown,
+            name=self.options.model,
+            max_people=self.options.max_people,
+            provenance=provenance,
+        )
 
 
 class _Decoder(threading.Thread):
@@ -184,7 +201,7 @@ def analyze_video(
     own_estimator = estimator is None
     try:
         if own_estimator:
-            estimator = create_estimator(options)
+            estimator = EstimatorFactory(options).create()
         return _run(video, estimator, options, progress, cancel, on_frames)
     finally:
         if own_estimator and estimator is not None:
