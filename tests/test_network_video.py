@@ -107,6 +107,7 @@ def test_detector_runs_every_n_frames_and_boxes_follow_keypoints_between():
     assert box_iou(boxes[1], detector.box)[0, 0] > 0.3
 
 
+@pytest.mark.slow
 def test_tiny_checkpoint_analyses_a_real_clip(tiny_checkpoints, videos_dir):
     # A random network's heatmaps are weak, so keep every person to see the plumbing work.
     estimator = NetworkVideoEstimator.from_checkpoint(
