@@ -48,8 +48,8 @@ class CountingSource(VideoSource):
     def times_s(self):
         return self.inner.times_s
 
-    def frames(self, start: int = 0):
-        for frame in self.inner.frames(start):
+    def frames(self, start: int = 0, *, rgb: bool = False):
+        for frame in self.inner.frames(start, rgb=rgb):
             self.decoded += 1
             yield frame
 

@@ -112,8 +112,8 @@ def test_cancel_stops_promptly_and_ends_the_decoder(tmp_path):
 
 def test_decoder_errors_reach_the_caller(tmp_path):
     class Failing(CountingSource):
-        def frames(self, start: int = 0):
-            yield from list(self.inner.frames(start))[:3]
+        def frames(self, start: int = 0, *, rgb: bool = False):
+            yield from list(self.inner.frames(start, rgb=rgb))[:3]
             raise VideoError("clip.mp4: the disk went away")
 
     source = Failing(open_video(write_video(tmp_path / "clip.mp4", 10)))

@@ -156,16 +156,13 @@ class BlazePoseEstimator:
         with _quiet_native_stderr():
             return vision.PoseLandmarker.create_from_options(options)
 
-    # The pipeline calls ``prepare`` in its decoding thread so the colour conversion overlaps
-    # inference; ``estimate`` does both steps for callers without a pipeline.
-    def prepare(self, image_bgr: np.ndarray) -> np.ndarray:
-        """BGR -> RGB (mediapipe's input). Stateless, so safe to run in another thread."""
-        return cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+    # mediapipe takes RGB: the pipeline decodes straight to RGB and calls ``estimate_rgb``.
+    wants_rgb = True
 
     def estimate(self, image_bgr: np.ndarray, timestamp_s: float) -> FramePoses:
-        return self.estimate_prepared(self.prepare(image_bgr), timestamp_s)
+        return self.estimate_rgb(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB), timestamp_s)
 
-    def estimate_prepared(self, image_rgb: np.ndarray, timestamp_s: float) -> FramePoses:
+    def estimate_rgb(self, image_rgb: np.ndarray, timestamp_s: float) -> FramePoses:
         height, width = image_rgb.shape[:2]
         run = self._run_solution if self.backend == "solution" else self._run_tasks
         if self._warm:
