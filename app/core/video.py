@@ -25,6 +25,7 @@ import abc
 import bisect
 import contextlib
 import hashlib
+import os
 import re
 import threading
 import time
@@ -283,7 +284,7 @@ class FileVideoSource(VideoSource):
         else:
             fps = 30.0
         return VideoInfo(
-            path=str(self.path),
+            path=os.path.abspath(self.path),  # exports re-open it from any folder
             width=int(width),
             height=int(height),
             fps=fps,
@@ -455,7 +456,7 @@ class ImageFolderSource(VideoSource):
         for file in self._files:
             digest.update(f"{file.name}:{file.stat().st_size};".encode())
         self.info = VideoInfo(
-            path=str(self.folder),
+            path=os.path.abspath(self.folder),
             width=self._size[0],
             height=self._size[1],
             fps=float(fps),
