@@ -208,3 +208,22 @@ def test_model_info_bad_input(tmp_path, capsys):
         _run_cli(["model-info", "--arch", "hrnet_tiny", "--input-size", "100", "96"], capsys)
     assert exit_info.value.code == 2
     assert "multiples of 32" in capsys.readouterr().err
+
+
+def test_simsppf_pools_are_exactly_the_nchw_computation():
+    from rhpnet.model.rfsp import SimSPPF
+
+    block = SimSPPF(24, 8).eval()
+    x = torch.randn(2, 24, 16, 12)
+    with torch.no_grad():
+        reduced = block.cv1(x)
+        p1 = torch.nn.functional.max_pool2d(reduced, 5, 1, 2)
+        p2 = torch.nn.functional.max_pool2d(p1, 5, 1, 2)
+        p3 = torch.nn.functional.max_pool2d(p2, 5, 1, 2)
+        expected = block.cv2(torch.cat([reduced, p1, p2, p3], dim=1))
+        out = block(x)
+        out_cl = block(x.contiguous(memory_format=torch.channels_last))
+    torch.testing.assert_close(out, expected)
+    assert out.is_contiguous()
+    assert out_cl.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(out_cl, expected)
