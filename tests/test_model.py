@@ -105,6 +105,8 @@ def test_initialisation_follows_hrnet():
     for module in model.modules():
         if isinstance(module, torch.nn.BatchNorm2d):
             assert torch.all(module.weight == 1) and torch.all(module.bias == 0)
+            assert torch.all(module.running_mean == 0) and torch.all(module.running_var == 1)
+            assert module.num_batches_tracked == 0
     assert torch.all(model.final_layer.bias == 0)
 
 
