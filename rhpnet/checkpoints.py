@@ -246,6 +246,9 @@ def load_checkpoint(
 ) -> nn.Module:
     """Build the network and load weights from any supported checkpoint, in eval mode.
 
+    ``map_location`` is the device the returned model lives on (the file is always read onto
+    the CPU first, so a checkpoint saved on a GPU loads anywhere).
+
     ``path`` may also be the name of downloaded public weights (``rhpnet-coach weights list``).
     ``arch`` defaults to what the checkpoint holds (our metadata, else HRNet of the checkpoint's
     width). ``num_keypoints`` defaults to the checkpoint's head; giving a different number is an
@@ -254,13 +257,13 @@ def load_checkpoint(
     (``LoadReport``) attributes. Raises ``CheckpointError`` with a one-line reason otherwise.
     """
     file = _resolve(path)
-    source = _read_source(file, map_location)
+    source = _read_source(file)
     config = _target_config(source, arch, num_keypoints, backbone_only, file)
     model = build_from_config(config)
     report = _load_into(model, source, backbone_only, file)
     model.metadata = _meta_for(source, config, file)
     model.load_report = report
-    return model.eval()
+    return model.to(map_location).eval()
 
 
 def _resolve(path: str | os.PathLike[str]) -> Path:
@@ -280,8 +283,8 @@ def _resolve(path: str | os.PathLike[str]) -> Path:
     raise CheckpointError(f"checkpoint file not found: {file}")
 
 
-def _read_source(file: Path, map_location: Any) -> _Source:
-    raw = read_torch_file(file, map_location)
+def _read_source(file: Path) -> _Source:
+    raw = read_torch_file(file)
     if isinstance(raw, dict) and raw.get("format") == FORMAT_MARKER:
         return _our_format(raw, file)
     if isinstance(raw, dict) and isinstance(raw.get("state_dict"), dict):
@@ -336,6 +339,8 @@ def _public_format(names: dict[str, torch.Tensor]) -> str:
         if any(name.startswith("head.") for name in names):
             return "mmpose-1.x"
         return "mmpose"
+    if any(name.startswith(RFSP_HEAD_PREFIXES[:4]) for name in names):
+        return "state-dict"
     return "official-hrnet"
 
 
@@ -367,7 +372,12 @@ def _require_hrnet(source: _Source, file: Path) -> None:
 def _target_config(
     source: _Source, arch: str | None, num_keypoints: int | None, backbone_only: bool, file: Path
 ) -> ModelConfig:
-    source_arch = source.config.arch if source.config else _public_arch(source, file)
+    source_arch = source.config.arch if source.config else _public_arch(source)
+    if arch is None and source_arch not in ARCHITECTURES:
+        raise CheckpointError(
+            f"wrong architecture: {file.name} holds an HRNet of width {source.width}; "
+            f"supported: {', '.join(ARCHITECTURES)} (pass arch= for a custom build)"
+        )
     arch = arch or source_arch
     if arch not in ARCHITECTURES:
         raise CheckpointError(
@@ -414,15 +424,10 @@ def _combined_target_keypoints(channels: int) -> bool:
     return channels in (3 * len(COCO_KEYPOINT_NAMES), 3 * len(MPII_KEYPOINT_NAMES))
 
 
-def _public_arch(source: _Source, file: Path) -> str:
+def _public_arch(source: _Source) -> str:
+    """The table name a bare HRNet/RHPNet state dict most likely came from (may not exist)."""
     family = "rhpnet" if source.has_rfsp else "hrnet"
-    arch = f"{family}_w{source.width}"
-    if arch not in ARCHITECTURES:
-        raise CheckpointError(
-            f"wrong architecture: {file.name} holds an HRNet of width {source.width}; "
-            f"supported: {', '.join(ARCHITECTURES)}"
-        )
-    return arch
+    return f"{family}_w{source.width}"
 
 
 def _load_into(model: nn.Module, source: _Source, backbone_only: bool, file: Path) -> LoadReport:

@@ -283,6 +283,15 @@ def test_estimator_takes_its_settings_from_the_metadata(tmp_path):
         )
 
 
+def test_bare_state_dict_of_our_network(tmp_path):
+    model = rhpnet.build_model("rhpnet_tiny")
+    torch.save(model.state_dict(), tmp_path / "bare.pth")
+    loaded = load_checkpoint(tmp_path / "bare.pth", arch="rhpnet_tiny")
+    assert loaded.load_report.source_format == "state-dict" and loaded.load_report.complete
+    with pytest.raises(CheckpointError, match="holds an HRNet of width 8; supported"):
+        load_checkpoint(tmp_path / "bare.pth")
+
+
 def test_custom_widths_survive_and_wrappers_are_unwrapped(tmp_path):
     model = rhpnet.build_model("hrnet_tiny", num_keypoints=2, widths=(16, 32, 64, 128))
     wrapped = torch.nn.DataParallel(model)
