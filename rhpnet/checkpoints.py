@@ -41,8 +41,9 @@ from rhpnet.skeleton import (
 FORMAT_MARKER = "rhpnet-coach-checkpoint"
 FORMAT_VERSION = 1
 DEFAULT_INPUT_SIZE = (256, 192)
-RFSP_HEAD_PREFIXES = ("rfb_s.", "rfb.", "merge.", "sppf.", "final_layer.")
 PLAIN_HEAD_PREFIXES = ("final_layer.",)
+RFSP_ONLY_PREFIXES = ("rfb_s.", "rfb.", "merge.", "sppf.")
+RFSP_HEAD_PREFIXES = RFSP_ONLY_PREFIXES + PLAIN_HEAD_PREFIXES
 _COUNTER_SUFFIX = ".num_batches_tracked"
 _KNOWN_FLIP_PAIRS = {COCO_KEYPOINT_NAMES: COCO_FLIP_PAIRS, MPII_KEYPOINT_NAMES: MPII_FLIP_PAIRS}
 
@@ -228,7 +229,7 @@ class _Source:
 
     @property
     def has_rfsp(self) -> bool:
-        return any(name.startswith(("rfb_s.", "sppf.")) for name in self.state_dict)
+        return any(name.startswith(RFSP_ONLY_PREFIXES) for name in self.state_dict)
 
     @property
     def head_channels(self) -> int | None:
@@ -246,15 +247,14 @@ def load_checkpoint(
 ) -> nn.Module:
     """Build the network and load weights from any supported checkpoint, in eval mode.
 
-    ``map_location`` is the device the returned model lives on (the file is always read onto
-    the CPU first, so a checkpoint saved on a GPU loads anywhere).
-
     ``path`` may also be the name of downloaded public weights (``rhpnet-coach weights list``).
     ``arch`` defaults to what the checkpoint holds (our metadata, else HRNet of the checkpoint's
     width). ``num_keypoints`` defaults to the checkpoint's head; giving a different number is an
     error unless the head is not loaded anyway (``backbone_only=True``, or HRNet weights into
     RHPNet). The model gets ``metadata`` (``CheckpointMeta``) and ``load_report``
-    (``LoadReport``) attributes. Raises ``CheckpointError`` with a one-line reason otherwise.
+    (``LoadReport``) attributes. ``map_location`` is the device the returned model lives on;
+    files are always read onto the CPU first, so a checkpoint saved on a GPU loads anywhere.
+    Raises ``CheckpointError`` with a one-line reason when the file cannot be used.
     """
     file = _resolve(path)
     source = _read_source(file)
@@ -339,7 +339,7 @@ def _public_format(names: dict[str, torch.Tensor]) -> str:
         if any(name.startswith("head.") for name in names):
             return "mmpose-1.x"
         return "mmpose"
-    if any(name.startswith(RFSP_HEAD_PREFIXES[:4]) for name in names):
+    if any(name.startswith(RFSP_ONLY_PREFIXES) for name in names):
         return "state-dict"
     return "official-hrnet"
 
