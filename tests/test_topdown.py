@@ -163,7 +163,8 @@ def test_zero_boxes_give_an_empty_result_without_running_the_network(sportpose):
 
 
 def test_degenerate_boxes_and_tiny_images_give_finite_keypoints(sportpose):
-    estimator = TopDownEstimator(rhpnet.build_model("hrnet_tiny"), device="cpu")
+    model = rhpnet.build_model("hrnet_tiny")
+    estimator = TopDownEstimator(model, device="cpu", input_size=(128, 96))
     image = sportpose[4]["image"]
     height, width = image.shape[:2]
     boxes = np.array(
