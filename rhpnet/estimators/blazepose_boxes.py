@@ -94,6 +94,11 @@ class BoxPromptSettings:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
 
+    @property
+    def views_per_box(self) -> int:
+        """BlazePose runs per person (fallback views excluded): the cost of these settings."""
+        return len(self.scales) * len(self.mask_margins) * (2 if self.flip else 1)
+
     def as_dict(self) -> dict[str, Any]:
         values = asdict(self)
         return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
@@ -102,13 +107,13 @@ class BoxPromptSettings:
 # The plain crop-and-run the accuracy study starts from (docs/accuracy.md).
 BASELINE_SETTINGS = BoxPromptSettings()
 
-# The study's choice: box-shaped crops, each also run with the surroundings blanked and mirrored;
-# the view that fits the box best anchors the result, agreeing views are averaged into it, and
-# disagreement between views lowers the scores. Chosen on dev-sportpose, confirmed on the held-out
-# dev-running-lspet.
+# The study's choice: a crop of the box's own shape with the surroundings blanked (so BlazePose
+# locks onto the prompted person), run as is and mirrored; the view whose keypoints fit the box best
+# anchors the result, agreeing views are averaged into it, and disagreement lowers the scores.
+# Chosen on dev-sportpose, confirmed on the held-out dev-running-lspet (docs/accuracy.md).
 DEFAULT_SETTINGS = BoxPromptSettings(
     square=False,
-    mask_margins=(None, 0.1),
+    mask_margins=(0.1,),
     flip=True,
     fallback_scales=(0.9, 1.15),
     select="box",
