@@ -182,10 +182,9 @@ def extract_crop(
         "lanczos": cv2.INTER_LANCZOS4,
     }[interpolation]
     s = crop.scale
-    # Pixel centres: crop pixel u samples image x = (u + 0.5) / s - 0.5 + x0.
-    offset_x = (0.5 - s * 0.5) - s * crop.origin[0]
-    offset_y = (0.5 - s * 0.5) - s * crop.origin[1]
-    matrix = np.array([[s, 0.0, offset_x], [0.0, s, offset_y]], dtype=np.float64)
+    # The affine map of Crop.to_crop: u = (x - x0 + 0.5) * s - 0.5.
+    offset = (np.asarray(crop.origin) * -s) + 0.5 * s - 0.5
+    matrix = np.array([[s, 0.0, offset[0]], [0.0, s, offset[1]]], dtype=np.float64)
     return cv2.warpAffine(
         image_bgr,
         matrix,
