@@ -28,6 +28,11 @@ def small_set(running_lspet_dir, tmp_path_factory) -> Path:
     return _subset(running_lspet_dir, tmp_path_factory.mktemp("eval") / "runners", 4)
 
 
+@pytest.fixture(scope="module")
+def two_images(running_lspet_dir, tmp_path_factory) -> Path:
+    return _subset(running_lspet_dir, tmp_path_factory.mktemp("eval") / "two", 2)
+
+
 def test_eval_default_model_prints_the_table_and_writes_json(small_set, tmp_path, capsys):
     out = tmp_path / "results" / "metrics.json"
     assert cli.main(["eval", "--coco", str(small_set), "--json", str(out)]) == 0
@@ -84,3 +89,52 @@ def test_eval_missing_or_malformed_set_is_a_one_line_error(tmp_path, capsys):
     assert cli.main(["eval", "--coco", str(tmp_path)]) == 2
     error = capsys.readouterr().err
     assert "not valid JSON" in error and "Traceback" not in error
+
+
+@pytest.fixture(scope="module")
+def tiny_rhpnet_checkpoint(tmp_path_factory) -> Path:
+    import torch
+
+    import rhpnet
+    from rhpnet.checkpoints import save_checkpoint
+    from rhpnet.skeleton import COCO_KEYPOINT_NAMES
+
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("weights") / "rhpnet_tiny.pth"
+    save_checkpoint(
+        path,
+        rhpnet.build_model("rhpnet_tiny"),
+        keypoint_names=COCO_KEYPOINT_NAMES,
+        input_size=(256, 192),
+    )
+    return path
+
+
+def test_eval_network_checkpoint_runs_end_to_end(
+    small_set, tiny_rhpnet_checkpoint, tmp_path, capsys
+):
+    out = tmp_path / "rhpnet.json"
+    argv = ["eval", "--coco", str(small_set), "--model", "rhpnet"]
+    argv += ["--checkpoint", str(tiny_rhpnet_checkpoint), "--device", "cpu", "--json", str(out)]
+    assert cli.main(argv) == 0
+    assert "rhpnet_tiny from rhpnet_tiny.pth, flip test on" in capsys.readouterr().out
+    record = json.loads(out.read_text())
+    assert 0.0 <= record["metrics"]["AP"] < 0.2  # random weights
+    assert record["model"]["name"] == "rhpnet_tiny" and record["model"]["flip_test"] is True
+    assert record["model"]["checkpoint"] == str(tiny_rhpnet_checkpoint)
+    assert record["model"]["device"] == "cpu" and record["people_not_found"] == 0
+
+
+def test_eval_wrong_or_missing_checkpoint_is_a_one_line_error(
+    two_images, tiny_rhpnet_checkpoint, tmp_path, capsys
+):
+    base = ["eval", "--coco", str(two_images), "--device", "cpu"]
+    assert cli.main([*base, "--model", "hrnet", "--checkpoint", str(tiny_rhpnet_checkpoint)]) == 2
+    assert "holds rhpnet_tiny weights, not hrnet: use --model rhpnet" in capsys.readouterr().err
+    assert cli.main([*base, "--model", "rhpnet", "--checkpoint", str(tmp_path / "none.pth")]) == 2
+    assert "checkpoint file not found" in capsys.readouterr().err
+    garbage = tmp_path / "garbage.pth"
+    garbage.write_bytes(b"not a checkpoint at all")
+    assert cli.main([*base, "--model", "rhpnet", "--checkpoint", str(garbage)]) == 2
+    error = capsys.readouterr().err
+    assert error.startswith("rhpnet-coach: error:") and error.count("\n") == 1

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from rhpnet.errors import CheckpointError, UserFacingError
+from rhpnet.skeleton import COCO_KEYPOINT_NAMES
 
 MODELS = ("default", "rhpnet", "hrnet")
 
@@ -92,34 +93,34 @@ def _bundled_blazepose(flip: bool) -> BoxEstimator:
 
 
 def _network(family: str, checkpoint: str, flip: bool, device: str) -> BoxEstimator:
-    from rhpnet.estimators.topdown import TopDownEstimator
-
     import rhpnet
+    from rhpnet.estimators.topdown import TopDownEstimator
 
     if not Path(checkpoint).expanduser().is_file():
         raise CheckpointError(f"checkpoint file not found: {checkpoint}")
     model = rhpnet.load_checkpoint(checkpoint)
-    metadata = model.metadata
-    if not metadata.arch.startswith(family):
+    meta = model.checkpoint_meta
+    if not meta.arch.startswith(family):
         raise CheckpointError(
-            f"{checkpoint} holds {metadata.arch} weights, not {family}: "
-            f"use --model {metadata.arch.split('_')[0]}"
+            f"{checkpoint} holds {meta.arch} weights, not {family}: "
+            f"use --model {meta.arch.split('_')[0]}"
+        )
+    if tuple(meta.keypoint_names) != COCO_KEYPOINT_NAMES:
+        raise CheckpointError(
+            f"{checkpoint} predicts {meta.num_keypoints} keypoints ({meta.keypoint_names[0]}, ...), "
+            "not the 17 COCO keypoints a COCO-format set is scored on"
         )
     report = model.load_report
-    if report.random:
+    if not report.complete:
         print(f"warning: {checkpoint}: {report.summary()}", file=sys.stderr)
     estimator = TopDownEstimator(model, device=device, flip_test=flip)
     description = {
-        "name": metadata.arch,
-        "checkpoint": str(Path(checkpoint).resolve()),
-        "checkpoint_format": metadata.source_format,
+        "name": meta.arch,
+        **estimator.describe(),
+        "checkpoint_format": meta.source_format,
         "load_report": report.summary(),
-        "input_size": list(estimator.input_size),
-        "flip_test": estimator.flip_test,
-        "refine": estimator.refine,
-        "device": str(estimator.device),
     }
-    label = f"{metadata.arch} from {Path(checkpoint).name}, flip test {'on' if flip else 'off'}"
+    label = f"{meta.arch} from {Path(checkpoint).name}, flip test {'on' if flip else 'off'}"
     return BoxEstimator(estimator.predict, label, description, lambda: None)
 
 
