@@ -65,3 +65,23 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     )
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+
+
+@pytest.fixture(scope="session")
+def analysed_clip(videos_dir: Path):
+    """``analysed_clip(name)``: the bundled model's analysis of a whole clip of ``videos_dir``.
+
+    Each clip is analysed at most once per test session (tens of seconds each on a CPU), so
+    every test module that needs real tracks of the same clip shares the work. Callers must not
+    mutate the returned ``Analysis``; use ``dataclasses.replace`` to change e.g. ``slowmo``.
+    """
+    cache: dict[str, object] = {}
+
+    def analyse(name: str):
+        if name not in cache:
+            from app.core.pipeline import analyze_video
+
+            cache[name] = analyze_video(videos_dir / name)
+        return cache[name]
+
+    return analyse
