@@ -20,7 +20,7 @@ run: $(STAMP)
 	$(BIN)/rhpnet-coach $(VIDEO)
 
 lint: $(STAMP)
-	$(BIN)/ruff check app rhpnet training tests benchmarks
+	$(BIN)/ruff check .
 
 test: $(STAMP) lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
