@@ -92,6 +92,9 @@ class Analysis:
     model: dict[str, Any] = field(default_factory=dict)
     slowmo: float = 1.0
     software_version: str = __version__
+    # Problems the user should know about that did not stop the analysis (e.g. a truncated file
+    # whose readable part was analysed).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def frame_count(self) -> int:
@@ -118,6 +121,7 @@ class Analysis:
             "keypoint_names": list(COCO_KEYPOINT_NAMES),
             "frame_count": self.frame_count,
             "track_ids": sorted(self.tracks),
+            "warnings": list(self.warnings),
         }
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -177,6 +181,7 @@ class Analysis:
             model=meta.get("model", {}),
             slowmo=float(meta.get("slowmo", 1.0)),
             software_version=meta.get("software_version", ""),
+            warnings=list(meta.get("warnings", [])),
         )
 
 

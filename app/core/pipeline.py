@@ -1,0 +1,286 @@
+"""Analyse one video: decode -> pose estimation -> tracking -> ``Analysis``. The GUI and CLI API.
+
+Decoding runs in its own thread and hands frames to the estimator through a small bounded queue,
+so decoding (and the estimator's stateless input preparation, e.g. BGR->RGB) overlaps inference
+while memory stays flat: at most ``QUEUE_SIZE`` images exist at a time, and results are kept as
+compact track arrays, never images.
+
+``analyze_video`` is synchronous; call it from a worker thread to keep a UI responsive:
+
+* ``progress(done, total)`` is called at most ~30 times a second (``total`` 0 for live cameras);
+* ``cancel`` (a ``threading.Event``) stops it within a frame: ``AnalysisCancelled`` is raised;
+* ``on_frames(list[FrameResult])`` receives the tracked poses in batches while it runs.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.core.analysis import Analysis
+from app.core.tracking import Tracker, TrackerConfig, TrackSet, choose_subject
+from app.core.video import VideoSource, open_video
+from rhpnet.errors import UserFacingError
+from rhpnet.poses import Estimator, FramePoses
+
+MODELS = ("default", "rhpnet", "hrnet")
+DEVICES = ("auto", "cpu", "cuda")
+QUEUE_SIZE = 4
+UPDATE_INTERVAL_S = 1.0 / 30.0
+
+ProgressCallback = Callable[[int, int], None]
+FramesCallback = Callable[[list["FrameResult"]], None]
+
+
+class AnalysisCancelled(Exception):
+    """The user cancelled; nothing was written."""
+
+
+class NoPersonFoundError(UserFacingError):
+    """The estimator found nobody in the whole video."""
+
+
+@dataclass
+class AnalysisOptions:
+    """What to run. ``model='default'`` is the bundled BlazePose; the networks need a checkpoint."""
+
+    model: str = "default"
+    checkpoint: str | None = None
+    device: str = "auto"
+    max_people: int = 1
+    slowmo: float = 1.0
+    track_id: int | None = None
+    image_fps: float = 30.0
+    blazepose_backend: str = "auto"
+    tracker: TrackerConfig | None = None
+
+    def validate(self) -> None:
+        if self.model not in MODELS:
+            raise UserFacingError(
+                f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}"
+            )
+        if self.device not in DEVICES:
+            raise UserFacingError(
+                f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}"
+            )
+        if self.max_people < 1:
+            raise UserFacingError(f"--max-people must be at least 1, got {self.max_people}")
+        if not self.slowmo > 0:
+            raise UserFacingError(f"--slowmo must be a positive factor, got {self.slowmo}")
+        if self.model != "default" and not self.checkpoint:
+            raise UserFacingError(
+                f"--model {self.model} needs --checkpoint PATH (a trained {self.model} checkpoint); "
+                "use --model default for the bundled model"
+            )
+
+
+@dataclass
+class FrameResult:
+    """Tracked poses of one frame, delivered while the analysis runs."""
+
+    index: int
+    time_s: float
+    track_ids: np.ndarray  # (N,) int
+    poses: FramePoses
+
+
+def create_estimator(options: AnalysisOptions) -> Estimator:
+    """The estimator the options ask for (loads weights; may raise ``CheckpointError``)."""
+    options.validate()
+    if options.model == "default":
+        from rhpnet.estimators.blazepose import BlazePoseEstimator
+
+        return BlazePoseEstimator(options.max_people, backend=options.blazepose_backend)
+    from rhpnet.estimators.network_video import NetworkVideoEstimator
+
+    return NetworkVideoEstimator.from_checkpoint(
+        options.checkpoint,
+        arch_family=options.model,
+        device=options.device,
+        max_people=options.max_people,
+    )
+
+
+class _Decoder(threading.Thread):
+    """Decodes frames (and prepares estimator input) ahead of inference into a bounded queue."""
+
+    _END = object()
+
+    def __init__(self, source: VideoSource, prepare: Callable[[np.ndarray], Any] | None) -> None:
+        super().__init__(name="video-decoder", daemon=True)
+        self.source = source
+        self.prepare = prepare
+        self.items: queue.Queue = queue.Queue(maxsize=QUEUE_SIZE)
+        self.stop_event = threading.Event()
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            for frame in self.source.frames():
+                if self.stop_event.is_set():
+                    return
+                data = self.prepare(frame.image) if self.prepare else frame.image
+                if not self._put((frame.index, frame.time_s, data)):
+                    return
+        except BaseException as error:  # handed to the consumer, which re-raises it
+            self.error = error
+        self._put(self._END)
+
+    def _put(self, item: object) -> bool:
+        while not self.stop_event.is_set():
+            try:
+                self.items.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def get(self, cancel: threading.Event | None):
+        while True:
+            if cancel is not None and cancel.is_set():
+                raise AnalysisCancelled()
+            try:
+                item = self.items.get(timeout=0.05)
+            except queue.Empty:
+                continue
+            if item is self._END:
+                if self.error is not None:
+                    raise self.error
+                return None
+            return item
+
+    def shutdown(self) -> None:
+        self.stop_event.set()
+        self.join(timeout=5.0)
+
+
+def analyze_video(
+    source: str | Path | int | VideoSource,
+    options: AnalysisOptions | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+    on_frames: FramesCallback | None = None,
+    estimator: Estimator | None = None,
+) -> Analysis:
+    """Run pose estimation and tracking over a whole video and return the ``Analysis``.
+
+    ``source`` is a path (video file or image folder), a webcam index or an open
+    ``VideoSource`` (left open). ``estimator`` overrides the one ``options`` describe (it is left
+    open too, so a caller can re-use it). Raises ``UserFacingError`` subclasses for bad input
+    (``VideoError``, ``CheckpointError``, ``NoPersonFoundError``) and ``AnalysisCancelled``.
+    """
+    options = options or AnalysisOptions()
+    options.validate()
+    own_source = not isinstance(source, VideoSource)
+    video = open_video(source, image_fps=options.image_fps) if own_source else source
+    own_estimator = estimator is None
+    try:
+        if own_estimator:
+            estimator = create_estimator(options)
+        return _run(video, estimator, options, progress, cancel, on_frames)
+    finally:
+        if own_estimator and estimator is not None:
+            estimator.close()
+        if own_source:
+            video.close()
+
+
+def _run(
+    video: VideoSource,
+    estimator: Estimator,
+    options: AnalysisOptions,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+    on_frames: FramesCallback | None,
+) -> Analysis:
+    prepare = getattr(estimator, "prepare", None)
+    estimate = estimator.estimate_prepared if prepare else estimator.estimate
+    total = video.info.frame_count
+    tracker = Tracker(options.tracker)
+    tracks = TrackSet()
+    live_times: list[float] = []
+    batch: list[FrameResult] = []
+    done = 0
+    last_update = time.monotonic()
+    decoder = _Decoder(video, prepare)
+    decoder.start()
+    try:
+        while True:
+            item = decoder.get(cancel)
+            if item is None:
+                break
+            index, time_s, data = item
+            poses = estimate(data, time_s)
+            ids = tracker.update(time_s, poses)
+            tracks.add(index, ids, poses)
+            if video.is_live:
+                live_times.append(time_s)
+            done += 1
+            if on_frames is not None:
+                batch.append(FrameResult(index, time_s, ids, poses))
+            now = time.monotonic()
+            if now - last_update >= UPDATE_INTERVAL_S:
+                last_update = now
+                _deliver(progress, on_frames, batch, done, total)
+                batch = []
+    finally:
+        decoder.shutdown()
+    _deliver(progress, on_frames, batch, done, total)
+    times = video.times_s if video.times_s is not None else np.asarray(live_times, np.float64)
+    return _finish(video, estimator, options, tracks, times)
+
+
+def _deliver(
+    progress: ProgressCallback | None,
+    on_frames: FramesCallback | None,
+    batch: list[FrameResult],
+    done: int,
+    total: int,
+) -> None:
+    if on_frames is not None and batch:
+        on_frames(batch)
+    if progress is not None:
+        progress(done, total)
+
+
+def _finish(
+    video: VideoSource,
+    estimator: Estimator,
+    options: AnalysisOptions,
+    tracks_so_far: TrackSet,
+    times: np.ndarray,
+) -> Analysis:
+    name = Path(video.info.path).name
+    tracks = tracks_so_far.finish(len(times), times)
+    if not tracks:
+        raise NoPersonFoundError(f"{name}: no person found in any of its {len(times)} frames")
+    if options.track_id is not None:
+        if options.track_id not in tracks:
+            raise UserFacingError(
+                f"{name}: there is no track {options.track_id}; tracks found: "
+                + ", ".join(str(t) for t in sorted(tracks))
+            )
+        subject = options.track_id
+    else:
+        subject = choose_subject(tracks, times, video.info.height)
+    info = video.info
+    if video.is_live:
+        info.frame_count = len(times)
+        info.duration_s = float(times[-1]) + 1.0 / info.fps if len(times) else 0.0
+    return Analysis(
+        video=info,
+        times_s=np.asarray(times, np.float64),
+        tracks=tracks,
+        subject_id=subject,
+        model=estimator.describe(),
+        slowmo=float(options.slowmo),
+        warnings=list(video.warnings),
+    )

@@ -1,0 +1,291 @@
+"""Stable person ids across frames, and the choice of the analysed runner.
+
+Online tracking (``Tracker.update`` once per frame): every live track predicts where its person
+is now (constant velocity of the box centre), then detections are assigned to tracks by
+``scipy.optimize.linear_sum_assignment`` on a similarity that is the OKS of the keypoints when
+both poses have enough confident keypoints, and the box IoU otherwise. Pairs below
+``min_similarity`` are never matched. A track that finds no detection stays alive, coasting on its
+prediction, for ``max_lost_s`` (bridging short occlusions such as a runner passing behind a
+bystander); after that its id is retired and a person who reappears gets a new id.
+
+Offline, ``TrackSet.finish`` re-links fragments of one person split by a longer dropout when
+the later fragment starts where the earlier one ended, and ``choose_subject`` picks the runner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from app.core.analysis import Track
+from rhpnet.poses import FramePoses
+from rhpnet.skeleton import COCO_OKS_SIGMAS, NUM_COCO_KEYPOINTS
+
+_OKS_KAPPA = 2.0 * np.asarray(COCO_OKS_SIGMAS, np.float64)
+
+
+@dataclass
+class TrackerConfig:
+    """Tuning of the online tracker (defaults suit 25-240 fps running footage)."""
+
+    max_lost_s: float = 0.5
+    min_similarity: float = 0.1
+    min_keypoint_score: float = 0.3
+    min_common_keypoints: int = 4
+    # Weight of the newest velocity estimate in the running average (0..1).
+    velocity_smoothing: float = 0.5
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU between boxes (x, y, w, h): (N, 4) x (M, 4) -> (N, M)."""
+    a = np.asarray(a, np.float64).reshape(-1, 4)
+    b = np.asarray(b, np.float64).reshape(-1, 4)
+    ax2, ay2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
+    bx2, by2 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
+    iw = np.clip(
+        np.minimum(ax2[:, None], bx2[None]) - np.maximum(a[:, 0, None], b[None, :, 0]), 0, None
+    )
+    ih = np.clip(
+        np.minimum(ay2[:, None], by2[None]) - np.maximum(a[:, 1, None], b[None, :, 1]), 0, None
+    )
+    inter = iw * ih
+    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
+
+
+def keypoint_oks(
+    a: np.ndarray, b: np.ndarray, area: np.ndarray, min_score: float, min_common: int
+) -> np.ndarray:
+    """OKS between pose sets (N, 17, 3) and (M, 17, 3) over keypoints confident in both.
+
+    ``area`` (M,) is the object scale s^2 of each pose in ``b`` (its box area). Pairs sharing
+    fewer than ``min_common`` confident keypoints get NaN (not comparable).
+    """
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    d2 = ((a[:, None, :, :2] - b[None, :, :, :2]) ** 2).sum(-1)  # (N, M, K)
+    valid = (a[:, None, :, 2] >= min_score) & (b[None, :, :, 2] >= min_score)
+    valid &= np.isfinite(d2)
+    scale = np.maximum(np.asarray(area, np.float64), 1.0)[None, :, None] * _OKS_KAPPA**2
+    similarity = np.exp(-np.where(valid, d2, 0.0) / (2.0 * scale))
+    count = valid.sum(-1)
+    oks = np.where(valid, similarity, 0.0).sum(-1) / np.maximum(count, 1)
+    return np.where(count >= min_common, oks, np.nan)
+
+
+@dataclass
+class _LiveTrack:
+    track_id: int
+    box: np.ndarray  # last observed (x, y, w, h)
+    keypoints: np.ndarray  # last observed (17, 3)
+    time_s: float
+    velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # box centre, px/s
+
+    def predicted_shift(self, time_s: float) -> np.ndarray:
+        return self.velocity * (time_s - self.time_s)
+
+
+class Tracker:
+    """Frame-by-frame assignment of detections to persistent track ids (0, 1, 2, ...)."""
+
+    def __init__(self, config: TrackerConfig | None = None) -> None:
+        self.config = config or TrackerConfig()
+        self._live: list[_LiveTrack] = []
+        self._next_id = 0
+
+    def update(self, time_s: float, poses: FramePoses) -> np.ndarray:
+        """Track ids (N,) for the N detections of the frame shown at ``time_s``."""
+        cfg = self.config
+        self._live = [t for t in self._live if time_s - t.time_s <= cfg.max_lost_s]
+        ids = np.full(len(poses), -1, np.int64)
+        if self._live and len(poses):
+            similarity = self._similarity(time_s, poses)
+            rows, cols = linear_sum_assignment(1.0 - similarity)
+            for r, c in zip(rows, cols, strict=True):
+                if similarity[r, c] >= cfg.min_similarity:
+                    ids[c] = self._live[r].track_id
+                    self._observe(self._live[r], time_s, poses, c)
+        for c in np.flatnonzero(ids < 0):
+            track = _LiveTrack(
+                self._next_id, poses.boxes[c].astype(np.float64), poses.keypoints[c].copy(), time_s
+            )
+            self._live.append(track)
+            ids[c] = track.track_id
+            self._next_id += 1
+        return ids
+
+    def _similarity(self, time_s: float, poses: FramePoses) -> np.ndarray:
+        cfg = self.config
+        shifts = np.stack([t.predicted_shift(time_s) for t in self._live])  # (N, 2)
+        boxes = np.stack([t.box for t in self._live]).copy()
+        boxes[:, :2] += shifts
+        keypoints = np.stack([t.keypoints for t in self._live]).astype(np.float64)
+        keypoints[:, :, :2] += shifts[:, None, :]
+        iou = box_iou(boxes, poses.boxes)
+        area = poses.boxes[:, 2].astype(np.float64) * poses.boxes[:, 3]
+        oks = keypoint_oks(
+            keypoints, poses.keypoints, area, cfg.min_keypoint_score, cfg.min_common_keypoints
+        )
+        return np.where(np.isnan(oks), iou, oks)
+
+    def _observe(self, track: _LiveTrack, time_s: float, poses: FramePoses, c: int) -> None:
+        box = poses.boxes[c].astype(np.float64)
+        dt = time_s - track.time_s
+        if dt > 0:
+            centre_shift = (box[:2] + box[2:] / 2) - (track.box[:2] + track.box[2:] / 2)
+            a = self.config.velocity_smoothing
+            track.velocity = a * centre_shift / dt + (1 - a) * track.velocity
+        track.box = box
+        track.keypoints = poses.keypoints[c].copy()
+        track.time_s = time_s
+
+
+class _GrowingTrack:
+    """Rows of one track, stored sparsely (frame index + values) in amortised-growth arrays."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.frames = np.zeros(64, np.int64)
+        self.keypoints = np.zeros((64, NUM_COCO_KEYPOINTS, 3), np.float32)
+        self.boxes = np.zeros((64, 4), np.float32)
+        self.scores = np.zeros(64, np.float32)
+
+    def append(self, frame: int, keypoints: np.ndarray, box: np.ndarray, score: float) -> None:
+        if self.size == len(self.frames):
+            grow = len(self.frames)
+            self.frames = np.concatenate([self.frames, np.zeros(grow, np.int64)])
+            self.keypoints = np.concatenate([self.keypoints, np.zeros_like(self.keypoints)])
+            self.boxes = np.concatenate([self.boxes, np.zeros_like(self.boxes)])
+            self.scores = np.concatenate([self.scores, np.zeros_like(self.scores)])
+        self.frames[self.size] = frame
+        self.keypoints[self.size] = keypoints
+        self.boxes[self.size] = box
+        self.scores[self.size] = score
+        self.size += 1
+
+    def extend(self, other: _GrowingTrack) -> None:
+        for i in range(other.size):
+            self.append(other.frames[i], other.keypoints[i], other.boxes[i], other.scores[i])
+
+
+class TrackSet:
+    """Collects tracked detections while a video is analysed; ``finish`` gives dense ``Track``s.
+
+    Memory grows only with detections (about 250 bytes per person per frame), never with images.
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[int, _GrowingTrack] = {}
+
+    def add(self, frame_index: int, track_ids: np.ndarray, poses: FramePoses) -> None:
+        for n, tid in enumerate(track_ids):
+            rows = self._rows.setdefault(int(tid), _GrowingTrack())
+            rows.append(frame_index, poses.keypoints[n], poses.boxes[n], poses.scores[n])
+
+    def finish(
+        self,
+        frame_count: int,
+        times_s: np.ndarray,
+        relink_gap_s: float = 2.0,
+        relink_iou: float = 0.3,
+    ) -> dict[int, Track]:
+        """Dense tracks over ``frame_count`` frames, with split fragments of one person re-linked.
+
+        A fragment B is appended to an earlier track A when B starts after A ends, within
+        ``relink_gap_s``, and B's first box overlaps A's last box by at least ``relink_iou``
+        (a runner lost for a moment reappears where they were). Ids are renumbered 0, 1, ...
+        in order of first appearance.
+        """
+        rows = self._relink(times_s, relink_gap_s, relink_iou)
+        tracks: dict[int, Track] = {}
+        for new_id, growing in enumerate(sorted(rows, key=lambda g: g.frames[0])):
+            track = Track.empty(new_id, frame_count)
+            sl = slice(0, growing.size)
+            frames = growing.frames[sl]
+            track.keypoints[frames] = growing.keypoints[sl]
+            track.boxes[frames] = growing.boxes[sl]
+            track.scores[frames] = growing.scores[sl]
+            tracks[new_id] = track
+        return tracks
+
+    def _relink(self, times_s: np.ndarray, gap_s: float, min_iou: float) -> list[_GrowingTrack]:
+        fragments = sorted(
+            (g for g in self._rows.values() if g.size), key=lambda g: int(g.frames[0])
+        )
+        merged: list[_GrowingTrack] = []
+        for fragment in fragments:
+            start = int(fragment.frames[0])
+            best, best_iou = None, min_iou
+            for candidate in merged:
+                end = int(candidate.frames[candidate.size - 1])
+                if end >= start or times_s[start] - times_s[end] > gap_s:
+                    continue
+                iou = float(box_iou(candidate.boxes[candidate.size - 1], fragment.boxes[0])[0, 0])
+                if iou >= best_iou:
+                    best, best_iou = candidate, iou
+            if best is None:
+                merged.append(fragment)
+            else:
+                best.extend(fragment)
+        return merged
+
+
+@dataclass
+class SubjectScore:
+    """Why a track was (not) chosen as the runner; all terms in [0, 1] except ``motion``."""
+
+    track_id: int
+    presence: float  # fraction of frames in which the person is seen
+    size: float  # median box height / frame height
+    motion: float  # median keypoint speed, in body heights per second
+    score: float
+
+
+def subject_scores(
+    tracks: dict[int, Track], times_s: np.ndarray, frame_height: int
+) -> list[SubjectScore]:
+    """Score = presence x size x (0.1 + 0.9 x min(1, motion / 0.3)).
+
+    The runner is the person seen longest, largest and moving: a static bystander keeps only a
+    tenth of the score of an equally visible moving person; motion above 0.3 body heights per
+    second (a jogger's limbs move well above that) counts fully.
+    """
+    results = []
+    total = max(len(times_s), 1)
+    for tid, track in tracks.items():
+        present = track.present
+        presence = float(present.sum()) / total
+        heights = track.boxes[present, 3]
+        size = (
+            float(np.clip(np.median(heights) / max(frame_height, 1), 0.0, 1.0))
+            if len(heights)
+            else 0.0
+        )
+        motion = _median_keypoint_speed(track, times_s)
+        factor = 0.1 + 0.9 * min(1.0, motion / 0.3)
+        results.append(SubjectScore(tid, presence, size, motion, presence * size * factor))
+    return results
+
+
+def _median_keypoint_speed(track: Track, times_s: np.ndarray) -> float:
+    """Median over consecutive seen frames of the mean keypoint speed / box height (1/s)."""
+    frames = np.flatnonzero(track.present)
+    if len(frames) < 2:
+        return 0.0
+    a, b = frames[:-1], frames[1:]
+    dt = np.asarray(times_s, np.float64)[b] - np.asarray(times_s, np.float64)[a]
+    step = np.linalg.norm(track.keypoints[b, :, :2] - track.keypoints[a, :, :2], axis=-1)
+    height = np.maximum(track.boxes[a, 3], 1.0)
+    speed = np.nanmean(step, axis=1) / height / np.maximum(dt, 1e-6)
+    speed = speed[np.isfinite(speed)]
+    return float(np.median(speed)) if len(speed) else 0.0
+
+
+def choose_subject(tracks: dict[int, Track], times_s: np.ndarray, frame_height: int) -> int | None:
+    """Id of the most persistent, largest, moving person (``None`` when nobody was seen)."""
+    scores = subject_scores(tracks, times_s, frame_height)
+    if not scores:
+        return None
+    return max(scores, key=lambda s: (s.score, -s.track_id)).track_id

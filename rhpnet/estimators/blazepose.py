@@ -1,0 +1,195 @@
+"""The bundled default estimator: BlazePose (full) from the mediapipe 0.10.14 wheel, offline.
+
+Two ways to run the same two networks (person detector + 33-landmark model):
+
+* ``"solution"``: mediapipe's legacy ``solutions.pose.Pose(model_complexity=1)``, one person.
+  Complexity 0 and 2 would download their weights at run time, so they are never used.
+* ``"tasks"``: the Tasks ``PoseLandmarker`` in VIDEO mode with ``num_poses=N``, fed by a
+  ``.task`` bundle built once from the wheel's own model files (see ``blazepose_bundle``).
+
+Both re-use the previous frame's landmarks to place the next crop (tracking) and run the detector
+only when that fails. The 33 landmarks map onto COCO-17 with ``BLAZEPOSE_TO_COCO``; a keypoint's
+score is the landmark's visibility (times its presence where the Tasks API reports it), and the
+person box is the extent of all 33 landmarks (feet and hands included), padded.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import cv2
+import numpy as np
+
+from rhpnet.poses import FramePoses
+from rhpnet.skeleton import BLAZEPOSE_TO_COCO, NUM_COCO_KEYPOINTS
+
+NUM_BLAZEPOSE_LANDMARKS = 33
+BACKENDS = ("solution", "tasks")
+# The legacy solution is the default for one runner: see docs/engine.md ("Model choices") for the
+# measurement behind this choice.
+DEFAULT_SINGLE_PERSON_BACKEND = "solution"
+
+
+def _import_mediapipe():
+    # Keep mediapipe's C++ logging (glog) to warnings and above; must be set before import.
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    import mediapipe
+
+    return mediapipe
+
+
+def landmarks_to_poses(
+    landmarks: np.ndarray, width: int, height: int, box_padding: float = 0.1
+) -> FramePoses:
+    """(N, 33, 4) normalised x, y, score, unused -> COCO-17 keypoints in pixels plus boxes.
+
+    Column 2 is the landmark score. Boxes cover all 33 landmarks, padded by ``box_padding`` of
+    their extent on each side and clipped to the image.
+    """
+    landmarks = np.asarray(landmarks, np.float32).reshape(-1, NUM_BLAZEPOSE_LANDMARKS, 4)
+    if len(landmarks) == 0:
+        return FramePoses.empty()
+    xy = landmarks[:, :, :2] * np.array([width, height], np.float32)
+    keypoints = np.concatenate([xy, landmarks[:, :, 2:3]], axis=2)[:, list(BLAZEPOSE_TO_COCO)]
+    low = xy.min(axis=1)
+    high = xy.max(axis=1)
+    pad = (high - low) * box_padding
+    low = np.clip(low - pad, 0, [width, height])
+    high = np.clip(high + pad, 0, [width, height])
+    boxes = np.concatenate([low, high - low], axis=1)
+    scores = keypoints[:, :, 2].mean(axis=1)
+    return FramePoses(keypoints, boxes, scores)
+
+
+class BlazePoseEstimator:
+    """BlazePose (full) on CPU, mapped to COCO-17. Implements ``rhpnet.poses.Estimator``.
+
+    ``max_people`` > 1 needs the ``"tasks"`` backend; ``backend="auto"`` picks the legacy
+    solution for one person and Tasks otherwise.
+    """
+
+    def __init__(
+        self,
+        max_people: int = 1,
+        *,
+        backend: str = "auto",
+        min_detection_confidence: float = 0.5,
+        min_tracking_confidence: float = 0.5,
+        box_padding: float = 0.1,
+        smooth_landmarks: bool = False,
+    ) -> None:
+        if max_people < 1:
+            raise ValueError(f"max_people must be at least 1, got {max_people}")
+        if backend == "auto":
+            backend = DEFAULT_SINGLE_PERSON_BACKEND if max_people == 1 else "tasks"
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown BlazePose backend {backend!r}; expected {BACKENDS}")
+        if backend == "solution" and max_people != 1:
+            raise ValueError("the legacy BlazePose solution follows one person; use 'tasks'")
+        self.max_people = int(max_people)
+        self.backend = backend
+        self.box_padding = float(box_padding)
+        self._settings = {
+            "min_detection_confidence": float(min_detection_confidence),
+            "min_tracking_confidence": float(min_tracking_confidence),
+            # The Tasks graph always smooths; only the legacy solution can turn it off.
+            "smooth_landmarks": bool(smooth_landmarks) if backend == "solution" else True,
+        }
+        self._mp = _import_mediapipe()
+        self._last_ms = -1
+        if backend == "solution":
+            # smooth_landmarks=False: mediapipe's filter is causal (it lags fast limbs); the
+            # kinematics apply a zero-lag filter instead.
+            self._runner = self._mp.solutions.pose.Pose(
+                static_image_mode=False,
+                model_complexity=1,
+                smooth_landmarks=smooth_landmarks,
+                enable_segmentation=False,
+                min_detection_confidence=min_detection_confidence,
+                min_tracking_confidence=min_tracking_confidence,
+            )
+        else:
+            self._runner = self._create_landmarker(
+                min_detection_confidence, min_tracking_confidence
+            )
+
+    def _create_landmarker(self, min_detection: float, min_tracking: float):
+        from mediapipe.tasks import python as mp_tasks
+        from mediapipe.tasks.python import vision
+
+        from rhpnet.estimators.blazepose_bundle import ensure_pose_bundle
+
+        options = vision.PoseLandmarkerOptions(
+            base_options=mp_tasks.BaseOptions(model_asset_path=str(ensure_pose_bundle())),
+            running_mode=vision.RunningMode.VIDEO,
+            num_poses=self.max_people,
+            min_pose_detection_confidence=min_detection,
+            min_pose_presence_confidence=min_detection,
+            min_tracking_confidence=min_tracking,
+        )
+        return vision.PoseLandmarker.create_from_options(options)
+
+    # The pipeline calls ``prepare`` in its decoding thread so the colour conversion overlaps
+    # inference; ``estimate`` does both steps for callers without a pipeline.
+    def prepare(self, image_bgr: np.ndarray) -> np.ndarray:
+        """BGR -> RGB (mediapipe's input). Stateless, so safe to run in another thread."""
+        return cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+
+    def estimate(self, image_bgr: np.ndarray, timestamp_s: float) -> FramePoses:
+        return self.estimate_prepared(self.prepare(image_bgr), timestamp_s)
+
+    def estimate_prepared(self, image_rgb: np.ndarray, timestamp_s: float) -> FramePoses:
+        height, width = image_rgb.shape[:2]
+        if self.backend == "solution":
+            landmarks = self._run_solution(image_rgb)
+        else:
+            landmarks = self._run_tasks(image_rgb, timestamp_s)
+        return landmarks_to_poses(landmarks, width, height, self.box_padding)
+
+    def _run_solution(self, image_rgb: np.ndarray) -> np.ndarray:
+        result = self._runner.process(image_rgb)
+        if result.pose_landmarks is None:
+            return np.zeros((0, NUM_BLAZEPOSE_LANDMARKS, 4), np.float32)
+        return np.array(
+            [[(p.x, p.y, p.visibility, 0.0) for p in result.pose_landmarks.landmark]], np.float32
+        )
+
+    def _run_tasks(self, image_rgb: np.ndarray, timestamp_s: float) -> np.ndarray:
+        # VIDEO mode needs strictly increasing integer milliseconds.
+        ms = max(int(round(timestamp_s * 1000.0)), self._last_ms + 1)
+        self._last_ms = ms
+        image = self._mp.Image(
+            image_format=self._mp.ImageFormat.SRGB, data=np.ascontiguousarray(image_rgb)
+        )
+        result = self._runner.detect_for_video(image, ms)
+        return np.array(
+            [
+                [(p.x, p.y, (p.visibility or 0.0) * (p.presence or 0.0), 0.0) for p in person]
+                for person in result.pose_landmarks
+            ],
+            np.float32,
+        ).reshape(-1, NUM_BLAZEPOSE_LANDMARKS, 4)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": "blazepose",
+            "model": "pose_landmark_full (BlazePose GHUM 3D, full)",
+            "runtime": f"mediapipe {self._mp.__version__} "
+            + ("solutions.pose" if self.backend == "solution" else "tasks PoseLandmarker"),
+            "backend": self.backend,
+            "max_people": self.max_people,
+            "keypoints": f"{NUM_COCO_KEYPOINTS} COCO keypoints mapped from 33 landmarks",
+            **self._settings,
+        }
+
+    def close(self) -> None:
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
+
+    def __enter__(self) -> BlazePoseEstimator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
