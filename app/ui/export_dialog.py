@@ -34,13 +34,58 @@ class ExportKind:
 
 
 EXPORT_KINDS: tuple[ExportKind, ...] = (
-    ExportKind("keypoints_csv", "Keypoints CSV…", ".keypoints.csv", "CSV (*.csv)", False, exports.write_keypoints_csv),
-    ExportKind("coco_json", "Keypoints COCO JSON…", ".coco.json", "JSON (*.json)", False, exports.write_coco_json),
-    ExportKind("angles_csv", "Angles CSV…", ".angles.csv", "CSV (*.csv)", True, exports.write_angles_csv),
-    ExportKind("metrics_json", "Metrics JSON…", ".metrics.json", "JSON (*.json)", True, exports.write_metrics_json),
-    ExportKind("metrics_csv", "Metrics CSV…", ".metrics.csv", "CSV (*.csv)", True, exports.write_metrics_csv),
-    ExportKind("plot_png", "Angle plot PNG…", ".angles.png", "PNG image (*.png)", True, exports.write_plot_png),
-    ExportKind("overlay_video", "Annotated video (MP4)…", ".overlay.mp4", "MP4 video (*.mp4)", False, exports.write_overlay_video, True),
+    ExportKind(
+        "keypoints_csv",
+        "Keypoints CSV…",
+        ".keypoints.csv",
+        "CSV (*.csv)",
+        False,
+        exports.write_keypoints_csv,
+    ),
+    ExportKind(
+        "coco_json",
+        "Keypoints COCO JSON…",
+        ".coco.json",
+        "JSON (*.json)",
+        False,
+        exports.write_coco_json,
+    ),
+    ExportKind(
+        "angles_csv", "Angles CSV…", ".angles.csv", "CSV (*.csv)", True, exports.write_angles_csv
+    ),
+    ExportKind(
+        "metrics_json",
+        "Metrics JSON…",
+        ".metrics.json",
+        "JSON (*.json)",
+        True,
+        exports.write_metrics_json,
+    ),
+    ExportKind(
+        "metrics_csv",
+        "Metrics CSV…",
+        ".metrics.csv",
+        "CSV (*.csv)",
+        True,
+        exports.write_metrics_csv,
+    ),
+    ExportKind(
+        "plot_png",
+        "Angle plot PNG…",
+        ".angles.png",
+        "PNG image (*.png)",
+        True,
+        exports.write_plot_png,
+    ),
+    ExportKind(
+        "overlay_video",
+        "Annotated video (MP4)…",
+        ".overlay.mp4",
+        "MP4 video (*.mp4)",
+        False,
+        exports.write_overlay_video,
+        True,
+    ),
 )
 
 
@@ -77,7 +122,10 @@ class ExportController(QObject):
 
     def choose_and_export(self, kind: ExportKind) -> None:
         path, _ = QFileDialog.getSaveFileName(
-            self.window, f"Export {kind.label.rstrip('…')}", str(self.default_path(kind)), kind.file_filter
+            self.window,
+            f"Export {kind.label.rstrip('…')}",
+            str(self.default_path(kind)),
+            kind.file_filter,
         )
         if path:
             self.export(kind.key, Path(path))
@@ -95,9 +143,13 @@ class ExportController(QObject):
             video_path=window.video_path,
             selected_angles=window.plots.selected(),
         )
-        task = Task(f"Exporting {kind.label.rstrip('…').lower()}", kind.writer, job, path, parent=window)
+        task = Task(
+            f"Exporting {kind.label.rstrip('…').lower()}", kind.writer, job, path, parent=window
+        )
         task.succeeded.connect(lambda written: self._on_done(Path(written)))
-        task.cancelled.connect(lambda: window.status_label.setText("Export cancelled — no file written."))
+        task.cancelled.connect(
+            lambda: window.status_label.setText("Export cancelled — no file written.")
+        )
         if kind.long_running:
             self._show_progress(task, path)
         self.tasks.add(task)

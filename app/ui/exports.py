@@ -24,4 +24,6 @@ def write_keypoints_csv(context: TaskContext, job: ExportJob, path: Path) -> Pat
     raise NotImplementedError
 
 
-write_coco_json = write_angles_csv = write_metrics_json = write_metrics_csv = write_plot_png = write_overlay_video = write_keypoints_csv
+write_coco_json = write_angles_csv = write_metrics_json = write_metrics_csv = write_plot_png = (
+    write_overlay_video
+) = write_keypoints_csv

@@ -82,8 +82,12 @@ class MainWindow(QMainWindow):
             self.settings.value("plot_angles", list(self.plots.selected())) or self.plots.selected()
         )
         self.plots.selectionChanged.connect(self._on_plot_selection)
-        self.metrics_dock = self._dock("Metrics", "metricsDock", self.metrics_panel, Qt.DockWidgetArea.RightDockWidgetArea)
-        self.plots_dock = self._dock("Angles", "plotsDock", self.plots, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.metrics_dock = self._dock(
+            "Metrics", "metricsDock", self.metrics_panel, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.plots_dock = self._dock(
+            "Angles", "plotsDock", self.plots, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
         self.resizeDocks([self.metrics_dock], [430], Qt.Orientation.Horizontal)
         self.resizeDocks([self.plots_dock], [290], Qt.Orientation.Vertical)
 
@@ -103,7 +107,8 @@ class MainWindow(QMainWindow):
         dock.setObjectName(name)
         dock.setWidget(widget)
         dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
         )
         self.addDockWidget(area, dock)
         return dock
@@ -124,7 +129,9 @@ class MainWindow(QMainWindow):
         bar.addPermanentWidget(self.progress_bar)
         bar.addPermanentWidget(self.cancel_button)
 
-    def _action(self, text: str, slot, shortcut=None, checkable=False, checked=False, tip="") -> QAction:
+    def _action(
+        self, text: str, slot, shortcut=None, checkable=False, checked=False, tip=""
+    ) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcuts(shortcut if isinstance(shortcut, list) else [shortcut])
@@ -144,31 +151,76 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         key = QKeySequence
         p = self.player
-        self.open_action = self._action("&Open video…", self.choose_video, key(key.StandardKey.Open), tip="Open a running video")
-        self.webcam_action = self._action("&Webcam…", self.show_webcam, key("Ctrl+W"), tip="Live camera, recording and delayed replay")
-        self.reanalyse_action = self._action("&Re-analyse", self.reanalyse, key("Ctrl+R"), tip="Analyse the video again with the current settings")
+        self.open_action = self._action(
+            "&Open video…", self.choose_video, key(key.StandardKey.Open), tip="Open a running video"
+        )
+        self.webcam_action = self._action(
+            "&Webcam…",
+            self.show_webcam,
+            key("Ctrl+W"),
+            tip="Live camera, recording and delayed replay",
+        )
+        self.reanalyse_action = self._action(
+            "&Re-analyse",
+            self.reanalyse,
+            key("Ctrl+R"),
+            tip="Analyse the video again with the current settings",
+        )
         self.settings_action = self._action("&Settings…", self.show_settings, key("Ctrl+,"))
         self.quit_action = self._action("&Quit", self.close, key(key.StandardKey.Quit))
         self.play_action = self._action("Play / pause", p.toggle_play, key(Qt.Key.Key_Space))
-        self.step_back_action = self._action("Previous frame", lambda: p.step(-1), key(Qt.Key.Key_Left))
-        self.step_forward_action = self._action("Next frame", lambda: p.step(1), key(Qt.Key.Key_Right))
-        self.prev_strike_action = self._action("Previous foot strike", p.previous_strike, key(Qt.Key.Key_Comma))
-        self.next_strike_action = self._action("Next foot strike", p.next_strike, key(Qt.Key.Key_Period))
+        self.step_back_action = self._action(
+            "Previous frame", lambda: p.step(-1), key(Qt.Key.Key_Left)
+        )
+        self.step_forward_action = self._action(
+            "Next frame", lambda: p.step(1), key(Qt.Key.Key_Right)
+        )
+        self.prev_strike_action = self._action(
+            "Previous foot strike", p.previous_strike, key(Qt.Key.Key_Comma)
+        )
+        self.next_strike_action = self._action(
+            "Next foot strike", p.next_strike, key(Qt.Key.Key_Period)
+        )
         self.first_action = self._action("First frame", p.go_first, key(Qt.Key.Key_Home))
         self.last_action = self._action("Last frame", p.go_last, key(Qt.Key.Key_End))
         self.faster_action = self._action("Faster", lambda: p.change_speed(1), key(Qt.Key.Key_Up))
-        self.slower_action = self._action("Slower", lambda: p.change_speed(-1), key(Qt.Key.Key_Down))
+        self.slower_action = self._action(
+            "Slower", lambda: p.change_speed(-1), key(Qt.Key.Key_Down)
+        )
         self.fit_action = self._action("Fit to window", p.canvas.fit_to_window, key("F"))
         self.zoom_in_action = self._action("Zoom in", lambda: p.zoom_by(1.25), [key("+"), key("=")])
         self.zoom_out_action = self._action("Zoom out", lambda: p.zoom_by(1 / 1.25), key("-"))
-        self.actual_size_action = self._action("Actual size (100%)", lambda: p.canvas.set_zoom(1.0), key("1"))
+        self.actual_size_action = self._action(
+            "Actual size (100%)", lambda: p.canvas.set_zoom(1.0), key("1")
+        )
         canvas_options = p.canvas.options
         canvas_options.show_skeleton = bool(self.settings.value("show_skeleton", True))
         canvas_options.show_angles = bool(self.settings.value("show_angles", True))
         canvas_options.show_others = bool(self.settings.value("show_others", True))
-        self.skeleton_action = self._action("Skeleton", self._toggle_skeleton, key("S"), True, canvas_options.show_skeleton, "Show the skeleton overlay")
-        self.angles_action = self._action("Angle labels", self._toggle_angles, key("A"), True, canvas_options.show_angles, "Show joint angles next to the joints")
-        self.others_action = self._action("Other people", self._toggle_others, key("O"), True, canvas_options.show_others, "Show people other than the analysed runner")
+        self.skeleton_action = self._action(
+            "Skeleton",
+            self._toggle_skeleton,
+            key("S"),
+            True,
+            canvas_options.show_skeleton,
+            "Show the skeleton overlay",
+        )
+        self.angles_action = self._action(
+            "Angle labels",
+            self._toggle_angles,
+            key("A"),
+            True,
+            canvas_options.show_angles,
+            "Show joint angles next to the joints",
+        )
+        self.others_action = self._action(
+            "Other people",
+            self._toggle_others,
+            key("O"),
+            True,
+            canvas_options.show_others,
+            "Show people other than the analysed runner",
+        )
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
@@ -185,15 +237,27 @@ class MainWindow(QMainWindow):
         for action in (self.skeleton_action, self.angles_action, self.others_action):
             view_menu.addAction(action)
         view_menu.addSeparator()
-        for action in (self.fit_action, self.actual_size_action, self.zoom_in_action, self.zoom_out_action):
+        for action in (
+            self.fit_action,
+            self.actual_size_action,
+            self.zoom_in_action,
+            self.zoom_out_action,
+        ):
             view_menu.addAction(action)
         view_menu.addSeparator()
         view_menu.addAction(self.metrics_dock.toggleViewAction())
         view_menu.addAction(self.plots_dock.toggleViewAction())
         play_menu = menu.addMenu("&Playback")
         for action in (
-            self.play_action, self.step_back_action, self.step_forward_action, self.prev_strike_action,
-            self.next_strike_action, self.first_action, self.last_action, self.faster_action, self.slower_action,
+            self.play_action,
+            self.step_back_action,
+            self.step_forward_action,
+            self.prev_strike_action,
+            self.next_strike_action,
+            self.first_action,
+            self.last_action,
+            self.faster_action,
+            self.slower_action,
         ):
             play_menu.addAction(action)
         analysis_menu = menu.addMenu("&Analysis")
@@ -233,12 +297,16 @@ class MainWindow(QMainWindow):
         log.error("%s", message)
         self.errorReported.emit(message)
         self.status_label.setText(message)
-        box = QMessageBox(QMessageBox.Icon.Warning, "RHPNet Coach", message, QMessageBox.StandardButton.Ok, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "RHPNet Coach", message, QMessageBox.StandardButton.Ok, self
+        )
         if details:
             box.setDetailedText(details)
         box.setWindowModality(Qt.WindowModality.NonModal)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.finished.connect(lambda _=0, b=box: self._message_boxes.remove(b) if b in self._message_boxes else None)
+        box.finished.connect(
+            lambda _=0, b=box: self._message_boxes.remove(b) if b in self._message_boxes else None
+        )
         self._message_boxes.append(box)
         box.open()
 
@@ -257,7 +325,11 @@ class MainWindow(QMainWindow):
 
     # --- opening ------------------------------------------------------------------------
     def choose_video(self) -> None:
-        start = str(Path(self.settings.recent_files()[0]).parent) if self.settings.recent_files() else ""
+        start = (
+            str(Path(self.settings.recent_files()[0]).parent)
+            if self.settings.recent_files()
+            else ""
+        )
         path, _ = QFileDialog.getOpenFileName(self, "Open a running video", start, VIDEO_FILTER)
         if path:
             self.open_video(path)
@@ -329,7 +401,9 @@ class MainWindow(QMainWindow):
         task.cancelled.connect(self._on_analysis_cancelled)
         task.finished.connect(self._on_analysis_thread_finished)
         self.analysis_task = task
-        self.metrics_panel.set_message("Analysing… the skeleton appears on analysed frames as it runs.")
+        self.metrics_panel.set_message(
+            "Analysing… the skeleton appears on analysed frames as it runs."
+        )
         self.status_label.setText(f"Analysing {self.video_path.name} ({prefs.model} model)…")
         self._progress = (0, 0)
         self.progress_bar.setRange(0, 0)
@@ -353,7 +427,7 @@ class MainWindow(QMainWindow):
         if total > 0:
             self.progress_bar.setRange(0, total)
             self.progress_bar.setValue(done)
-            self.progress_bar.setFormat(f"%v / %m frames")
+            self.progress_bar.setFormat("%v / %m frames")
         self._update_elapsed()
 
     def _update_elapsed(self) -> None:
@@ -386,10 +460,14 @@ class MainWindow(QMainWindow):
 
     def _on_analysis_cancelled(self) -> None:
         self.status_label.setText("Analysis cancelled — nothing was saved.")
-        self.metrics_panel.set_message("Analysis cancelled. Use Analysis ▸ Re-analyse to start again.")
+        self.metrics_panel.set_message(
+            "Analysis cancelled. Use Analysis ▸ Re-analyse to start again."
+        )
 
     def _on_analysis_thread_finished(self) -> None:
-        if self.sender() is self.analysis_task or (self.analysis_task and not self.analysis_task.isRunning()):
+        if self.sender() is self.analysis_task or (
+            self.analysis_task and not self.analysis_task.isRunning()
+        ):
             self.analysis_task = None
         self._elapsed_timer.stop()
         self.progress_bar.setVisible(False)
@@ -430,7 +508,13 @@ class MainWindow(QMainWindow):
         self.status_label.setText(f"Person #{track_id} is now the analysed runner.")
         self.player.refresh_overlay()
         if self.video_path is not None:
-            task = Task("Saving the runner choice", tasks.save_analysis, self.analysis, self.video_path, parent=self)
+            task = Task(
+                "Saving the runner choice",
+                tasks.save_analysis,
+                self.analysis,
+                self.video_path,
+                parent=self,
+            )
             task.succeeded.connect(lambda path: setattr(self, "sidecar_file", path))
             self.start_task(task)
         self.request_report()
@@ -439,7 +523,13 @@ class MainWindow(QMainWindow):
         if self.analysis is None:
             return
         self.metrics_panel.set_message("Computing angles, gait events and metrics…")
-        task = Task("Computing the running report", tasks.compute_report, self.analysis, self.settings.analysis(), parent=self)
+        task = Task(
+            "Computing the running report",
+            tasks.compute_report,
+            self.analysis,
+            self.settings.analysis(),
+            parent=self,
+        )
         analysis = self.analysis
         subject = analysis.subject_id
         task.succeeded.connect(lambda view, a=analysis, s=subject: self._on_report(a, s, view))
@@ -475,11 +565,24 @@ class MainWindow(QMainWindow):
         for track_id, track in analysis.tracks.items():
             if not np.isfinite(track.scores[index]):
                 continue
-            people.append(PersonPose(track_id, track.keypoints[index], track.boxes[index], track_id == analysis.subject_id))
+            people.append(
+                PersonPose(
+                    track_id,
+                    track.keypoints[index],
+                    track.boxes[index],
+                    track_id == analysis.subject_id,
+                )
+            )
         labels: list[AngleLabel] = []
         subject = analysis.subject()
-        if self.report is not None and subject is not None and self.report.subject_id == analysis.subject_id:
-            labels = angle_labels_at(self.report, subject.keypoints[index], index, self.plots.selected())
+        if (
+            self.report is not None
+            and subject is not None
+            and self.report.subject_id == analysis.subject_id
+        ):
+            labels = angle_labels_at(
+                self.report, subject.keypoints[index], index, self.plots.selected()
+            )
         return people, labels
 
     def _live_overlay_at(self, index: int) -> list[PersonPose]:
@@ -555,7 +658,9 @@ class MainWindow(QMainWindow):
         if self.analysis is None:
             return
         if tasks.model_settings(before) != tasks.model_settings(after):
-            self.status_label.setText("Model settings changed: use Analysis ▸ Re-analyse to apply them.")
+            self.status_label.setText(
+                "Model settings changed: use Analysis ▸ Re-analyse to apply them."
+            )
         elif tasks.report_settings(before) != tasks.report_settings(after):
             self.request_report()
 
@@ -563,7 +668,9 @@ class MainWindow(QMainWindow):
         from app.ui.webcam import WebcamWindow
 
         if self.webcam_window is None:
-            self.webcam_window = WebcamWindow(self.settings, camera_factory=self.camera_factory, parent=self)
+            self.webcam_window = WebcamWindow(
+                self.settings, camera_factory=self.camera_factory, parent=self
+            )
             self.webcam_window.recordingSaved.connect(self.open_video)
             self.webcam_window.error.connect(self.report_error)
         self.webcam_window.show()
@@ -572,9 +679,14 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         from rhpnet import __version__
 
-        box = QMessageBox(QMessageBox.Icon.Information, "About RHPNet Coach",
-                          f"RHPNet Coach {__version__}\nRunning video analysis: pose, joint angles, "
-                          "gait events and running metrics.", QMessageBox.StandardButton.Ok, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Information,
+            "About RHPNet Coach",
+            f"RHPNet Coach {__version__}\nRunning video analysis: pose, joint angles, "
+            "gait events and running metrics.",
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 

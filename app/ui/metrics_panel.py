@@ -83,12 +83,21 @@ class MetricsPanel(QWidget):
         self.summary.setText(summary)
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            cells = (row.title, row.value, row.left, row.right, row.asymmetry, row.typical,
-                     row.reason if row.flagged else ("within typical range" if row.typical else ""))
+            cells = (
+                row.title,
+                row.value,
+                row.left,
+                row.right,
+                row.asymmetry,
+                row.typical,
+                row.reason if row.flagged else ("within typical range" if row.typical else ""),
+            )
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c in (1, 2, 3, 4):
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
                 tip = row.reason if row.flagged else ""
                 if row.source:
                     tip = f"{tip}\nTypical range: {row.typical} ({row.source})".strip()

@@ -14,13 +14,16 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 
-from app.core.skeleton_style import (
-    MIN_DRAW_SCORE,
-    bone_color,
-    keypoint_color,
-    score_opacity,
+from app.core.overlay_style import (
+    FADE_BELOW,
+    FADED_OPACITY,
+    HIDE_BELOW,
+    OTHER_PERSON_OPACITY,
+    SKELETON_EDGES,
+    edge_side,
+    keypoint_side,
+    side_rgb,
 )
-from rhpnet.skeleton import COCO_SKELETON
 
 
 @dataclass
@@ -51,6 +54,13 @@ class OverlayOptions:
     line_width: float = 3.0
     point_radius: float = 4.0
     labels: list[AngleLabel] = field(default_factory=list)
+
+
+def score_opacity(score: float) -> float:
+    """Full for confident points, faded below ``FADE_BELOW``, hidden (0) below ``HIDE_BELOW``."""
+    if not np.isfinite(score) or score < HIDE_BELOW:
+        return 0.0
+    return 1.0 if score >= FADE_BELOW else FADED_OPACITY
 
 
 def _qcolor(rgb: tuple[int, int, int], opacity: float) -> QColor:
@@ -101,25 +111,25 @@ def _draw_person(
     kp = person.keypoints
     xy = kp[:, :2] * scale + np.array([offset.x(), offset.y()])
     scores = kp[:, 2]
-    emphasis = 1.0 if person.is_subject else 0.55
+    emphasis = 1.0 if person.is_subject else OTHER_PERSON_OPACITY
     width = options.line_width if person.is_subject else max(1.5, options.line_width * 0.6)
     if not person.is_subject:
         _draw_box(painter, person, scale, offset)
-    for a, b in COCO_SKELETON:
-        sa, sb = scores[a], scores[b]
-        if not (np.isfinite(sa) and np.isfinite(sb)) or min(sa, sb) < MIN_DRAW_SCORE:
+    for a, b in SKELETON_EDGES:
+        opacity = min(score_opacity(scores[a]), score_opacity(scores[b]))
+        if opacity == 0.0:
             continue
-        pen = QPen(_qcolor(bone_color(a, b), score_opacity(min(sa, sb)) * emphasis), width)
+        pen = QPen(_qcolor(side_rgb(edge_side(a, b)), opacity * emphasis), width)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         painter.setPen(pen)
         painter.drawLine(QPointF(*xy[a]), QPointF(*xy[b]))
     radius = options.point_radius if person.is_subject else options.point_radius * 0.7
     for index, (point, score) in enumerate(zip(xy, scores, strict=True)):
-        if not np.isfinite(score) or score < MIN_DRAW_SCORE:
-            continue
         opacity = score_opacity(score) * emphasis
+        if opacity == 0.0:
+            continue
         painter.setPen(QPen(_qcolor((20, 20, 20), opacity), 1.0))
-        painter.setBrush(_qcolor(keypoint_color(index), opacity))
+        painter.setBrush(_qcolor(side_rgb(keypoint_side(index)), opacity))
         painter.drawEllipse(QPointF(*point), radius, radius)
 
 
@@ -152,12 +162,13 @@ def _draw_labels(
         anchor = QPointF(label.x * scale + offset.x(), label.y * scale + offset.y())
         dx = -metrics.horizontalAdvance(label.text) - 14 if label.side == "right" else 10
         rect = QRectF(
-            anchor.x() + dx - 4, anchor.y() - metrics.height() / 2 - 2,
-            metrics.horizontalAdvance(label.text) + 8, metrics.height() + 4,
+            anchor.x() + dx - 4,
+            anchor.y() - metrics.height() / 2 - 2,
+            metrics.horizontalAdvance(label.text) + 8,
+            metrics.height() + 4,
         )
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(0, 0, 0, 160))
         painter.drawRoundedRect(rect, 4, 4)
-        side_rgb = keypoint_color(13 if label.side == "left" else 14 if label.side == "right" else 0)
-        painter.setPen(_qcolor(side_rgb, 1.0))
+        painter.setPen(_qcolor(side_rgb(label.side), 1.0))
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, label.text)

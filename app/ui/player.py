@@ -51,7 +51,9 @@ def bgr_to_qimage(image: np.ndarray) -> QImage:
     image = np.ascontiguousarray(image)
     height, width = image.shape[:2]
     if image.ndim == 2:
-        return QImage(image.data, width, height, image.strides[0], QImage.Format.Format_Grayscale8).copy()
+        return QImage(
+            image.data, width, height, image.strides[0], QImage.Format.Format_Grayscale8
+        ).copy()
     return QImage(image.data, width, height, image.strides[0], QImage.Format.Format_BGR888).copy()
 
 
@@ -130,7 +132,9 @@ class VideoCanvas(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(960, 600)
 
-    def set_frame(self, image: QImage | None, people: list[PersonPose], labels: list[AngleLabel]) -> None:
+    def set_frame(
+        self, image: QImage | None, people: list[PersonPose], labels: list[AngleLabel]
+    ) -> None:
         self.image = image
         self.people = people
         self.options.labels = labels
@@ -187,7 +191,9 @@ class VideoCanvas(QWidget):
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.placeholder)
             return
         scale, offset = self._scale(), self._offset()
-        target = QRectF(offset.x(), offset.y(), self.image.width() * scale, self.image.height() * scale)
+        target = QRectF(
+            offset.x(), offset.y(), self.image.width() * scale, self.image.height() * scale
+        )
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1.5)
         painter.drawImage(target, self.image)
         draw_overlay(painter, self.people, scale, offset, self.options)
@@ -293,12 +299,22 @@ class PlayerWidget(QWidget):
         self.slider.setObjectName("scrubber")
         self.slider.valueChanged.connect(self._on_slider)
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.first_button = self._tool(sp.SP_MediaSkipBackward, "", "First frame (Home)", self.go_first)
-        self.prev_strike_button = self._tool(None, "◀ strike", "Previous foot strike (,)", self.previous_strike)
-        self.back_button = self._tool(sp.SP_MediaSeekBackward, "", "Previous frame (←)", lambda: self.step(-1))
+        self.first_button = self._tool(
+            sp.SP_MediaSkipBackward, "", "First frame (Home)", self.go_first
+        )
+        self.prev_strike_button = self._tool(
+            None, "◀ strike", "Previous foot strike (,)", self.previous_strike
+        )
+        self.back_button = self._tool(
+            sp.SP_MediaSeekBackward, "", "Previous frame (←)", lambda: self.step(-1)
+        )
         self.play_button = self._tool(sp.SP_MediaPlay, "", "Play / pause (Space)", self.toggle_play)
-        self.forward_button = self._tool(sp.SP_MediaSeekForward, "", "Next frame (→)", lambda: self.step(1))
-        self.next_strike_button = self._tool(None, "strike ▶", "Next foot strike (.)", self.next_strike)
+        self.forward_button = self._tool(
+            sp.SP_MediaSeekForward, "", "Next frame (→)", lambda: self.step(1)
+        )
+        self.next_strike_button = self._tool(
+            None, "strike ▶", "Next foot strike (.)", self.next_strike
+        )
         self.last_button = self._tool(sp.SP_MediaSkipForward, "", "Last frame (End)", self.go_last)
         self.time_label = QLabel("--:--.-- / --:--.--", self)
         self.time_label.setObjectName("timecode")
@@ -318,8 +334,13 @@ class PlayerWidget(QWidget):
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 0, 6, 4)
         for widget in (
-            self.first_button, self.prev_strike_button, self.back_button, self.play_button,
-            self.forward_button, self.next_strike_button, self.last_button,
+            self.first_button,
+            self.prev_strike_button,
+            self.back_button,
+            self.play_button,
+            self.forward_button,
+            self.next_strike_button,
+            self.last_button,
         ):
             bar.addWidget(widget)
         bar.addSpacing(12)
@@ -521,8 +542,13 @@ class PlayerWidget(QWidget):
     def _update_enabled(self) -> None:
         has_video = self.frame_count > 0
         for widget in (
-            self.slider, self.first_button, self.back_button, self.play_button,
-            self.forward_button, self.last_button, self.speed_box,
+            self.slider,
+            self.first_button,
+            self.back_button,
+            self.play_button,
+            self.forward_button,
+            self.last_button,
+            self.speed_box,
         ):
             widget.setEnabled(has_video)
         has_strikes = has_video and len(self.strike_frames) > 0

@@ -13,9 +13,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget, QLabel
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
 
-from app.core.skeleton_style import CENTRE_RGB, LEFT_RGB, RIGHT_RGB
+from app.core.overlay_style import CENTRE_RGB, LEFT_RGB, RIGHT_RGB
 
 DEFAULT_ANGLES = ("knee_flexion_left", "knee_flexion_right", "trunk_lean")
 _JOINT_SHADE = {"knee": 100, "hip": 145, "elbow": 70, "shoulder": 175, "thigh": 125, "shank": 85}
@@ -119,7 +119,10 @@ class AnglePlotPanel(QWidget):
         self.plot.setMenuEnabled(False)
         self.legend = self.plot.addLegend(offset=(8, 8), labelTextColor=(220, 220, 220))
         self.playhead = pg.InfiniteLine(
-            pos=0.0, angle=90, movable=True, pen=pg.mkPen((255, 255, 255), width=1.5),
+            pos=0.0,
+            angle=90,
+            movable=True,
+            pen=pg.mkPen((255, 255, 255), width=1.5),
             hoverPen=pg.mkPen((255, 230, 80), width=3),
         )
         self.playhead.setZValue(100)
@@ -165,7 +168,9 @@ class AnglePlotPanel(QWidget):
         self.set_data(np.zeros(0), {}, [], {})
 
     def selected(self) -> list[str]:
-        return [n for n in self._selected if n in self.angles] if self.angles else list(self._selected)
+        return (
+            [n for n in self._selected if n in self.angles] if self.angles else list(self._selected)
+        )
 
     def set_selected(self, names: list[str]) -> None:
         self._selected = list(names)
@@ -216,14 +221,20 @@ class AnglePlotPanel(QWidget):
                 shade = QColor(color)
                 shade.setAlpha(38)
                 region = pg.LinearRegionItem(
-                    values=(low, high), orientation="horizontal", movable=False, brush=shade,
+                    values=(low, high),
+                    orientation="horizontal",
+                    movable=False,
+                    brush=shade,
                     pen=pg.mkPen(None),
                 )
                 region.setZValue(-10)
                 self.plot.addItem(region)
                 self.regions[name] = region
             curve = self.plot.plot(
-                self.times_s, values, pen=pg.mkPen(color, width=2), name=angle_title(name),
+                self.times_s,
+                values,
+                pen=pg.mkPen(color, width=2),
+                name=angle_title(name),
                 connect="finite",
             )
             self.curves[name] = curve
@@ -234,7 +245,11 @@ class AnglePlotPanel(QWidget):
         side = angle_side(name)
         for kind, symbol in (("ic", "t"), ("to", "o")):
             frames = np.array(
-                [e.frame for e in self.events if e.kind == kind and (side == "centre" or e.side == side)],
+                [
+                    e.frame
+                    for e in self.events
+                    if e.kind == kind and (side == "centre" or e.side == side)
+                ],
                 dtype=int,
             )
             frames = frames[(frames >= 0) & (frames < len(values))]
@@ -243,10 +258,18 @@ class AnglePlotPanel(QWidget):
             finite = np.isfinite(values[frames])
             if not finite.any():
                 continue
-            fill = QColor(color) if kind == "ic" else QColor(CENTRE_RGB[0], CENTRE_RGB[1], CENTRE_RGB[2])
+            fill = (
+                QColor(color)
+                if kind == "ic"
+                else QColor(CENTRE_RGB[0], CENTRE_RGB[1], CENTRE_RGB[2])
+            )
             scatter = pg.ScatterPlotItem(
-                self.times_s[frames[finite]], values[frames[finite]], symbol=symbol, size=10,
-                brush=fill, pen=pg.mkPen((15, 15, 15), width=1),
+                self.times_s[frames[finite]],
+                values[frames[finite]],
+                symbol=symbol,
+                size=10,
+                brush=fill,
+                pen=pg.mkPen((15, 15, 15), width=1),
             )
             scatter.setZValue(50)
             self.plot.addItem(scatter)

@@ -66,7 +66,9 @@ def angle_labels_at(
         position = label_position(name, keypoints)
         if position is None:
             continue
-        labels.append(AngleLabel(position[0], position[1], f"{values[index]:.0f}°", angle_side(name)))
+        labels.append(
+            AngleLabel(position[0], position[1], f"{values[index]:.0f}°", angle_side(name))
+        )
     return labels
 
 

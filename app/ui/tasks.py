@@ -39,7 +39,9 @@ def model_settings(prefs: AnalysisPreferences) -> dict[str, Any]:
     """The settings that change keypoints: a sidecar made with other values is not reused."""
     return {
         "model": prefs.model,
-        "checkpoint": str(Path(prefs.checkpoint).expanduser().resolve()) if prefs.model != "default" and prefs.checkpoint else "",
+        "checkpoint": str(Path(prefs.checkpoint).expanduser().resolve())
+        if prefs.model != "default" and prefs.checkpoint
+        else "",
         "max_people": int(prefs.max_people),
     }
 
@@ -65,7 +67,11 @@ def probe_video(context: TaskContext, path: Path, prefs: AnalysisPreferences) ->
     from app.core.video import open_video
 
     with open_video(path) as source:
-        info, times, warnings = source.info, np.asarray(source.times_s).copy(), list(source.warnings)
+        info, times, warnings = (
+            source.info,
+            np.asarray(source.times_s).copy(),
+            list(source.warnings),
+        )
     context.check_cancelled()
     found = find_sidecar(path, model_settings(prefs), fingerprint=info.fingerprint)
     if found is not None and found[0].frame_count != len(times):
@@ -130,7 +136,9 @@ def save_analysis(context: TaskContext, analysis: Analysis, path: Path) -> Path:
     return save_sidecar(analysis, path)
 
 
-def compute_report(context: TaskContext, analysis: Analysis, prefs: AnalysisPreferences) -> ReportView:
+def compute_report(
+    context: TaskContext, analysis: Analysis, prefs: AnalysisPreferences
+) -> ReportView:
     """Angles, gait events and metrics of the analysed runner, shaped for the views."""
     from app.core.report import build_report
 
@@ -141,5 +149,3 @@ def compute_report(context: TaskContext, analysis: Analysis, prefs: AnalysisPref
         cutoff_hz=prefs.filter_cutoff_hz,
     )
     return build_report_view(report, analysis)
-
-

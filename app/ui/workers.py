@@ -31,7 +31,9 @@ class Cancelled(Exception):
 class RateLimiter:
     """Lets an event through at most ``rate`` times per second (Qt-free, testable)."""
 
-    def __init__(self, rate: float = MAX_UPDATES_PER_SECOND, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, rate: float = MAX_UPDATES_PER_SECOND, clock: Callable[[], float] = time.monotonic
+    ):
         self._interval = 1.0 / rate
         self._clock = clock
         self._last = -float("inf")
