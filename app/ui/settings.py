@@ -26,7 +26,7 @@ class AnalysisPreferences:
     model: str = "default"
     checkpoint: str = ""
     device: str = "auto"
-    max_people: int = 2
+    max_people: int = 1
     filter_cutoff_hz: float = 8.0
     runner_height_cm: float = 0.0
     slowmo: float = 1.0
