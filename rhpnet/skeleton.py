@@ -28,20 +28,58 @@ COCO_KEYPOINT_NAMES: tuple[str, ...] = (
 NUM_COCO_KEYPOINTS = len(COCO_KEYPOINT_NAMES)
 
 COCO_FLIP_PAIRS: tuple[tuple[int, int], ...] = (
-    (1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16),
+    (1, 2),
+    (3, 4),
+    (5, 6),
+    (7, 8),
+    (9, 10),
+    (11, 12),
+    (13, 14),
+    (15, 16),
 )
 
 # Bones drawn by overlays (0-based indices into COCO_KEYPOINT_NAMES).
 COCO_SKELETON: tuple[tuple[int, int], ...] = (
-    (15, 13), (13, 11), (16, 14), (14, 12), (11, 12),
-    (5, 11), (6, 12), (5, 6), (5, 7), (6, 8), (7, 9), (8, 10),
-    (1, 2), (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6),
+    (15, 13),
+    (13, 11),
+    (16, 14),
+    (14, 12),
+    (11, 12),
+    (5, 11),
+    (6, 12),
+    (5, 6),
+    (5, 7),
+    (6, 8),
+    (7, 9),
+    (8, 10),
+    (1, 2),
+    (0, 1),
+    (0, 2),
+    (1, 3),
+    (2, 4),
+    (3, 5),
+    (4, 6),
 )
 
 # Per-keypoint OKS sigmas (COCO order), as used by pycocotools.
 COCO_OKS_SIGMAS: tuple[float, ...] = (
-    0.026, 0.025, 0.025, 0.035, 0.035, 0.079, 0.079, 0.072, 0.072,
-    0.062, 0.062, 0.107, 0.107, 0.087, 0.087, 0.089, 0.089,
+    0.026,
+    0.025,
+    0.025,
+    0.035,
+    0.035,
+    0.079,
+    0.079,
+    0.072,
+    0.072,
+    0.062,
+    0.062,
+    0.107,
+    0.107,
+    0.087,
+    0.087,
+    0.089,
+    0.089,
 )
 
 COCO_LEFT: tuple[int, ...] = (1, 3, 5, 7, 9, 11, 13, 15)
@@ -65,7 +103,14 @@ MPII_KEYPOINT_NAMES: tuple[str, ...] = (
     "left_elbow",
     "left_wrist",
 )
-MPII_FLIP_PAIRS: tuple[tuple[int, int], ...] = ((0, 5), (1, 4), (2, 3), (10, 15), (11, 14), (12, 13))
+MPII_FLIP_PAIRS: tuple[tuple[int, int], ...] = (
+    (0, 5),
+    (1, 4),
+    (2, 3),
+    (10, 15),
+    (11, 14),
+    (12, 13),
+)
 
 # BlazePose landmark index for each COCO keypoint (nose, eyes, ears, shoulders ... ankles).
 BLAZEPOSE_TO_COCO: tuple[int, ...] = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
@@ -79,7 +124,9 @@ def flip_permutation(flip_pairs: tuple[tuple[int, int], ...], num_keypoints: int
     return order
 
 
-COCO_FLIP_PERMUTATION: tuple[int, ...] = tuple(flip_permutation(COCO_FLIP_PAIRS, NUM_COCO_KEYPOINTS))
+COCO_FLIP_PERMUTATION: tuple[int, ...] = tuple(
+    flip_permutation(COCO_FLIP_PAIRS, NUM_COCO_KEYPOINTS)
+)
 
 
 def keypoint_index(name: str) -> int:
@@ -87,4 +134,6 @@ def keypoint_index(name: str) -> int:
     try:
         return COCO_KEYPOINT_NAMES.index(name)
     except ValueError:
-        raise KeyError(f"unknown keypoint {name!r}; expected one of {COCO_KEYPOINT_NAMES}") from None
+        raise KeyError(
+            f"unknown keypoint {name!r}; expected one of {COCO_KEYPOINT_NAMES}"
+        ) from None

@@ -60,6 +60,8 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     """Keep caches and settings written by the code under test out of the real home folder."""
     home = tmp_path_factory.getbasetemp() / "home"
     home.mkdir(exist_ok=True)
-    cache = Path(os.environ.get("RHPNET_COACH_TEST_CACHE", tmp_path_factory.getbasetemp() / "cache"))
+    cache = Path(
+        os.environ.get("RHPNET_COACH_TEST_CACHE", tmp_path_factory.getbasetemp() / "cache")
+    )
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
