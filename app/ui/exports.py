@@ -1,4 +1,8 @@
-"""Export jobs run on worker threads: thin calls into the ``app/core`` exporters."""
+"""Export jobs run on worker threads: thin calls into the ``app/core`` exporters.
+
+Each writer takes ``(context, job, path)`` and returns the path written. The exporters are the
+ones the ``analyze`` command uses, so a file exported from the app is identical to the CLI's.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from app.core.analysis import Analysis
-from app.ui.workers import TaskContext
+from app.ui.workers import Cancelled, TaskContext
 
 
 @dataclass
@@ -21,9 +25,23 @@ class ExportJob:
 
 
 def write_keypoints_csv(context: TaskContext, job: ExportJob, path: Path) -> Path:
-    raise NotImplementedError
+    from app.core.export import write_keypoints_csv as write
+
+    return write(job.analysis, path)
 
 
-write_coco_json = write_angles_csv = write_metrics_json = write_metrics_csv = write_plot_png = (
-    write_overlay_video
-) = write_keypoints_csv
+def write_coco_json(context: TaskContext, job: ExportJob, path: Path) -> Path:
+    from app.core.export import write_coco_json as write
+
+    return write(job.analysis, path)
+
+
+def write_overlay_video(context: TaskContext, job: ExportJob, path: Path) -> Path:
+    """The annotated MP4; cancellable, and a cancelled export leaves no file."""
+    from app.core.export import ExportCancelled
+    from app.core.export import write_overlay_video as write
+
+    try:
+        return write(job.analysis, path, progress=context.progress, cancel=context.cancel)
+    except ExportCancelled:
+        raise Cancelled() from None
