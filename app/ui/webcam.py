@@ -223,6 +223,7 @@ class WebcamWindow(QWidget):
         self.camera_thread: CameraThread | None = None
         self.pose_thread: PoseThread | None = None
         self.shown_frames = 0
+        self.displayed_index = -1
         self._rate_window: list[float] = []
 
         self.camera_box = QComboBox(self)
@@ -306,10 +307,7 @@ class WebcamWindow(QWidget):
         )
         self.camera_thread.recordingSaved.connect(self._on_recording_saved)
         self.camera_thread.finished.connect(self._on_camera_stopped)
-        self.pose_thread = PoseThread(self.session, self.estimator_factory, self)
-        self.pose_thread.failed.connect(self._fail)
         self.camera_thread.start()
-        self.pose_thread.start()
         self.start_button.setText("Stop")
         self.status.setText(f"Opening camera {index}…")
         self.display_timer.start()
@@ -343,6 +341,12 @@ class WebcamWindow(QWidget):
         self.record_button.setText("■ Stop recording" if on else "● Record")
 
     def _on_opened(self, text: str) -> None:
+        """The camera works: start estimating poses (not before, a missing camera loads no model)."""
+        if self.session is None or self.session.stop.is_set():
+            return
+        self.pose_thread = PoseThread(self.session, self.estimator_factory, self)
+        self.pose_thread.failed.connect(self._fail)
+        self.pose_thread.start()
         self.status.setText(text)
         self.record_button.setEnabled(True)
         self.cameraOpened.emit(text)
@@ -381,6 +385,7 @@ class WebcamWindow(QWidget):
                 PersonPose(i, poses.keypoints[i], poses.boxes[i], True) for i in range(len(poses))
             ]
         self.canvas.set_frame(bgr_to_qimage(frame.image), people, [])
+        self.displayed_index = frame.index
         self.shown_frames += 1
         now = time.monotonic()
         self._rate_window = [t for t in self._rate_window if now - t < 1.0] + [now]
