@@ -178,8 +178,11 @@ class FileVideoSource(VideoSource):
         ]
         if not streams:
             kinds = sorted({s.type for s in self._container.streams})
-            found = f" (it holds only {', '.join(kinds)})" if kinds else ""
-            raise VideoError(f"{self.path.name}: no video stream in this file{found}")
+            if not kinds:
+                raise VideoError(
+                    f"{self.path.name}: no readable streams (the file is truncated or damaged)"
+                )
+            raise VideoError(f"{self.path.name}: no video in this file (it holds only {', '.join(kinds)})")
         stream = streams[0]
         if stream.codec_context is None or not stream.codec_context.name:
             raise VideoError(f"{self.path.name}: the video codec is not supported")
@@ -468,6 +471,9 @@ class ImageFolderSource(VideoSource):
         if not 0 <= index < len(self._files):
             raise IndexError(f"frame {index} out of range 0..{len(self._files) - 1}")
         return Frame(index, float(self._times[index]), self._load(index))
+
+    def close(self) -> None:
+        """Nothing stays open between reads."""
 
 
 class WebcamSource(VideoSource):

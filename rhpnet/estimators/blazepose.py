@@ -15,7 +15,10 @@ person box is the extent of all 33 landmarks (feet and hands included), padded.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import warnings
 from typing import Any
 
 import cv2
@@ -32,11 +35,32 @@ DEFAULT_SINGLE_PERSON_BACKEND = "solution"
 
 
 def _import_mediapipe():
-    # Keep mediapipe's C++ logging (glog) to warnings and above; must be set before import.
+    # Keep mediapipe's C++ logging (glog) to errors; must be set before import.
     os.environ.setdefault("GLOG_minloglevel", "2")
+    # mediapipe 0.10.14 calls a protobuf API that newer protobuf deprecates, on every run.
+    warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
     import mediapipe
 
     return mediapipe
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence C++ log lines written while a graph is built.
+
+    Building the Tasks graph from our bundle logs a harmless absl warning ("Feedback manager
+    requires a model with a single signature inference") that absl offers no switch for; it
+    would read like a failure on every run. Errors still surface as Python exceptions.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def landmarks_to_poses(
@@ -128,7 +152,8 @@ class BlazePoseEstimator:
             min_pose_presence_confidence=min_detection,
             min_tracking_confidence=min_tracking,
         )
-        return vision.PoseLandmarker.create_from_options(options)
+        with _quiet_native_stderr():
+            return vision.PoseLandmarker.create_from_options(options)
 
     # The pipeline calls ``prepare`` in its decoding thread so the colour conversion overlaps
     # inference; ``estimate`` does both steps for callers without a pipeline.
