@@ -45,3 +45,28 @@ def write_overlay_video(context: TaskContext, job: ExportJob, path: Path) -> Pat
         return write(job.analysis, path, progress=context.progress, cancel=context.cancel)
     except ExportCancelled:
         raise Cancelled() from None
+
+
+def write_angles_csv(context: TaskContext, job: ExportJob, path: Path) -> Path:
+    from app.core.running_report import write_angles_csv as write
+
+    return write(job.report, path)
+
+
+def write_metrics_json(context: TaskContext, job: ExportJob, path: Path) -> Path:
+    from app.core.running_report import write_metrics_json as write
+
+    return write(job.report, path)
+
+
+def write_metrics_csv(context: TaskContext, job: ExportJob, path: Path) -> Path:
+    from app.core.metrics_table import write_metrics_csv as write
+
+    return write(job.report, path)
+
+
+def write_plot_png(context: TaskContext, job: ExportJob, path: Path) -> Path:
+    """The report's angle figure (the same PNG ``analyze --plots`` writes)."""
+    from app.core.running_report import write_angle_plot as write
+
+    return write(job.report, path)

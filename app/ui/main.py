@@ -26,10 +26,16 @@ def run_gui(video: str | None = None) -> int:
     """Open the main window (and ``video`` if given); returns the Qt exit code."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = create_app()
+    from PySide6.QtCore import QCoreApplication, QEvent
+
     from app.ui.main_window import MainWindow
 
     window = MainWindow()
     window.show()
     if video:
         window.open_video(Path(video))
-    return int(app.exec())
+    code = int(app.exec())
+    # Destroy the widgets while Qt is still fully alive, not during interpreter shutdown.
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    return code

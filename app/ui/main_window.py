@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         self.plots_dock = self._dock(
             "Angles", "plotsDock", self.plots, Qt.DockWidgetArea.BottomDockWidgetArea
         )
-        self.resizeDocks([self.metrics_dock], [430], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.metrics_dock], [480], Qt.Orientation.Horizontal)
         self.resizeDocks([self.plots_dock], [290], Qt.Orientation.Vertical)
 
         self.exporter = ExportController(self)
@@ -283,7 +283,7 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addWidget(QLabel(" Runner ", self))
         self.runner_box = QComboBox(self)
-        self.runner_box.setMinimumWidth(150)
+        self.runner_box.setMinimumWidth(170)
         self.runner_box.setToolTip("The person analysed (or click them in the video)")
         self.runner_box.activated.connect(lambda i: self.set_subject(self.runner_box.itemData(i)))
         toolbar.addWidget(self.runner_box)
@@ -490,7 +490,7 @@ class MainWindow(QMainWindow):
         for track_id in sorted(self.analysis.tracks):
             track = self.analysis.tracks[track_id]
             share = track.frame_count_present / max(1, self.analysis.frame_count)
-            self.runner_box.addItem(f"Person #{track_id} ({share:.0%} of frames)", track_id)
+            self.runner_box.addItem(f"#{track_id}  ·  seen in {share:.0%}", track_id)
         if self.analysis.subject_id is not None:
             self.runner_box.setCurrentIndex(self.runner_box.findData(self.analysis.subject_id))
 

@@ -42,15 +42,16 @@ class MetricRow:
     source: str = ""
 
 
-COLUMNS = ("Metric", "Value", "Left", "Right", "Asym.", "Typical", "Note")
+COLUMNS = ("Metric", "Value", "Left", "Right", "Asym.", "Typical", "")
+STATUS_TEXT = {True: "⚠", False: "✓"}
 
 
 class MetricsPanel(QWidget):
+    """Table of metrics plus, below it, the reasons for every flagged value in plain words."""
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.rows: list[MetricRow] = []
-        self.title = QLabel("Running metrics", self)
-        self.title.setObjectName("panelTitle")
         self.summary = QLabel("", self)
         self.summary.setObjectName("metricsSummary")
         self.summary.setWordWrap(True)
@@ -61,55 +62,58 @@ class MetricsPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
+        self.table.setWordWrap(True)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         header = self.table.horizontalHeader()
-        for column in range(len(COLUMNS) - 1):
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in range(1, len(COLUMNS)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.flags = QLabel("", self)
+        self.flags.setObjectName("metricsFlags")
+        self.flags.setWordWrap(True)
+        self.flags.setTextFormat(Qt.TextFormat.RichText)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.title)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.summary)
         layout.addWidget(self.table, 1)
+        layout.addWidget(self.flags)
         self.set_message("No analysis yet.")
 
     def set_message(self, text: str) -> None:
         self.rows = []
         self.table.setRowCount(0)
         self.summary.setText(text)
+        self.flags.setText("")
 
     def set_rows(self, rows: list[MetricRow], summary: str = "") -> None:
         self.rows = list(rows)
         self.summary.setText(summary)
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            cells = (
-                row.title,
-                row.value,
-                row.left,
-                row.right,
-                row.asymmetry,
-                row.typical,
-                row.reason if row.flagged else ("within typical range" if row.typical else ""),
-            )
+            status = STATUS_TEXT[row.flagged] if row.typical else ""
+            cells = (row.title, row.value, row.left, row.right, row.asymmetry, row.typical, status)
+            tip = row.reason
+            if row.source:
+                tip = f"{tip}\n\nTypical range: {row.typical or 'none established'}. {row.source}".strip()
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c in (1, 2, 3, 4):
                     item.setTextAlignment(
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
-                tip = row.reason if row.flagged else ""
-                if row.source:
-                    tip = f"{tip}\nTypical range: {row.typical} ({row.source})".strip()
                 item.setToolTip(tip)
                 if row.flagged:
                     item.setBackground(FLAG_BRUSH)
                     if c in (1, 6):
                         item.setForeground(FLAG_COLOR)
-                elif c == 6 and row.typical:
+                elif c == 6:
                     item.setForeground(OK_COLOR)
                 self.table.setItem(r, c, item)
             self.table.item(r, 0).setData(Qt.ItemDataRole.UserRole, row.key)
+        self.table.resizeRowsToContents()
+        reasons = [f"⚠ {row.reason}" for row in rows if row.flagged and row.reason]
+        self.flags.setText("<br>".join(reasons))
+        self.flags.setVisible(bool(reasons))
 
     def flagged_keys(self) -> list[str]:
         return [row.key for row in self.rows if row.flagged]

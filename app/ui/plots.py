@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, Q
 from app.core.overlay_style import CENTRE_RGB, LEFT_RGB, RIGHT_RGB
 
 DEFAULT_ANGLES = ("knee_flexion_left", "knee_flexion_right", "trunk_lean")
-_JOINT_SHADE = {"knee": 100, "hip": 145, "elbow": 70, "shoulder": 175, "thigh": 125, "shank": 85}
+_JOINT_SHADE = {"knee": 100, "hip": 135, "thigh": 115, "shank": 155, "shoulder": 125, "elbow": 170}
 
 
 @dataclass
@@ -53,7 +53,7 @@ def angle_color(name: str) -> QColor:
     color = QColor(*rgb)
     for joint, shade in _JOINT_SHADE.items():
         if joint in name:
-            return color.lighter(shade) if shade >= 100 else color.darker(200 - shade)
+            return color.lighter(shade)
     return color
 
 
@@ -91,9 +91,9 @@ class AnglePlotPanel(QWidget):
         self.times_s = np.zeros(0)
         self.angles: dict[str, np.ndarray] = {}
         self.events: list[EventMarker] = []
-        self.ranges: dict[str, tuple[float, float]] = {}
+        self.ranges: dict[str, list[tuple[float, float]]] = {}
         self.curves: dict[str, pg.PlotDataItem] = {}
-        self.regions: dict[str, pg.LinearRegionItem] = {}
+        self.regions: list[pg.LinearRegionItem] = []
         self.markers: list[pg.ScatterPlotItem] = []
         self._selected: list[str] = list(DEFAULT_ANGLES)
 
@@ -144,7 +144,7 @@ class AnglePlotPanel(QWidget):
         times_s: np.ndarray,
         angles: dict[str, np.ndarray],
         events: list[EventMarker] | None = None,
-        ranges: dict[str, tuple[float, float]] | None = None,
+        ranges: dict[str, list[tuple[float, float]]] | None = None,
     ) -> None:
         self.times_s = np.asarray(times_s, dtype=np.float64)
         self.angles = {k: np.asarray(v, dtype=np.float64) for k, v in angles.items()}
@@ -207,29 +207,28 @@ class AnglePlotPanel(QWidget):
         self.selectionChanged.emit(list(self._selected))
 
     def _redraw(self) -> None:
-        for item in [*self.curves.values(), *self.regions.values(), *self.markers]:
+        for item in [*self.curves.values(), *self.regions, *self.markers]:
             self.plot.removeItem(item)
-        self.curves, self.regions, self.markers = {}, {}, []
+        self.curves, self.regions, self.markers = {}, [], []
         self.legend.clear()
         if len(self.times_s) == 0:
             return
+        bands = {band for name in self.selected() for band in self.ranges.get(name, [])}
+        for low, high in sorted(bands):
+            region = pg.LinearRegionItem(
+                values=(low, high),
+                orientation="horizontal",
+                movable=False,
+                brush=QColor(120, 200, 140, 34),
+                pen=pg.mkPen(QColor(120, 200, 140, 90), width=1, style=Qt.PenStyle.DotLine),
+            )
+            region.setZValue(-10)
+            region.setToolTip(f"typical range {low:g}–{high:g}°")
+            self.plot.addItem(region)
+            self.regions.append(region)
         for name in self.selected():
             values = self.angles[name]
             color = angle_color(name)
-            if name in self.ranges:
-                low, high = self.ranges[name]
-                shade = QColor(color)
-                shade.setAlpha(38)
-                region = pg.LinearRegionItem(
-                    values=(low, high),
-                    orientation="horizontal",
-                    movable=False,
-                    brush=shade,
-                    pen=pg.mkPen(None),
-                )
-                region.setZValue(-10)
-                self.plot.addItem(region)
-                self.regions[name] = region
             curve = self.plot.plot(
                 self.times_s,
                 values,

@@ -140,7 +140,7 @@ def compute_report(
     context: TaskContext, analysis: Analysis, prefs: AnalysisPreferences
 ) -> ReportView:
     """Angles, gait events and metrics of the analysed runner, shaped for the views."""
-    from app.core.report import build_report
+    from app.core.running_report import build_report
 
     analysis.slowmo = prefs.slowmo
     report = build_report(

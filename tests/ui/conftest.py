@@ -15,23 +15,30 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 SOCCER_CLIP = "posetrack18_000001_soccer_run_5frames.mp4"
-TREADMILL_CLIP = "treadmill_side_slow.mp4"
-SEGMENT_START_S = 5.0
-SEGMENT_SECONDS = 3.0
+TREADMILL_CLIP = "treadmill_side_IMG_5396.mp4"  # 60 fps portrait, side view
+SEGMENT_START_S = 1.0
+SEGMENT_SECONDS = 3.0  # about six ground contacts
+SEGMENT_SCALE = 0.5  # 540x960: same motion, a quarter of the pixels to decode and encode
 
 
-def trim_clip(source: Path, target: Path, start_s: float, seconds: float) -> Path:
-    """Re-encode ``seconds`` of ``source`` from ``start_s`` into ``target`` (H.264)."""
+def trim_clip(
+    source: Path, target: Path, start_s: float, seconds: float, scale: float = 1.0
+) -> Path:
+    """Re-encode ``seconds`` of ``source`` from ``start_s`` into ``target`` (H.264), resized."""
+    import cv2
+
     from app.core.video import open_video
     from app.core.video_writer import H264Writer
 
     with open_video(source) as video:
         first = int((video.times_s < start_s).sum())
-        with H264Writer(target, video.info.width, video.info.height, video.info.fps) as writer:
+        size = (round(video.info.width * scale / 2) * 2, round(video.info.height * scale / 2) * 2)
+        with H264Writer(target, *size, video.info.fps) as writer:
             for frame in video.frames(first):
                 if frame.time_s > start_s + seconds:
                     break
-                writer.write(frame.image, frame.time_s - start_s)
+                image = cv2.resize(frame.image, size, interpolation=cv2.INTER_AREA)
+                writer.write(image, frame.time_s - start_s)
     return target
 
 
@@ -50,7 +57,7 @@ def analyse_once(video: Path):
 
 @pytest.fixture(scope="session")
 def treadmill_segment(tmp_path_factory: pytest.TempPathFactory, videos_dir: Path) -> Path:
-    """3 s of the side-view treadmill clip, analysed once, with its sidecar beside it."""
+    """3 s of the side-view treadmill clip (half size), analysed once, sidecar beside it."""
     folder = tmp_path_factory.mktemp("segment")
     clip = trim_clip(
         videos_dir / TREADMILL_CLIP, folder / "treadmill_3s.mp4", SEGMENT_START_S, SEGMENT_SECONDS

@@ -21,7 +21,9 @@ def _export(qtbot, window, key, path):
     return path
 
 
-def test_keypoint_and_report_exports_write_valid_files(qtbot, window, analysed_clip, tmp_path, monkeypatch):
+def test_keypoint_and_report_exports_write_valid_files(
+    qtbot, window, analysed_clip, tmp_path, monkeypatch
+):
     window.open_video(analysed_clip)
     wait_for_report(qtbot, window)
     frames = window.analysis.frame_count
@@ -51,8 +53,10 @@ def test_keypoint_and_report_exports_write_valid_files(qtbot, window, analysed_c
         angle_rows = list(csv.DictReader(handle))
     assert len(angle_rows) == frames and "knee_flexion_left" in angle_rows[0]
 
-    metrics = json.loads(_export(qtbot, window, "metrics_json", out / "run.metrics.json").read_text())
-    assert 120 < metrics["cadence_spm"] < 220 and metrics["steps"]
+    metrics = json.loads(
+        _export(qtbot, window, "metrics_json", out / "run.metrics.json").read_text()
+    )
+    assert 120 < metrics["cadence_spm"]["mean"] < 220 and metrics["steps"]
 
     with open(_export(qtbot, window, "metrics_csv", out / "run.metrics.csv"), newline="") as handle:
         metric_rows = list(csv.DictReader(handle))
@@ -67,7 +71,9 @@ def test_keypoint_and_report_exports_write_valid_files(qtbot, window, analysed_c
 @pytest.mark.slow
 def test_annotated_video_export_and_cancel(qtbot, window, analysed_clip, tmp_path):
     window.open_video(analysed_clip)
-    qtbot.waitUntil(lambda: window.analysis is not None and window.analysis_task is None, timeout=30_000)
+    qtbot.waitUntil(
+        lambda: window.analysis is not None and window.analysis_task is None, timeout=30_000
+    )
     out = tmp_path / "video"
 
     video = _export(qtbot, window, "overlay_video", out / "run.overlay.mp4")

@@ -136,6 +136,7 @@ def test_metrics_panel_lists_metrics_and_flags(qtbot, window, analysed_clip):
     wait_for_report(qtbot, window)
     rows = {row.key: row for row in window.metrics_panel.rows}
     assert {"cadence_spm", "contact_time_ms", "duty_factor", "knee_flexion_ic_deg"} <= set(rows)
+    assert rows["cadence_spm"].title == "Cadence (steps/min)"
     cadence = float(rows["cadence_spm"].value.split()[0])
     assert 120 < cadence < 220
     assert window.metrics_panel.table.rowCount() == len(rows)
