@@ -77,7 +77,7 @@ def main() -> int:
     from app.ui.main import create_app
     from app.ui.settings import AppSettings
 
-    app = create_app()
+    _app = create_app()  # keep the QApplication alive for the whole run
     from app.ui.main_window import MainWindow
 
     work = Path(tempfile.mkdtemp(prefix="bench_ui_stall_"))

@@ -88,7 +88,9 @@ def angle_labels_at(
         if position is None:
             continue
         labels.append(
-            AngleLabel(position[0], position[1], f"{values[index]:.0f}°", angle_side(name))
+            AngleLabel(
+                position[0], position[1], f"{round(float(values[index])) or 0}°", angle_side(name)
+            )
         )
     return labels
 
