@@ -20,15 +20,20 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
-DEFAULT_VIDEO = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "videos"
-    / "treadmill_side_IMG_5396.mp4"
-)
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CLIP = "treadmill_side_IMG_5396.mp4"
+
+
+def default_video() -> Path | None:
+    """The clip in $RHPNET_COACH_DATA/videos or ../shared/data/videos beside the checkout."""
+    roots = [os.environ.get("RHPNET_COACH_DATA"), REPO_ROOT.parent / "shared" / "data"]
+    roots += [REPO_ROOT.parents[1] / "shared" / "data"]
+    for root in roots:
+        if root and (Path(root) / "videos" / CLIP).is_file():
+            return Path(root) / "videos" / CLIP
+    return None
 
 
 class StallProbe:
@@ -69,8 +74,10 @@ def summary(gaps: list[float]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("video", nargs="?", type=Path, default=DEFAULT_VIDEO)
+    parser.add_argument("video", nargs="?", type=Path, default=default_video())
     args = parser.parse_args()
+    if args.video is None:
+        parser.error(f"{CLIP} not found: pass a video path or set RHPNET_COACH_DATA")
 
     from PySide6.QtCore import QEventLoop, QSettings, QTimer
 

@@ -89,7 +89,7 @@ def angle_labels_at(
             continue
         labels.append(
             AngleLabel(
-                position[0], position[1], f"{round(float(values[index])) or 0}°", angle_side(name)
+                position[0], position[1], f"{round(float(values[index]))}°", angle_side(name)
             )
         )
     return labels
