@@ -50,10 +50,6 @@ _TWO_PASS_CORRECTION = (2.0 ** (1.0 / 2.0) - 1.0) ** 0.25
 # Second differences are scored in units of their robust spread; beyond this many spreads the cost
 # grows linearly (Huber), so one wild point cannot outweigh a whole chain of consistent evidence.
 _HUBER_K = 3.0
-# The pair test squares pixel differences; dividing by a length brings it back to pixels. Any
-# length works because the threshold is relative; tying it to the floor keeps the floor meaning
-# "a jump of that many pixels of left-right difference" for legs about a leg length apart.
-_PAIR_SIGNAL_SCALE = 1.0 / 0.06
 
 
 @dataclass(frozen=True)
@@ -132,7 +128,7 @@ def clean_track(
         glitches |= find_bad_bone_lengths(points, settings.bone_length_tolerance)
         glitches |= find_impossible_legs(points, facing_direction(points, times))
         points[glitches] = np.nan
-        glitches |= _pair_glitch_mask(points, reach, settings.glitch_threshold, floor_px)
+        glitches |= _pair_glitch_mask(points, scale, reach, settings.glitch_threshold, floor_px)
         points[glitches] = np.nan
 
     swapped = {name: np.zeros(len(points), bool) for name in SWAP_GROUPS}
@@ -402,11 +398,11 @@ def _segment_angle(proximal: np.ndarray, distal: np.ndarray, facing: np.ndarray)
 
 
 def _pair_glitch_mask(
-    points: np.ndarray, reach: int, threshold: float, floor_px: float
+    points: np.ndarray, scale_px: float, reach: int, threshold: float, floor_px: float
 ) -> np.ndarray:
     """(T, 17) mask: both points of every left/right pair that jumps as a whole."""
     pairs = LEG_PAIRS + ARM_PAIRS
-    collapsed = find_pair_glitches(points[..., :2], pairs, reach, threshold, floor_px)
+    collapsed = find_pair_glitches(points[..., :2], pairs, scale_px, reach, threshold, floor_px)
     mask = np.zeros(points.shape[:2], bool)
     for k, (left, right) in enumerate(pairs):
         mask[collapsed[:, k], left] = mask[collapsed[:, k], right] = True
@@ -416,6 +412,7 @@ def _pair_glitch_mask(
 def find_pair_glitches(
     xy: np.ndarray,
     pairs: tuple[tuple[int, int], ...],
+    scale_px: float,
     reach: int,
     threshold: float,
     floor_px: float,
@@ -426,13 +423,13 @@ def find_pair_glitches(
     Such a frame is not a swap, but to a continuity test it can look like the end of one, so it
     is removed before swaps are repaired. The test must not react to swaps, so it looks at a
     signal that does not change when left and right are exchanged: the square of the left-right
-    difference taken as a complex number, ``(dx + i dy)^2 / scale`` (the same for ``d`` and ``-d``,
-    and smooth when the legs cross).
+    difference taken as a complex number, divided by the leg length ``scale_px`` to be in pixels
+    again: ``(dx + i dy)^2 / scale_px``, the same for ``d`` and ``-d``, and smooth when the legs
+    cross.
     """
-    scale = _PAIR_SIGNAL_SCALE * max(floor_px, 1e-9)
     differences = np.stack([xy[:, a] - xy[:, b] for a, b in pairs], axis=1)
     dx, dy = differences[..., 0], differences[..., 1]
-    squared = np.stack([dx * dx - dy * dy, 2.0 * dx * dy], axis=-1) / scale
+    squared = np.stack([dx * dx - dy * dy, 2.0 * dx * dy], axis=-1) / scale_px
     return find_glitches(squared, reach, threshold, floor_px)
 
 

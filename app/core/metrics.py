@@ -257,7 +257,8 @@ def _neighbour(steps: list[Step], index: int, direction: int) -> Step | None:
 
 
 def _drop_implausible_steps(steps: list[StepMetrics]) -> list[StepMetrics]:
-    """Step times over 2x the median (a missed contact in between) are not steps: clear them."""
+    """Step times far from the median (outside 0.5-1.6x: a contact missed or found twice in
+    between) are not steps; clear them and what depends on them."""
     times = np.array([s.step_time_ms for s in steps])
     finite = np.isfinite(times)
     if finite.sum() >= 3:
