@@ -29,6 +29,9 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     )
     os.close(fd)
     tmp = Path(tmp_name)
+    # mkstemp creates the file private (0600); give the result the permissions a plain open()
+    # would (0666 minus the umask), so exports can be shared like any other file.
+    os.chmod(tmp, 0o666 & ~_UMASK)
     try:
         yield tmp
         _fsync_file(tmp)
@@ -57,6 +60,16 @@ def atomic_write_text(target: str | os.PathLike[str], text: str) -> None:
 def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> None:
     with atomic_open(target, "wb") as handle:
         handle.write(data)
+
+
+def _read_umask() -> int:
+    """The process umask; read once at import (reading it means briefly setting it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
 
 
 def _fsync_file(path: Path) -> None:

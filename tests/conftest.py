@@ -65,3 +65,53 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     )
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+
+
+@pytest.fixture(scope="session")
+def treadmill_segment(videos_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The first 60 frames (1 s at 60 fps) of the real portrait treadmill clip, at half size
+    (540x960) so that tests stay fast."""
+    import cv2
+
+    from app.core.video import open_video
+    from app.core.video_writer import H264Writer
+
+    target = tmp_path_factory.mktemp("clips") / "treadmill_segment.mp4"
+    with open_video(videos_dir / "treadmill_side_IMG_5396.mp4") as source:
+        size = (source.info.width // 2, source.info.height // 2)
+        with H264Writer(target, *size, source.info.fps, crf=18) as writer:
+            for frame in source.frames():
+                if frame.index >= 60:
+                    break
+                writer.write(
+                    cv2.resize(frame.image, size, interpolation=cv2.INTER_AREA), frame.time_s
+                )
+    return target
+
+
+@pytest.fixture(scope="session")
+def treadmill_analysis(treadmill_segment: Path):
+    """The bundled model's analysis of ``treadmill_segment``, computed once per test session."""
+    from app.core.pipeline import analyze_video
+
+    return analyze_video(treadmill_segment)
+
+
+@pytest.fixture(scope="session")
+def analysed_clip(videos_dir: Path):
+    """``analysed_clip(name)``: the bundled model's analysis of a whole clip of ``videos_dir``.
+
+    Each clip is analysed at most once per test session (tens of seconds each on a CPU), so
+    every test module that needs real tracks of the same clip shares the work. Callers must not
+    mutate the returned ``Analysis``; use ``dataclasses.replace`` to change e.g. ``slowmo``.
+    """
+    cache: dict[str, object] = {}
+
+    def analyse(name: str):
+        if name not in cache:
+            from app.core.pipeline import analyze_video
+
+            cache[name] = analyze_video(videos_dir / name)
+        return cache[name]
+
+    return analyse

@@ -42,7 +42,10 @@ class H264Writer:
         self.path = Path(path)
         self.size = (int(width), int(height))
         self._padded = (int(width) + int(width) % 2, int(height) + int(height) % 2)
-        self._container = av.open(str(self.path), "w", format="mp4")
+        # faststart: the index goes first, so the file plays while it streams.
+        self._container = av.open(
+            str(self.path), "w", format="mp4", options={"movflags": "+faststart"}
+        )
         try:
             rate = Fraction(fps).limit_denominator(1001) if fps > 0 else Fraction(30)
             stream = self._container.add_stream("libx264", rate=rate)
@@ -54,7 +57,7 @@ class H264Writer:
             stream.codec_context.color_trc = _BT601
             stream.codec_context.color_range = 1  # limited ("MPEG") range
             stream.thread_count = threads
-            stream.options = {"crf": str(crf), "preset": preset, "movflags": "+faststart"}
+            stream.options = {"crf": str(crf), "preset": preset}
         except BaseException:
             self._container.close()
             raise

@@ -15,7 +15,10 @@ person box is the extent of all 33 landmarks (feet and hands included), padded.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import warnings
 from typing import Any
 
 import cv2
@@ -32,11 +35,32 @@ DEFAULT_SINGLE_PERSON_BACKEND = "solution"
 
 
 def _import_mediapipe():
-    # Keep mediapipe's C++ logging (glog) to warnings and above; must be set before import.
+    # Keep mediapipe's C++ logging (glog) to errors; must be set before import.
     os.environ.setdefault("GLOG_minloglevel", "2")
+    # mediapipe 0.10.14 calls a protobuf API that newer protobuf deprecates, on every run.
+    warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
     import mediapipe
 
     return mediapipe
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Silence C++ log lines written while mediapipe builds its graph and loads the models.
+
+    mediapipe then logs harmless lines ("Created TensorFlow Lite XNNPACK delegate", "Feedback
+    manager requires a model with a single signature inference") that absl offers no switch
+    for; they would read like failures on every run. Errors still surface as Python exceptions.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def landmarks_to_poses(
@@ -98,6 +122,7 @@ class BlazePoseEstimator:
         }
         self._mp = _import_mediapipe()
         self._last_ms = -1
+        self._warm = False
         if backend == "solution":
             # smooth_landmarks=False: mediapipe's filter is causal (it lags fast limbs); the
             # kinematics apply a zero-lag filter instead.
@@ -128,26 +153,27 @@ class BlazePoseEstimator:
             min_pose_presence_confidence=min_detection,
             min_tracking_confidence=min_tracking,
         )
-        return vision.PoseLandmarker.create_from_options(options)
+        with _quiet_native_stderr():
+            return vision.PoseLandmarker.create_from_options(options)
 
-    # The pipeline calls ``prepare`` in its decoding thread so the colour conversion overlaps
-    # inference; ``estimate`` does both steps for callers without a pipeline.
-    def prepare(self, image_bgr: np.ndarray) -> np.ndarray:
-        """BGR -> RGB (mediapipe's input). Stateless, so safe to run in another thread."""
-        return cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+    # mediapipe takes RGB: the pipeline decodes straight to RGB and calls ``estimate_rgb``.
+    wants_rgb = True
 
     def estimate(self, image_bgr: np.ndarray, timestamp_s: float) -> FramePoses:
-        return self.estimate_prepared(self.prepare(image_bgr), timestamp_s)
+        return self.estimate_rgb(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB), timestamp_s)
 
-    def estimate_prepared(self, image_rgb: np.ndarray, timestamp_s: float) -> FramePoses:
+    def estimate_rgb(self, image_rgb: np.ndarray, timestamp_s: float) -> FramePoses:
         height, width = image_rgb.shape[:2]
-        if self.backend == "solution":
-            landmarks = self._run_solution(image_rgb)
-        else:
-            landmarks = self._run_tasks(image_rgb, timestamp_s)
+        run = self._run_solution if self.backend == "solution" else self._run_tasks
+        if self._warm:
+            landmarks = run(image_rgb, timestamp_s)
+        else:  # the first call loads the models and logs about it
+            with _quiet_native_stderr():
+                landmarks = run(image_rgb, timestamp_s)
+            self._warm = True
         return landmarks_to_poses(landmarks, width, height, self.box_padding)
 
-    def _run_solution(self, image_rgb: np.ndarray) -> np.ndarray:
+    def _run_solution(self, image_rgb: np.ndarray, timestamp_s: float) -> np.ndarray:
         result = self._runner.process(image_rgb)
         if result.pose_landmarks is None:
             return np.zeros((0, NUM_BLAZEPOSE_LANDMARKS, 4), np.float32)

@@ -1,0 +1,215 @@
+"""``rhpnet-coach analyze``: analyse videos, image folders or a webcam headlessly and export.
+
+Each input is analysed and exported on its own: a bad file prints one line
+(``rhpnet-coach: error: <file>: <reason>``) and the batch goes on; the exit code is non-zero only
+when an input failed. Outputs per input (see docs/engine.md): ``<stem>.analysis.npz/.json``,
+``<stem>.keypoints.csv``, ``<stem>.coco.json`` and, unless ``--no-video``,
+``<stem>.overlay.mp4``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from rhpnet.errors import UserFacingError
+
+EXIT_SOME_FAILED = 1
+
+
+def build_parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Find the runner in each video, estimate 2D pose per frame, track people, "
+        "and write keypoints CSV, COCO JSON, the analysis sidecar and an overlay video.",
+    )
+    parser.add_argument(
+        "inputs", nargs="*", metavar="VIDEO", help="video files or folders of images (any number)"
+    )
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    parser.add_argument(
+        "--model",
+        choices=("default", "rhpnet", "hrnet"),
+        default="default",
+        help="pose model: the bundled BlazePose (default) or a trained network (needs --checkpoint)",
+    )
+    parser.add_argument("--checkpoint", metavar="PATH", help="weights for --model rhpnet|hrnet")
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="where networks run (BlazePose always runs on the CPU)",
+    )
+    parser.add_argument(
+        "--max-people", type=int, default=1, metavar="N", help="people to follow per frame (1)"
+    )
+    parser.add_argument("--no-video", action="store_true", help="skip the overlay video")
+    parser.add_argument(
+        "--slowmo",
+        type=float,
+        default=1.0,
+        metavar="FACTOR",
+        help="slow-motion factor of the footage, e.g. 8 for 240 fps played at 30 (1)",
+    )
+    parser.add_argument(
+        "--track",
+        type=int,
+        metavar="ID",
+        help="analyse this track id instead of the automatic pick",
+    )
+    parser.add_argument(
+        "--fps",
+        type=float,
+        default=30.0,
+        help="frame rate given to folders of images (30)",
+    )
+    parser.add_argument(
+        "--webcam", type=int, metavar="INDEX", help="record from this camera, then analyse it"
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds to record with --webcam (10)",
+    )
+    return parser
+
+
+def main(argv: list[str], prog: str) -> int:
+    parser = build_parser(prog)
+    args = parser.parse_args(argv)
+    if not args.inputs and args.webcam is None:
+        parser.error("give at least one VIDEO (file or image folder) or --webcam INDEX")
+    if args.duration <= 0:
+        parser.error("--duration must be positive")
+
+    from app.core.pipeline import AnalysisOptions, EstimatorFactory
+
+    options = AnalysisOptions(
+        model=args.model,
+        checkpoint=args.checkpoint,
+        device=args.device,
+        max_people=args.max_people,
+        slowmo=args.slowmo,
+        track_id=args.track,
+        image_fps=args.fps,
+    )
+    factory = EstimatorFactory(options)  # a bad checkpoint stops here, before any video
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    inputs: list[str] = list(args.inputs)
+    failed = 0
+    if args.webcam is not None:
+        try:
+            inputs.insert(0, str(record_webcam(args.webcam, args.duration, args.out)))
+        except UserFacingError as error:
+            _report_error(f"webcam {args.webcam}", error)
+            failed += 1
+    for video in inputs:
+        try:
+            _analyse_one(video, factory, args)
+        except UserFacingError as error:
+            _report_error(video, error)
+            failed += 1
+        except Exception:  # a bug: keep its traceback, but finish the rest of the batch
+            traceback.print_exc()
+            print(f"rhpnet-coach: error: {video}: internal error (see above)", file=sys.stderr)
+            failed += 1
+    if len(inputs) > 1 or failed:
+        print(
+            f"{len(inputs) - failed} of {len(inputs)} analysed; outputs in {args.out}",
+            file=sys.stderr,
+        )
+    return EXIT_SOME_FAILED if failed else 0
+
+
+def _report_error(video: str, error: Exception) -> None:
+    from tqdm import tqdm
+
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    name = Path(video).name
+    if not (message.startswith(f"{name}:") or message.startswith(f"{video}:")):
+        message = f"{video}: {message}"
+    tqdm.write(f"rhpnet-coach: error: {message}", file=sys.stderr)
+
+
+def _analyse_one(video: str, factory, args: argparse.Namespace) -> None:
+    from tqdm import tqdm
+
+    from app.core.export import ExportOptions, write_video_outputs
+    from app.core.pipeline import analyze_video
+    from app.core.video import open_video
+
+    name = Path(video).name
+    started = time.perf_counter()
+    with (
+        open_video(video, image_fps=factory.options.image_fps) as source,
+        tqdm(
+            desc=name,
+            total=source.info.frame_count,
+            unit="frame",
+            dynamic_ncols=True,
+            file=sys.stderr,
+        ) as bar,
+    ):
+        estimator = factory.create()
+        try:
+            analysis = analyze_video(
+                source,
+                factory.options,
+                estimator=estimator,
+                progress=lambda done, total: bar.update(done - bar.n),
+            )
+        finally:
+            estimator.close()
+    seconds = time.perf_counter() - started
+    for warning in analysis.warnings:
+        tqdm.write(f"rhpnet-coach: warning: {name}: {warning}", file=sys.stderr)
+    export = ExportOptions(video=not args.no_video)
+    if export.video:
+        with tqdm(
+            desc=f"{name} overlay", unit="frame", total=analysis.frame_count, file=sys.stderr
+        ) as bar:
+            written = write_video_outputs(
+                analysis, args.out, export, progress=lambda done, total: bar.update(done - bar.n)
+            )
+    else:
+        written = write_video_outputs(analysis, args.out, export)
+    subject = analysis.subject()
+    seen = subject.frame_count_present if subject is not None else 0
+    tqdm.write(
+        f"{name}: {analysis.frame_count} frames in {seconds:.1f} s "
+        f"({analysis.frame_count / max(seconds, 1e-9):.1f} frames/s), {len(analysis.tracks)} "
+        f"track(s), runner = track {analysis.subject_id} seen in {seen} frames -> "
+        + ", ".join(p.name for p in written),
+        file=sys.stderr,
+    )
+
+
+def record_webcam(index: int, duration_s: float, out_dir: Path) -> Path:
+    """Record ``duration_s`` seconds from a camera to ``<out>/webcam<index>-<time>.mp4``."""
+    from tqdm import tqdm
+
+    from app.core.video import WebcamSource
+    from app.core.video_writer import H264Writer
+    from rhpnet.atomic import atomic_path
+
+    target = out_dir / f"webcam{index}-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
+    with WebcamSource(index, max_duration_s=duration_s) as camera, atomic_path(target) as tmp:
+        info = camera.info
+        with (
+            H264Writer(tmp, info.width, info.height, info.fps) as writer,
+            tqdm(
+                desc=f"recording webcam {index}", total=round(duration_s), unit="s", file=sys.stderr
+            ) as bar,
+        ):
+            for frame in camera.frames():
+                writer.write(frame.image, frame.time_s)
+                bar.update(int(frame.time_s) - bar.n)
+        if writer.frames_written == 0:
+            raise UserFacingError(f"webcam {index}: no frames recorded")
+    return target

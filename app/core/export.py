@@ -1,0 +1,254 @@
+"""Exports of a finished ``Analysis``: keypoints CSV, COCO results JSON, overlay MP4.
+
+Every file is written under a temporary name and renamed at the end (``rhpnet.atomic``), so a
+cancel, an error or a full disk leaves no partial file. ``write_video_outputs`` writes the whole
+set for one video and is the single place where per-video outputs are decided (the CLI and the
+app's export both call it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.core.analysis import SIDECAR_SUFFIX, Analysis
+from rhpnet.atomic import atomic_path
+from rhpnet.errors import UserFacingError
+from rhpnet.skeleton import COCO_KEYPOINT_NAMES
+
+KEYPOINTS_CSV_SUFFIX = ".keypoints.csv"
+COCO_JSON_SUFFIX = ".coco.json"
+OVERLAY_SUFFIX = ".overlay.mp4"
+KEYPOINT_CSV_COLUMNS: tuple[str, ...] = (
+    "frame",
+    "time_s",
+    "track_id",
+    "bbox_x",
+    "bbox_y",
+    "bbox_w",
+    "bbox_h",
+    "score",
+) + tuple(f"{name}_{part}" for name in COCO_KEYPOINT_NAMES for part in ("x", "y", "score"))
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class ExportCancelled(Exception):
+    """The user cancelled an export; no file was left behind."""
+
+
+def _rows(analysis: Analysis) -> list[tuple[int, int]]:
+    """(frame, track id) pairs: each track from its first to its last appearance, by frame."""
+    rows = []
+    for tid, track in analysis.tracks.items():
+        seen = np.flatnonzero(track.present)
+        if len(seen):
+            rows.extend((int(f), tid) for f in range(seen[0], seen[-1] + 1))
+    rows.sort()
+    return rows
+
+
+def _format_column(values: np.ndarray, fmt: str) -> np.ndarray:
+    text = np.char.mod(fmt, values)
+    return np.where(np.isfinite(values), text, "")
+
+
+def keypoints_csv_text(analysis: Analysis) -> str:
+    """The keypoints table: one row per frame per track (over the track's life), empty cells
+    where the person or a keypoint was not found."""
+    rows = _rows(analysis)
+    header = ",".join(KEYPOINT_CSV_COLUMNS) + "\n"
+    if not rows:
+        return header
+    frames = np.array([f for f, _ in rows], np.int64)
+    ids = np.array([t for _, t in rows], np.int64)
+    kp = np.empty((len(rows), len(COCO_KEYPOINT_NAMES), 3), np.float32)
+    boxes = np.empty((len(rows), 4), np.float32)
+    scores = np.empty(len(rows), np.float32)
+    for tid, track in analysis.tracks.items():
+        mask = ids == tid
+        kp[mask] = track.keypoints[frames[mask]]
+        boxes[mask] = track.boxes[frames[mask]]
+        scores[mask] = track.scores[frames[mask]]
+    columns = [
+        frames.astype(str),
+        np.char.mod("%.6f", np.asarray(analysis.times_s, np.float64)[frames]),
+        ids.astype(str),
+        *(_format_column(boxes[:, i], "%.2f") for i in range(4)),
+        _format_column(scores, "%.4f"),
+    ]
+    for k in range(len(COCO_KEYPOINT_NAMES)):
+        columns += [
+            _format_column(kp[:, k, 0], "%.2f"),
+            _format_column(kp[:, k, 1], "%.2f"),
+            _format_column(kp[:, k, 2], "%.4f"),
+        ]
+    table = np.stack(columns, axis=1)
+    return header + "\n".join(",".join(row) for row in table.tolist()) + "\n"
+
+
+def coco_results(analysis: Analysis) -> list[dict]:
+    """COCO keypoint results: image_id = frame index, category 1, [x, y, score] x 17, score.
+
+    ``track_id`` is kept as an extra key (pycocotools ignores it). Missing keypoints are 0, 0, 0
+    as COCO expects.
+    """
+    results = []
+    for tid, track in sorted(analysis.tracks.items()):
+        for frame in np.flatnonzero(track.present):
+            points = np.nan_to_num(track.keypoints[frame].astype(np.float64), nan=0.0)
+            results.append(
+                {
+                    "image_id": int(frame),
+                    "category_id": 1,
+                    "keypoints": [round(float(v), 3) for v in points.reshape(-1)],
+                    "score": round(float(track.scores[frame]), 5),
+                    "track_id": int(tid),
+                }
+            )
+    results.sort(key=lambda r: (r["image_id"], r["track_id"]))
+    return results
+
+
+def write_keypoints_csv(analysis: Analysis, path: str | Path) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(keypoints_csv_text(analysis), encoding="utf-8")
+    return Path(path)
+
+
+def write_coco_json(analysis: Analysis, path: str | Path) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(coco_results(analysis), separators=(",", ":")), encoding="utf-8")
+    return Path(path)
+
+
+def write_overlay_video(
+    analysis: Analysis,
+    path: str | Path,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> Path:
+    """Re-read the analysed video and write it as H.264 with the skeletons drawn."""
+    with atomic_path(path) as tmp:
+        _render_overlay(analysis, tmp, progress, cancel)
+    return Path(path)
+
+
+def _render_overlay(
+    analysis: Analysis,
+    target: Path,
+    progress: ProgressCallback | None,
+    cancel: threading.Event | None,
+) -> None:
+    from app.core.overlay import draw_people
+    from app.core.video import VideoError, open_video
+    from app.core.video_writer import H264Writer
+
+    source_path = Path(analysis.video.path)
+    if not source_path.exists():
+        raise UserFacingError(
+            f"{source_path.name}: the analysed video is not available, so no overlay video "
+            "can be drawn"
+        )
+    ids = sorted(analysis.tracks)
+    stacked = (
+        np.stack([analysis.tracks[i].keypoints for i in ids])
+        if ids
+        else np.zeros((0, analysis.frame_count, len(COCO_KEYPOINT_NAMES), 3), np.float32)
+    )
+    present = np.stack([analysis.tracks[i].present for i in ids]) if ids else None
+    track_ids = np.asarray(ids, np.int64)
+    last_report = 0.0
+    with open_video(source_path, image_fps=analysis.video.fps) as source:
+        if source.info.frame_count != analysis.frame_count:
+            raise VideoError(
+                f"{source_path.name}: the video has changed since it was analysed "
+                f"({source.info.frame_count} frames now, {analysis.frame_count} analysed)"
+            )
+        info = source.info
+        with H264Writer(target, info.width, info.height, info.fps) as writer:
+            for done, frame in enumerate(source.frames(), start=1):
+                if cancel is not None and cancel.is_set():
+                    raise ExportCancelled()
+                image = frame.image
+                if present is not None:
+                    here = present[:, frame.index]
+                    if here.any():
+                        image = draw_people(
+                            image, stacked[here, frame.index], track_ids[here], analysis.subject_id
+                        )
+                writer.write(image, frame.time_s)
+                now = time.monotonic()
+                if progress is not None and now - last_report >= 1 / 30:
+                    last_report = now
+                    progress(done, analysis.frame_count)
+    if progress is not None:
+        progress(analysis.frame_count, analysis.frame_count)
+
+
+@dataclass
+class ExportOptions:
+    """Which per-video outputs to write (the CLI's flags map onto these fields)."""
+
+    video: bool = True
+
+
+def output_stem(analysis: Analysis) -> str:
+    """File-name stem of a video's outputs: the video's own stem, made safe for any filesystem."""
+    stem = Path(analysis.video.path).stem or "video"
+    return re.sub(r"[^\w.-]+", "_", stem)
+
+
+def output_paths(
+    out_dir: str | Path, stem: str, options: ExportOptions | None = None
+) -> dict[str, Path]:
+    """Where ``write_video_outputs`` puts each file for a video with this stem."""
+    options = options or ExportOptions()
+    out = Path(out_dir)
+    paths = {
+        "analysis": out / f"{stem}{SIDECAR_SUFFIX}",
+        "keypoints_csv": out / f"{stem}{KEYPOINTS_CSV_SUFFIX}",
+        "coco_json": out / f"{stem}{COCO_JSON_SUFFIX}",
+    }
+    if options.video:
+        paths["overlay"] = out / f"{stem}{OVERLAY_SUFFIX}"
+    return paths
+
+
+def write_video_outputs(
+    analysis: Analysis,
+    out_dir: str | Path,
+    options: ExportOptions | None = None,
+    *,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> list[Path]:
+    """Write every per-video output for ``analysis`` into ``out_dir``; all or nothing.
+
+    All files are first written under temporary names and renamed into place only once every
+    one succeeded; then the sidecar (``<stem>.analysis.npz`` + ``.json``) is saved. ``progress``
+    and ``cancel`` cover the overlay video, the only slow part. Returns the paths written.
+    """
+    options = options or ExportOptions()
+    paths = output_paths(out_dir, output_stem(analysis), options)
+    with contextlib.ExitStack() as stack:
+        csv_tmp = stack.enter_context(atomic_path(paths["keypoints_csv"]))
+        csv_tmp.write_text(keypoints_csv_text(analysis), encoding="utf-8")
+        coco_tmp = stack.enter_context(atomic_path(paths["coco_json"]))
+        coco_tmp.write_text(
+            json.dumps(coco_results(analysis), separators=(",", ":")), encoding="utf-8"
+        )
+        if options.video:
+            overlay_tmp = stack.enter_context(atomic_path(paths["overlay"]))
+            _render_overlay(analysis, overlay_tmp, progress, cancel)
+    analysis.save(paths["analysis"])
+    return [paths["analysis"], paths["analysis"].with_suffix(".json"), *list(paths.values())[1:]]
