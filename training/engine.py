@@ -405,7 +405,6 @@ class _Run:
         evaluation: Evaluation | None = None
         max_steps = config.train.max_steps
         channels_last = ctx.device.type == "cuda" and config.train.channels_last
-        autocast = torch.autocast(ctx.device.type, dtype=amp_dtype) if amp_dtype else nullcontext()
         for epoch in range(progress.epoch, config.optim.epochs):
             if max_steps and progress.global_step >= max_steps:
                 break
@@ -424,25 +423,24 @@ class _Run:
                 images = batch["image"].to(ctx.device, non_blocking=True)
                 if channels_last:
                     images = images.contiguous(memory_format=torch.channels_last)
-                heatmaps = batch["heatmaps"].to(ctx.device, non_blocking=True)
-                weights = batch["target_weight"].to(ctx.device, non_blocking=True)
-                with autocast:
-                    predicted = ddp_model(images)
-                loss = criterion(predicted, heatmaps, weights)
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                if config.optim.grad_clip > 0:
-                    scaler.unscale_(optimizer)
-                    nn.utils.clip_grad_norm_(ddp_model.parameters(), config.optim.grad_clip)
-                scaler.step(optimizer)
-                scaler.update()
                 lr = optimizer.param_groups[0]["lr"]
+                loss = training_step(
+                    ddp_model,
+                    images,
+                    batch["heatmaps"].to(ctx.device, non_blocking=True),
+                    batch["target_weight"].to(ctx.device, non_blocking=True),
+                    criterion=criterion,
+                    optimizer=optimizer,
+                    scaler=scaler,
+                    amp_dtype=amp_dtype,
+                    grad_clip=config.optim.grad_clip,
+                )
                 scheduler.step()
                 progress.global_step += 1
                 steps += 1
-                loss_sum += loss.detach()
+                loss_sum += loss
                 if progress.global_step % config.train.log_every == 0:
-                    value = float(distributed.mean_over_ranks(loss.detach()))
+                    value = float(distributed.mean_over_ranks(loss))
                     if not math.isfinite(value):
                         raise UserFacingError(
                             f"the loss became {value} at step {progress.global_step}; lower the "
@@ -554,6 +552,34 @@ class _Run:
         )
         log.info("epoch %d is the best so far (%s %.4f): saved %s", epoch, evaluation.metric,
                  evaluation.value, self.out / BEST)  # fmt: skip
+
+
+def training_step(
+    model: nn.Module,
+    images: torch.Tensor,
+    heatmaps: torch.Tensor,
+    target_weight: torch.Tensor,
+    *,
+    criterion: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scaler: torch.amp.GradScaler,
+    amp_dtype: torch.dtype | None,
+    grad_clip: float = 0.0,
+) -> torch.Tensor:
+    """One optimiser step: forward (autocast when ``amp_dtype``), loss in float32, scaled
+    backward, optional gradient-norm clipping, step. Returns the detached loss."""
+    autocast = torch.autocast(images.device.type, dtype=amp_dtype) if amp_dtype else nullcontext()
+    with autocast:
+        predicted = model(images)
+    loss = criterion(predicted, heatmaps, target_weight)
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    if grad_clip > 0:
+        scaler.unscale_(optimizer)
+        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    scaler.step(optimizer)
+    scaler.update()
+    return loss.detach()
 
 
 def _seed_everything(seed: int, rank: int) -> None:
