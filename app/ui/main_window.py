@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -98,6 +98,10 @@ class MainWindow(QMainWindow):
         self._elapsed_timer.setInterval(500)
         self._elapsed_timer.timeout.connect(self._update_elapsed)
         self._progress = (0, 0)
+        self._playhead_timer = QTimer(self)
+        self._playhead_timer.setSingleShot(True)
+        self._playhead_timer.setInterval(33)
+        self._playhead_timer.timeout.connect(self._flush_playhead)
         self._restore_window_state()
         self._update_actions()
 
@@ -316,7 +320,7 @@ class MainWindow(QMainWindow):
         self._tasks.add(task)
         task.failed.connect(self.report_error)
         task.finished.connect(lambda t=task: self._tasks.discard(t))
-        task.start()
+        task.start(QThread.Priority.LowPriority)
         return task
 
     @property
@@ -553,6 +557,17 @@ class MainWindow(QMainWindow):
         return float(times[self.player.position]) if len(times) else 0.0
 
     def _on_position_changed(self, index: int) -> None:
+        """Move the plot's playhead, at most ~30 times a second while playing.
+
+        Each move repaints the whole plot; at 60 fps playback that would double the UI work.
+        """
+        if self._playhead_timer.isActive():
+            return
+        self.plots.set_playhead(self._current_time())
+        if self.player.is_playing:
+            self._playhead_timer.start()
+
+    def _flush_playhead(self) -> None:
         self.plots.set_playhead(self._current_time())
 
     def _overlay_at(self, index: int) -> tuple[list[PersonPose], list[AngleLabel]]:

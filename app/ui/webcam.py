@@ -32,6 +32,7 @@ from app.core.live import MAX_DELAY_S, DelayBuffer, LiveFrame, Recorder, camera_
 from app.ui.overlay import PersonPose
 from app.ui.player import VideoCanvas, bgr_to_qimage
 from app.ui.settings import AppSettings
+from app.ui.workers import lower_current_thread_priority
 from rhpnet.errors import UserFacingError
 
 CameraFactory = Callable[[int], Any]
@@ -169,6 +170,7 @@ class PoseThread(QThread):
 
     def run(self) -> None:
         session = self.session
+        lower_current_thread_priority()  # capture and display come first; skeletons follow
         try:
             estimator = self.estimator_factory()
         except Exception as error:
