@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+from fakes import CountingSource, FakeEstimator
 from media_factory import write_video
 
 from app.core.analysis import Analysis, sidecar_path
@@ -16,60 +17,9 @@ from app.core.pipeline import (
     AnalysisOptions,
     analyze_video,
 )
-from app.core.video import Frame, VideoError, VideoSource, open_video
+from app.core.video import VideoError, open_video
 from rhpnet.errors import UserFacingError
-from rhpnet.poses import FramePoses
 from rhpnet.skeleton import keypoint_index
-
-
-class FakeEstimator:
-    """One person whose box follows a known path; optionally slow, to test the queue."""
-
-    def __init__(self, delay_s: float = 0.0) -> None:
-        self.delay_s = delay_s
-        self.calls: list[float] = []
-
-    def estimate(self, image_bgr: np.ndarray, timestamp_s: float) -> FramePoses:
-        if self.delay_s:
-            time.sleep(self.delay_s)
-        self.calls.append(timestamp_s)
-        x = 10.0 + 100.0 * timestamp_s
-        keypoints = np.zeros((1, 17, 3), np.float32)
-        keypoints[0, :, 0] = x + np.arange(17)
-        keypoints[0, :, 1] = 20 + np.arange(17) * 3
-        keypoints[0, :, 2] = 0.9
-        return FramePoses(keypoints, [[x, 20, 17, 51]], [0.9])
-
-    def describe(self) -> dict:
-        return {"name": "fake"}
-
-    def close(self) -> None:
-        pass
-
-
-class CountingSource(VideoSource):
-    """Wraps a source and records how far decoding ran ahead of inference."""
-
-    def __init__(self, inner: VideoSource) -> None:
-        self.inner = inner
-        self.info = inner.info
-        self.warnings = inner.warnings
-        self.decoded = 0
-
-    @property
-    def times_s(self):
-        return self.inner.times_s
-
-    def frames(self, start: int = 0):
-        for frame in self.inner.frames(start):
-            self.decoded += 1
-            yield frame
-
-    def read_frame(self, index: int) -> Frame:
-        return self.inner.read_frame(index)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 def test_real_treadmill_clip_end_to_end(treadmill_analysis, treadmill_segment):
@@ -162,8 +112,8 @@ def test_cancel_stops_promptly_and_ends_the_decoder(tmp_path):
 
 def test_decoder_errors_reach_the_caller(tmp_path):
     class Failing(CountingSource):
-        def frames(self, start: int = 0):
-            yield from list(self.inner.frames(start))[:3]
+        def frames(self, start: int = 0, *, rgb: bool = False):
+            yield from list(self.inner.frames(start, rgb=rgb))[:3]
             raise VideoError("clip.mp4: the disk went away")
 
     source = Failing(open_video(write_video(tmp_path / "clip.mp4", 10)))

@@ -8,11 +8,11 @@ import pytest
 from app.core.tracking import (
     Tracker,
     TrackSet,
-    box_iou,
     choose_subject,
     keypoint_oks,
     subject_scores,
 )
+from rhpnet.boxes import box_iou
 from rhpnet.poses import FramePoses
 
 FPS = 30.0
@@ -165,3 +165,39 @@ def test_subject_is_the_moving_runner_not_the_bigger_static_bystander():
     assert scores[1].size > scores[0].size
     assert scores[2].presence == pytest.approx(10 / 90)
     assert choose_subject({}, times, 720) is None
+
+
+def test_real_soccer_clip_keeps_the_runner_on_track_zero(videos_dir):
+    from app.core.pipeline import AnalysisOptions, analyze_video
+
+    clip = videos_dir / "posetrack18_000001_soccer_run_5frames.mp4"
+    analysis = analyze_video(clip, AnalysisOptions(max_people=3))
+    runner = analysis.subject()
+    assert analysis.subject_id == 0 and runner.frame_count_present == 5
+    centres = runner.boxes[:, :2] + runner.boxes[:, 2:] / 2
+    # The white-shirted player runs left across the frame: one track, moving a little each frame.
+    assert np.all(np.abs(np.diff(centres, axis=0)) < 40)
+    assert 380 < centres[0, 0] < 560 and centres[-1, 0] < centres[0, 0]
+
+
+def test_two_real_runners_keep_separate_ids(treadmill_segment, tmp_path):
+    import cv2
+
+    from app.core.pipeline import AnalysisOptions, analyze_video
+    from app.core.video import open_video
+    from app.core.video_writer import H264Writer
+
+    pair = tmp_path / "pair.mp4"
+    with open_video(treadmill_segment) as source:
+        width, height = source.info.width, source.info.height
+        with H264Writer(pair, 2 * width, height, source.info.fps) as writer:
+            for frame in source.frames():
+                if frame.index >= 24:
+                    break
+                writer.write(np.hstack([frame.image, cv2.flip(frame.image, 1)]), frame.time_s)
+    analysis = analyze_video(pair, AnalysisOptions(max_people=2))
+    assert sorted(analysis.tracks) == [0, 1]
+    for track in analysis.tracks.values():
+        assert track.frame_count_present >= 23
+        centres = track.boxes[track.present, 0] + track.boxes[track.present, 2] / 2
+        assert np.all(centres < width) or np.all(centres > width)  # never jumps sides

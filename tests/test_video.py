@@ -59,6 +59,10 @@ def test_seek_matches_sequential_decode_with_b_frames(tmp_path):
             np.testing.assert_array_equal(source.read_frame(int(index)).image, frames[index])
         with pytest.raises(IndexError):
             source.read_frame(75)
+        # RGB straight from the decoder is the BGR frame with its channels swapped.
+        rgb = [f.image for f in source.frames(start=40, rgb=True)]
+        np.testing.assert_array_equal(rgb[0][..., ::-1], frames[40])
+        assert len(rgb) == 35
 
 
 def test_frames_from_start_index(tmp_path):

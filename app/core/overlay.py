@@ -32,14 +32,17 @@ def draw_people(
         is_subject = bool(track_ids[n] == subject_id)
         thickness = base if is_subject else max(1, base // 2)
         points = keypoints[n]
+        # A point is usable when x, y and score are all finite (NaN propagates through sum).
+        score_of = np.where(np.isfinite(points.sum(axis=1)), points[:, 2], np.nan)
         for a, b in style.SKELETON_EDGES:
-            score = min(points[a, 2], points[b, 2])
+            score = np.minimum(score_of[a], score_of[b])
             if not np.isfinite(score) or score < style.HIDE_BELOW:
                 continue
             colour = style.bgr(style.side_rgb(style.edge_side(a, b)))
             op = _line(_pt(points[a]), _pt(points[b]), colour, thickness)
             (solid if is_subject and score >= style.FADE_BELOW else faded).append(op)
-        for k, (x, y, score) in enumerate(points):
+        for k, (x, y, _) in enumerate(points):
+            score = score_of[k]
             if not np.isfinite(score) or score < style.HIDE_BELOW:
                 continue
             colour = style.bgr(style.side_rgb(style.keypoint_side(k)))
@@ -75,7 +78,8 @@ def _dot(p: tuple[int, int], colour, radius: int) -> _Draw:
 
 
 def _label(points: np.ndarray, track_id: int, is_subject: bool, base: int) -> _Draw | None:
-    visible = points[np.isfinite(points[:, 2]) & (points[:, 2] >= style.HIDE_BELOW)]
+    usable = np.isfinite(points.sum(axis=1))
+    visible = points[usable & (np.nan_to_num(points[:, 2]) >= style.HIDE_BELOW)]
     if not len(visible):
         return None
     origin = (int(visible[:, 0].min()), max(int(visible[:, 1].min()) - 4 * base, 12))

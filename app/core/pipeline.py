@@ -1,8 +1,8 @@
 """Analyse one video: decode -> pose estimation -> tracking -> ``Analysis``. The GUI and CLI API.
 
 Decoding runs in its own thread and hands frames to the estimator through a small bounded queue,
-so decoding (and the estimator's stateless input preparation, e.g. BGR->RGB) overlaps inference
-while memory stays flat: at most ``QUEUE_SIZE`` images exist at a time, and results are kept as
+so decoding (straight to RGB for mediapipe, saving a conversion) overlaps inference while memory
+stays flat: at most ``QUEUE_SIZE`` images exist at a time, and results are kept as
 compact track arrays, never images.
 
 ``analyze_video`` is synchronous; call it from a worker thread to keep a UI responsive:
@@ -20,7 +20,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -91,43 +90,57 @@ class FrameResult:
     poses: FramePoses
 
 
-def create_estimator(options: AnalysisOptions) -> Estimator:
-    """The estimator the options ask for (loads weights; may raise ``CheckpointError``)."""
-    options.validate()
-    if options.model == "default":
-        from rhpnet.estimators.blazepose import BlazePoseEstimator
+class EstimatorFactory:
+    """Loads what ``options`` ask for once (network weights), then gives every video a fresh
+    estimator: BlazePose carries tracking state from frame to frame that must not leak from one
+    video into the next. Checkpoint problems surface here, before any video is touched."""
 
-        return BlazePoseEstimator(options.max_people, backend=options.blazepose_backend)
-    from rhpnet.estimators.network_video import NetworkVideoEstimator
+    def __init__(self, options: AnalysisOptions) -> None:
+        options.validate()
+        self.options = options
+        self._network = None
+        if options.model != "default":
+            from rhpnet.estimators.network_video import load_network
 
-    return NetworkVideoEstimator.from_checkpoint(
-        options.checkpoint,
-        arch_family=options.model,
-        device=options.device,
-        max_people=options.max_people,
-    )
+            self._network = load_network(
+                options.checkpoint, arch_family=options.model, device=options.device
+            )
+
+    def create(self) -> Estimator:
+        if self._network is None:
+            from rhpnet.estimators.blazepose import BlazePoseEstimator
+
+            return BlazePoseEstimator(
+                self.options.max_people, backend=self.options.blazepose_backend
+            )
+        from rhpnet.estimators.network_video import NetworkVideoEstimator
+
+        topdown, provenance = self._network
+        return NetworkVideoEstimator(
+            topdown,
+            name=self.options.model,
+            max_people=self.options.max_people,
+            provenance=provenance,
+        )
 
 
 class _Decoder(threading.Thread):
-    """Decodes frames (and prepares estimator input) ahead of inference into a bounded queue."""
+    """Decodes frames ahead of inference into a bounded queue."""
 
     _END = object()
 
-    def __init__(self, source: VideoSource, prepare: Callable[[np.ndarray], Any] | None) -> None:
+    def __init__(self, source: VideoSource, rgb: bool) -> None:
         super().__init__(name="video-decoder", daemon=True)
         self.source = source
-        self.prepare = prepare
+        self.rgb = rgb
         self.items: queue.Queue = queue.Queue(maxsize=QUEUE_SIZE)
         self.stop_event = threading.Event()
         self.error: BaseException | None = None
 
     def run(self) -> None:
         try:
-            for frame in self.source.frames():
-                if self.stop_event.is_set():
-                    return
-                data = self.prepare(frame.image) if self.prepare else frame.image
-                if not self._put((frame.index, frame.time_s, data)):
+            for frame in self.source.frames(rgb=self.rgb):
+                if self.stop_event.is_set() or not self._put(frame):
                     return
         except BaseException as error:  # handed to the consumer, which re-raises it
             self.error = error
@@ -184,7 +197,7 @@ def analyze_video(
     own_estimator = estimator is None
     try:
         if own_estimator:
-            estimator = create_estimator(options)
+            estimator = EstimatorFactory(options).create()
         return _run(video, estimator, options, progress, cancel, on_frames)
     finally:
         if own_estimator and estimator is not None:
@@ -201,8 +214,9 @@ def _run(
     cancel: threading.Event | None,
     on_frames: FramesCallback | None,
 ) -> Analysis:
-    prepare = getattr(estimator, "prepare", None)
-    estimate = estimator.estimate_prepared if prepare else estimator.estimate
+    # Estimators that take RGB (mediapipe) get it straight from the decoder: no extra conversion.
+    rgb = bool(getattr(estimator, "wants_rgb", False))
+    estimate = estimator.estimate_rgb if rgb else estimator.estimate
     total = video.info.frame_count
     tracker = Tracker(options.tracker)
     tracks = TrackSet()
@@ -210,15 +224,16 @@ def _run(
     batch: list[FrameResult] = []
     done = 0
     last_update = time.monotonic()
-    decoder = _Decoder(video, prepare)
+    decoder = _Decoder(video, rgb)
     decoder.start()
     try:
         while True:
-            item = decoder.get(cancel)
-            if item is None:
+            frame = decoder.get(cancel)
+            if frame is None:
                 break
-            index, time_s, data = item
-            poses = estimate(data, time_s)
+            index, time_s = frame.index, frame.time_s
+            poses = estimate(frame.image, time_s)
+            del frame  # no image outlives its estimation
             ids = tracker.update(time_s, poses)
             tracks.add(index, ids, poses)
             if video.is_live:

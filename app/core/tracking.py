@@ -20,6 +20,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from app.core.analysis import Track
+from rhpnet.boxes import box_iou
 from rhpnet.poses import FramePoses
 from rhpnet.skeleton import COCO_OKS_SIGMAS, NUM_COCO_KEYPOINTS
 
@@ -36,23 +37,6 @@ class TrackerConfig:
     min_common_keypoints: int = 4
     # Weight of the newest velocity estimate in the running average (0..1).
     velocity_smoothing: float = 0.5
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU between boxes (x, y, w, h): (N, 4) x (M, 4) -> (N, M)."""
-    a = np.asarray(a, np.float64).reshape(-1, 4)
-    b = np.asarray(b, np.float64).reshape(-1, 4)
-    ax2, ay2 = a[:, 0] + a[:, 2], a[:, 1] + a[:, 3]
-    bx2, by2 = b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
-    iw = np.clip(
-        np.minimum(ax2[:, None], bx2[None]) - np.maximum(a[:, 0, None], b[None, :, 0]), 0, None
-    )
-    ih = np.clip(
-        np.minimum(ay2[:, None], by2[None]) - np.maximum(a[:, 1, None], b[None, :, 1]), 0, None
-    )
-    inter = iw * ih
-    union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)
 
 
 def keypoint_oks(

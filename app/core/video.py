@@ -58,7 +58,8 @@ class WebcamError(VideoError):
 class Frame:
     """One decoded image: position in presentation order, time since the first frame, pixels.
 
-    ``image`` is an upright, C-contiguous BGR uint8 array (H, W, 3).
+    ``image`` is an upright, C-contiguous BGR uint8 array (H, W, 3) (RGB only when a caller
+    asked ``frames(rgb=True)`` for it).
     """
 
     index: int
@@ -85,8 +86,12 @@ class VideoSource(abc.ABC):
         return self.times_s is None
 
     @abc.abstractmethod
-    def frames(self, start: int = 0) -> Iterator[Frame]:
-        """Decode sequentially from frame ``start`` to the end."""
+    def frames(self, start: int = 0, *, rgb: bool = False) -> Iterator[Frame]:
+        """Decode sequentially from frame ``start`` to the end.
+
+        ``rgb=True`` delivers RGB instead of BGR images, converted straight from the decoder's
+        YUV where possible: for estimators that want RGB (mediapipe) it saves a conversion.
+        """
 
     @abc.abstractmethod
     def read_frame(self, index: int) -> Frame:
@@ -146,6 +151,11 @@ class FileVideoSource(VideoSource):
         try:
             self._container = av.open(str(self.path), metadata_errors="ignore")
         except av.error.FFmpegError as error:
+            if _looks_like_video_container(self.path):
+                raise VideoError(
+                    f"{self.path.name}: the video is truncated or damaged and cannot be read "
+                    f"({_reason(error)}; was the recording or the copy interrupted?)"
+                ) from None
             raise VideoError(
                 f"{self.path.name}: not a readable video file ({_reason(error)})"
             ) from None
@@ -182,7 +192,9 @@ class FileVideoSource(VideoSource):
                 raise VideoError(
                     f"{self.path.name}: no readable streams (the file is truncated or damaged)"
                 )
-            raise VideoError(f"{self.path.name}: no video in this file (it holds only {', '.join(kinds)})")
+            raise VideoError(
+                f"{self.path.name}: no video in this file (it holds only {', '.join(kinds)})"
+            )
         stream = streams[0]
         if stream.codec_context is None or not stream.codec_context.name:
             raise VideoError(f"{self.path.name}: the video codec is not supported")
@@ -231,11 +243,20 @@ class FileVideoSource(VideoSource):
         self._time_base = self._stream.time_base or Fraction(1, 1000)
         self._times = (pts - pts[0]).astype(np.float64) * float(self._time_base)
         declared = int(self._stream.frames or 0)
-        if error is not None or (declared > len(pts) + 1):
+        if error is not None or declared > len(pts) + 1:
             readable = f"{len(pts)} of {declared}" if declared > len(pts) else f"{len(pts)}"
             self.warnings.append(
                 f"the file is truncated or damaged: only {readable} frames are readable"
             )
+        else:
+            # Containers without a frame count (Matroska, WebM) still declare a duration.
+            declared_s = (self._container.duration or 0) / 1_000_000
+            readable_s = float(self._times[-1])
+            if declared_s - readable_s > max(1.0, 0.05 * declared_s):
+                self.warnings.append(
+                    f"the file is truncated or damaged: only {readable_s:.1f} s of "
+                    f"{declared_s:.1f} s are readable"
+                )
         self._container.seek(0)
 
     def _rotation(self) -> int:
@@ -279,18 +300,20 @@ class FileVideoSource(VideoSource):
     def times_s(self) -> np.ndarray:
         return self._times
 
-    def _to_bgr(self, frame) -> np.ndarray:
+    def _to_image(self, frame, rgb: bool) -> np.ndarray:
         # yuv420p (nearly every H.264/HEVC/VP9 file) goes through OpenCV's SIMD converter,
-        # about 3x faster than swscale to packed BGR; other formats use swscale.
+        # about 3x faster than swscale to packed BGR; other formats use swscale. Either way the
+        # matrix is BT.601, as in OpenCV's own reader.
         if (
             frame.format.name == "yuv420p"
             and frame.width % 2 == 0
             and frame.height % 2 == 0
             and frame.color_range != 2  # 2 = full ("JPEG") range
         ):
-            image = cv2.cvtColor(frame.to_ndarray(), cv2.COLOR_YUV2BGR_I420)
+            code = cv2.COLOR_YUV2RGB_I420 if rgb else cv2.COLOR_YUV2BGR_I420
+            image = cv2.cvtColor(frame.to_ndarray(), code)
         else:
-            image = np.ascontiguousarray(frame.to_ndarray(format="bgr24"))
+            image = np.ascontiguousarray(frame.to_ndarray(format="rgb24" if rgb else "bgr24"))
         return _upright(image, self._rotation_ccw)
 
     def _index_of(self, pts: int | None, previous: int) -> int | None:
@@ -302,7 +325,7 @@ class FileVideoSource(VideoSource):
             return i
         return None
 
-    def _decode(self, seek_ts: int | None, start: int) -> Iterator[Frame]:
+    def _decode(self, seek_ts: int | None, start: int, rgb: bool = False) -> Iterator[Frame]:
         """Frames with index >= ``start`` after seeking to ``seek_ts`` (None: from the start)."""
         av = self._av
         try:
@@ -333,7 +356,7 @@ class FileVideoSource(VideoSource):
                 previous = index
                 if index < start:
                     continue
-                yield Frame(index, float(self._times[index]), self._to_bgr(frame))
+                yield Frame(index, float(self._times[index]), self._to_image(frame, rgb))
         if bad_packets and seek_ts is None:
             message = (
                 f"{bad_packets} damaged packets could not be decoded; their frames are skipped"
@@ -341,12 +364,12 @@ class FileVideoSource(VideoSource):
             if message not in self.warnings:
                 self.warnings.append(message)
 
-    def frames(self, start: int = 0) -> Iterator[Frame]:
+    def frames(self, start: int = 0, *, rgb: bool = False) -> Iterator[Frame]:
         self._cursor = None
         if start <= 0:
-            yield from self._decode(None, 0)
+            yield from self._decode(None, 0, rgb)
             return
-        yield from self._decode(self._seek_ts_for(start), start)
+        yield from self._decode(self._seek_ts_for(start), start, rgb)
 
     def _seek_ts_for(self, index: int, keyframes_back: int = 0) -> int:
         """Timestamp of the keyframe that precedes frame ``index`` in decode order."""
@@ -386,6 +409,16 @@ class FileVideoSource(VideoSource):
     def close(self) -> None:
         self._cursor = None
         self._container.close()
+
+
+def _looks_like_video_container(path: Path) -> bool:
+    """True when the file starts like an MP4/MOV, Matroska/WebM or AVI file."""
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+    return head[4:8] in (b"ftyp", b"mdat", b"moov", b"wide", b"free") or head[:4] in (
+        b"\x1a\x45\xdf\xa3",
+        b"RIFF",
+    )
 
 
 def _reason(error: Exception) -> str:
@@ -455,7 +488,7 @@ class ImageFolderSource(VideoSource):
             )
         return image
 
-    def frames(self, start: int = 0) -> Iterator[Frame]:
+    def frames(self, start: int = 0, *, rgb: bool = False) -> Iterator[Frame]:
         unreadable = 0
         for index in range(max(start, 0), len(self._files)):
             try:
@@ -463,6 +496,8 @@ class ImageFolderSource(VideoSource):
             except VideoError:
                 unreadable += 1
                 continue
+            if rgb:
+                image = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
             yield Frame(index, float(self._times[index]), image)
         if unreadable:
             self.warnings.append(f"{unreadable} unreadable or mismatched images were skipped")
@@ -526,7 +561,7 @@ class WebcamSource(VideoSource):
     def stop(self) -> None:
         self._stop.set()
 
-    def frames(self, start: int = 0) -> Iterator[Frame]:
+    def frames(self, start: int = 0, *, rgb: bool = False) -> Iterator[Frame]:
         t0 = time.monotonic()
         image: np.ndarray | None = self._first
         index = 0
@@ -539,7 +574,9 @@ class WebcamSource(VideoSource):
             if self.max_duration_s is not None and elapsed > self.max_duration_s:
                 break
             if index >= start:
-                yield Frame(index, elapsed, image)
+                yield Frame(
+                    index, elapsed, cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if rgb else image
+                )
             index += 1
             image = None
         self._first = None

@@ -46,11 +46,11 @@ def _import_mediapipe():
 
 @contextlib.contextmanager
 def _quiet_native_stderr():
-    """Silence C++ log lines written while a graph is built.
+    """Silence C++ log lines written while mediapipe builds its graph and loads the models.
 
-    Building the Tasks graph from our bundle logs a harmless absl warning ("Feedback manager
-    requires a model with a single signature inference") that absl offers no switch for; it
-    would read like a failure on every run. Errors still surface as Python exceptions.
+    mediapipe then logs harmless lines ("Created TensorFlow Lite XNNPACK delegate", "Feedback
+    manager requires a model with a single signature inference") that absl offers no switch
+    for; they would read like failures on every run. Errors still surface as Python exceptions.
     """
     sys.stderr.flush()
     saved = os.dup(2)
@@ -122,6 +122,7 @@ class BlazePoseEstimator:
         }
         self._mp = _import_mediapipe()
         self._last_ms = -1
+        self._warm = False
         if backend == "solution":
             # smooth_landmarks=False: mediapipe's filter is causal (it lags fast limbs); the
             # kinematics apply a zero-lag filter instead.
@@ -155,24 +156,24 @@ class BlazePoseEstimator:
         with _quiet_native_stderr():
             return vision.PoseLandmarker.create_from_options(options)
 
-    # The pipeline calls ``prepare`` in its decoding thread so the colour conversion overlaps
-    # inference; ``estimate`` does both steps for callers without a pipeline.
-    def prepare(self, image_bgr: np.ndarray) -> np.ndarray:
-        """BGR -> RGB (mediapipe's input). Stateless, so safe to run in another thread."""
-        return cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
+    # mediapipe takes RGB: the pipeline decodes straight to RGB and calls ``estimate_rgb``.
+    wants_rgb = True
 
     def estimate(self, image_bgr: np.ndarray, timestamp_s: float) -> FramePoses:
-        return self.estimate_prepared(self.prepare(image_bgr), timestamp_s)
+        return self.estimate_rgb(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB), timestamp_s)
 
-    def estimate_prepared(self, image_rgb: np.ndarray, timestamp_s: float) -> FramePoses:
+    def estimate_rgb(self, image_rgb: np.ndarray, timestamp_s: float) -> FramePoses:
         height, width = image_rgb.shape[:2]
-        if self.backend == "solution":
-            landmarks = self._run_solution(image_rgb)
-        else:
-            landmarks = self._run_tasks(image_rgb, timestamp_s)
+        run = self._run_solution if self.backend == "solution" else self._run_tasks
+        if self._warm:
+            landmarks = run(image_rgb, timestamp_s)
+        else:  # the first call loads the models and logs about it
+            with _quiet_native_stderr():
+                landmarks = run(image_rgb, timestamp_s)
+            self._warm = True
         return landmarks_to_poses(landmarks, width, height, self.box_padding)
 
-    def _run_solution(self, image_rgb: np.ndarray) -> np.ndarray:
+    def _run_solution(self, image_rgb: np.ndarray, timestamp_s: float) -> np.ndarray:
         result = self._runner.process(image_rgb)
         if result.pose_landmarks is None:
             return np.zeros((0, NUM_BLAZEPOSE_LANDMARKS, 4), np.float32)

@@ -87,7 +87,7 @@ def main(argv: list[str], prog: str) -> int:
     if args.duration <= 0:
         parser.error("--duration must be positive")
 
-    from app.core.pipeline import AnalysisOptions
+    from app.core.pipeline import AnalysisOptions, EstimatorFactory
 
     options = AnalysisOptions(
         model=args.model,
@@ -98,7 +98,7 @@ def main(argv: list[str], prog: str) -> int:
         track_id=args.track,
         image_fps=args.fps,
     )
-    options.validate()
+    factory = EstimatorFactory(options)  # a bad checkpoint stops here, before any video
     args.out.mkdir(parents=True, exist_ok=True)
 
     inputs: list[str] = list(args.inputs)
@@ -111,7 +111,7 @@ def main(argv: list[str], prog: str) -> int:
             failed += 1
     for video in inputs:
         try:
-            _analyse_one(video, options, args)
+            _analyse_one(video, factory, args)
         except UserFacingError as error:
             _report_error(video, error)
             failed += 1
@@ -137,7 +137,7 @@ def _report_error(video: str, error: Exception) -> None:
     tqdm.write(f"rhpnet-coach: error: {message}", file=sys.stderr)
 
 
-def _analyse_one(video: str, options, args: argparse.Namespace) -> None:
+def _analyse_one(video: str, factory, args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from app.core.export import ExportOptions, write_video_outputs
@@ -147,7 +147,7 @@ def _analyse_one(video: str, options, args: argparse.Namespace) -> None:
     name = Path(video).name
     started = time.perf_counter()
     with (
-        open_video(video, image_fps=options.image_fps) as source,
+        open_video(video, image_fps=factory.options.image_fps) as source,
         tqdm(
             desc=name,
             total=source.info.frame_count,
@@ -156,9 +156,16 @@ def _analyse_one(video: str, options, args: argparse.Namespace) -> None:
             file=sys.stderr,
         ) as bar,
     ):
-        analysis = analyze_video(
-            source, options, progress=lambda done, total: bar.update(done - bar.n)
-        )
+        estimator = factory.create()
+        try:
+            analysis = analyze_video(
+                source,
+                factory.options,
+                estimator=estimator,
+                progress=lambda done, total: bar.update(done - bar.n),
+            )
+        finally:
+            estimator.close()
     seconds = time.perf_counter() - started
     for warning in analysis.warnings:
         tqdm.write(f"rhpnet-coach: warning: {name}: {warning}", file=sys.stderr)

@@ -1,0 +1,205 @@
+"""RHPNet / HRNet over a video: person boxes from the bundled detector, then the network.
+
+A top-down network needs a box around each person. The boxes come from BlazePose (bundled, so
+nothing to download): the extent of its 33 landmarks, padded. Between detections, each person's
+box is refreshed from the network's own keypoints of the previous frame, which follow the body
+closely and cost nothing; BlazePose runs again every ``detect_every`` frames, whenever a person's
+keypoints become doubtful, and whenever fewer than ``max_people`` are followed. Boxes then go
+through ``TopDownEstimator`` (UDP crops, flip test, DARK-UDP decoding). Implements
+``rhpnet.poses.Estimator``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rhpnet.boxes import box_iou
+from rhpnet.errors import CheckpointError, UserFacingError
+from rhpnet.poses import FramePoses
+from rhpnet.skeleton import COCO_KEYPOINT_NAMES
+
+FAMILIES = ("rhpnet", "hrnet")
+
+
+def boxes_from_keypoints(
+    keypoints: np.ndarray, min_score: float = 0.3, image_size: tuple[int, int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Person boxes (N, 4) around confident COCO keypoints, and which people have one (N,).
+
+    COCO keypoints stop at the eyes and ankles, so the box grows more upwards (the top of the
+    head) and downwards (the feet) than sideways. ``image_size`` (width, height) clips it.
+    """
+    keypoints = np.asarray(keypoints, np.float64).reshape(-1, len(COCO_KEYPOINT_NAMES), 3)
+    boxes = np.zeros((len(keypoints), 4), np.float64)
+    usable = np.zeros(len(keypoints), bool)
+    for n, points in enumerate(keypoints):
+        good = points[np.isfinite(points).all(axis=1) & (points[:, 2] >= min_score)]
+        if len(good) < 4:
+            continue
+        low, high = good[:, :2].min(axis=0), good[:, :2].max(axis=0)
+        width, height = np.maximum(high - low, 1.0)
+        x0, x1 = low[0] - 0.1 * width, high[0] + 0.1 * width
+        y0, y1 = low[1] - 0.2 * height, high[1] + 0.1 * height
+        if image_size is not None:
+            x0, x1 = np.clip([x0, x1], 0, image_size[0])
+            y0, y1 = np.clip([y0, y1], 0, image_size[1])
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            continue
+        boxes[n] = [x0, y0, x1 - x0, y1 - y0]
+        usable[n] = True
+    return boxes, usable
+
+
+def load_network(
+    checkpoint: str | Path | None, *, arch_family: str, device: str = "auto"
+) -> tuple[Any, dict[str, Any]]:
+    """A ``TopDownEstimator`` for a complete, COCO-17 ``arch_family`` checkpoint, and its
+    provenance. Loading is weights-only; problems raise ``CheckpointError`` /
+    ``UserFacingError`` with a one-line reason. Load once and share it between videos."""
+    import rhpnet
+    from rhpnet.estimators.topdown import TopDownEstimator
+
+    if arch_family not in FAMILIES:
+        raise UserFacingError(f"unknown network {arch_family!r}; choose from {', '.join(FAMILIES)}")
+    if not checkpoint:
+        raise UserFacingError(
+            f"--model {arch_family} needs --checkpoint PATH (a trained {arch_family} checkpoint)"
+        )
+    model = rhpnet.load_checkpoint(str(checkpoint))
+    meta = model.checkpoint_meta
+    name = Path(checkpoint).name
+    if not meta.arch.startswith(arch_family):
+        other = "rhpnet" if arch_family == "hrnet" else "hrnet"
+        raise CheckpointError(
+            f"{name} holds {meta.arch} weights, not {arch_family}; use --model {other}"
+        )
+    if model.load_report.random:
+        raise CheckpointError(
+            f"{name} leaves {len(model.load_report.random)} tensors of {meta.arch} untrained "
+            "(e.g. HRNet weights lack RHPNet's RFSP head); fine-tune it first"
+        )
+    if tuple(meta.keypoint_names) != COCO_KEYPOINT_NAMES:
+        raise CheckpointError(
+            f"{name} predicts {len(meta.keypoint_names)} keypoints "
+            f"({', '.join(meta.keypoint_names[:3])}, ...); video analysis needs a COCO-17 model"
+        )
+    topdown = TopDownEstimator(
+        model, input_size=tuple(meta.input_size), device=device, keypoint_names=meta.keypoint_names
+    )
+    provenance = {
+        "arch": meta.arch,
+        "checkpoint": str(Path(checkpoint).resolve()),
+        "checkpoint_format": meta.source_format,
+        "rhpnet_version": meta.rhpnet_version,
+    }
+    return topdown, provenance
+
+
+class NetworkVideoEstimator:
+    """A top-down network (``TopDownEstimator``) fed by BlazePose boxes and its own keypoints."""
+
+    def __init__(
+        self,
+        topdown,
+        *,
+        name: str,
+        max_people: int = 1,
+        detect_every: int = 15,
+        min_keypoint_score: float = 0.3,
+        min_person_score: float = 0.2,
+        provenance: dict[str, Any] | None = None,
+        detector=None,
+    ) -> None:
+        if max_people < 1:
+            raise ValueError(f"max_people must be at least 1, got {max_people}")
+        if tuple(topdown.keypoint_names) != COCO_KEYPOINT_NAMES:
+            raise ValueError("video analysis needs a COCO-17 top-down model")
+        self.topdown = topdown
+        self.name = name
+        self.max_people = int(max_people)
+        self.detect_every = int(detect_every)
+        self.min_keypoint_score = float(min_keypoint_score)
+        self.min_person_score = float(min_person_score)
+        self._provenance = dict(provenance or {})
+        if detector is None:
+            from rhpnet.estimators.blazepose import BlazePoseEstimator
+
+            detector = BlazePoseEstimator(self.max_people)
+        self.detector = detector
+        self._previous = FramePoses.empty()
+        self._frames_since_detection = 0
+        self.detections_run = 0
+
+    @classmethod
+    def from_checkpoint(
+        cls,
+        checkpoint: str | Path | None,
+        *,
+        arch_family: str,
+        device: str = "auto",
+        max_people: int = 1,
+        **kwargs: Any,
+    ) -> NetworkVideoEstimator:
+        """Load ``checkpoint`` (see ``load_network``) and wrap it for video."""
+        topdown, provenance = load_network(checkpoint, arch_family=arch_family, device=device)
+        return cls(
+            topdown, name=arch_family, max_people=max_people, provenance=provenance, **kwargs
+        )
+
+    def estimate(self, image_bgr: np.ndarray, timestamp_s: float) -> FramePoses:
+        height, width = image_bgr.shape[:2]
+        boxes = self._boxes(image_bgr, timestamp_s, (width, height))
+        if len(boxes) == 0:
+            self._previous = FramePoses.empty()
+            return self._previous
+        keypoints = self.topdown.predict(image_bgr, boxes)
+        scores = keypoints[:, :, 2].mean(axis=1)
+        keep = scores >= self.min_person_score
+        poses = FramePoses(keypoints[keep], boxes[keep], scores[keep])
+        self._previous = poses
+        return poses
+
+    def _boxes(
+        self, image_bgr: np.ndarray, timestamp_s: float, size: tuple[int, int]
+    ) -> np.ndarray:
+        followed, usable = boxes_from_keypoints(
+            self._previous.keypoints, self.min_keypoint_score, size
+        )
+        self._frames_since_detection += 1
+        due = (
+            self._frames_since_detection >= self.detect_every
+            or len(self._previous) == 0
+            or not usable.all()
+            or len(self._previous) < self.max_people
+        )
+        if not due:
+            return followed[usable]
+        self._frames_since_detection = 0
+        self.detections_run += 1
+        detected = self.detector.estimate(image_bgr, timestamp_s).boxes.astype(np.float64)
+        return _merge_boxes(followed[usable], detected, self.max_people)
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            **self._provenance,
+            **{k: v for k, v in self.topdown.describe().items() if k != "arch"},
+            "person_boxes": f"BlazePose landmark extent every {self.detect_every} frames (and when "
+            "a person is lost), the previous frame's keypoints in between",
+            "max_people": self.max_people,
+        }
+
+    def close(self) -> None:
+        self.detector.close()
+
+
+def _merge_boxes(followed: np.ndarray, detected: np.ndarray, max_people: int) -> np.ndarray:
+    """Detected boxes (fresh) plus followed people the detector missed this time, at most
+    ``max_people``: a followed box overlapping a detection by IoU >= 0.3 is the same person."""
+    if len(followed) and len(detected):
+        overlap = box_iou(followed, detected).max(axis=1)
+        followed = followed[overlap < 0.3]
+    return np.concatenate([detected, followed])[:max_people]
