@@ -32,11 +32,10 @@ from app.core.live import MAX_DELAY_S, DelayBuffer, LiveFrame, Recorder, camera_
 from app.ui.overlay import PersonPose
 from app.ui.player import VideoCanvas, bgr_to_qimage
 from app.ui.settings import AppSettings
-from app.ui.workers import lower_current_thread_priority
 from rhpnet.errors import UserFacingError
 
 CameraFactory = Callable[[int], Any]
-EstimatorFactory = Callable[[], Any]
+MakeEstimator = Callable[[], Any]
 
 
 def default_camera_factory(index: int):
@@ -161,16 +160,13 @@ class PoseThread(QThread):
 
     failed = Signal(str)
 
-    def __init__(
-        self, session: LiveSession, estimator_factory: EstimatorFactory, parent=None
-    ) -> None:
+    def __init__(self, session: LiveSession, estimator_factory: MakeEstimator, parent=None) -> None:
         super().__init__(parent)
         self.session = session
         self.estimator_factory = estimator_factory
 
     def run(self) -> None:
         session = self.session
-        lower_current_thread_priority()  # capture and display come first; skeletons follow
         try:
             estimator = self.estimator_factory()
         except Exception as error:
@@ -209,7 +205,7 @@ class WebcamWindow(QWidget):
         self,
         settings: AppSettings,
         camera_factory: CameraFactory | None = None,
-        estimator_factory: EstimatorFactory | None = None,
+        estimator_factory: MakeEstimator | None = None,
         recordings_folder: Path | None = None,
         camera_choices: list[int] | None = None,
         parent: QWidget | None = None,
@@ -272,17 +268,17 @@ class WebcamWindow(QWidget):
         self.display_timer.timeout.connect(self._show_frame)
 
     def _default_estimator(self):
-        from app.core.pipeline import AnalysisOptions, create_estimator
+        from app.core.pipeline import AnalysisOptions
+        from app.core.pipeline import EstimatorFactory as Factory
 
         prefs = self.settings.analysis()
-        return create_estimator(
-            AnalysisOptions(
-                model=prefs.model,
-                checkpoint=prefs.checkpoint or None,
-                device=prefs.device,
-                max_people=prefs.max_people,
-            )
+        options = AnalysisOptions(
+            model=prefs.model,
+            checkpoint=prefs.checkpoint or None,
+            device=prefs.device,
+            max_people=prefs.max_people,
         )
+        return Factory(options).create()
 
     @property
     def running(self) -> bool:
