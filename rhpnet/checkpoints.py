@@ -50,7 +50,7 @@ _KNOWN_FLIP_PAIRS = {COCO_KEYPOINT_NAMES: COCO_FLIP_PAIRS, MPII_KEYPOINT_NAMES: 
 
 @dataclass(frozen=True)
 class CheckpointMeta:
-    """What an estimator or trainer needs to know about a loaded model (``model.metadata``).
+    """What an estimator or trainer needs to know about a loaded model (``model.checkpoint_meta``).
 
     ``input_size`` and ``heatmap_size`` are (height, width). ``flip_pairs`` are the left/right
     keypoint index pairs for the flip test (None when unknown). Public checkpoints carry no such
@@ -251,7 +251,7 @@ def load_checkpoint(
     ``arch`` defaults to what the checkpoint holds (our metadata, else HRNet of the checkpoint's
     width). ``num_keypoints`` defaults to the checkpoint's head; giving a different number is an
     error unless the head is not loaded anyway (``backbone_only=True``, or HRNet weights into
-    RHPNet). The model gets ``metadata`` (``CheckpointMeta``) and ``load_report``
+    RHPNet). The model gets ``checkpoint_meta`` (``CheckpointMeta``) and ``load_report``
     (``LoadReport``) attributes. ``map_location`` is the device the returned model lives on;
     files are always read onto the CPU first, so a checkpoint saved on a GPU loads anywhere.
     Raises ``CheckpointError`` with a one-line reason when the file cannot be used.
@@ -261,7 +261,7 @@ def load_checkpoint(
     config = _target_config(source, arch, num_keypoints, backbone_only, file)
     model = build_from_config(config)
     report = _load_into(model, source, backbone_only, file)
-    model.metadata = _meta_for(source, config, file)
+    model.checkpoint_meta = _meta_for(source, config, file)
     model.load_report = report
     return model.to(map_location).eval()
 

@@ -140,7 +140,7 @@ def test_public_checkpoint_fills_every_hrnet_tensor(
     _assert_all_loaded(
         model, {k: v for k, v in official_tensors.items() if not k.endswith(COUNTER)}
     )
-    meta = model.metadata
+    meta = model.checkpoint_meta
     assert (meta.arch, meta.num_keypoints, meta.source_format) == ("hrnet_w32", 17, expected_format)
     assert meta.keypoint_names == COCO_KEYPOINT_NAMES and meta.flip_pairs == COCO_FLIP_PAIRS
     assert meta.input_size == (256, 192) and meta.heatmap_size == (64, 48)
@@ -172,7 +172,7 @@ def test_public_hrnet_into_rhpnet_warm_starts_new_fuse_layers(public_files, offi
     assert random_parts == {"rfb_s", "rfb", "merge", "sppf", "final_layer"}
     assert not any(name.endswith(COUNTER) for name in report.random)
     assert "527 left at random init" in report.summary()
-    assert model.metadata.arch == "rhpnet_w32"
+    assert model.checkpoint_meta.arch == "rhpnet_w32"
 
 
 def test_combined_target_head(public_files):
@@ -193,7 +193,7 @@ def test_wrong_keypoint_count_and_new_head(public_files):
         load_checkpoint(public_files["official"], num_keypoints=16)
     mpii = load_checkpoint(public_files["official"], num_keypoints=16, backbone_only=True)
     assert mpii.final_layer.weight.shape == (16, 32, 1, 1)
-    assert mpii.metadata.keypoint_names == MPII_KEYPOINT_NAMES
+    assert mpii.checkpoint_meta.keypoint_names == MPII_KEYPOINT_NAMES
     assert mpii.load_report.random == ["final_layer.weight", "final_layer.bias"]
 
 
@@ -219,7 +219,7 @@ def test_registry_name_resolves_to_cached_download(public_files):
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.symlink_to(public_files["mmpose0"])
     try:
-        assert load_checkpoint(name).metadata.path == str(cached)
+        assert load_checkpoint(name).checkpoint_meta.path == str(cached)
     finally:
         cached.unlink()
 
@@ -243,7 +243,7 @@ def test_our_format_round_trip(tmp_path):
     raw = torch.load(path, weights_only=True)
     assert raw["format"] == FORMAT_MARKER and raw["rhpnet_version"] == rhpnet.__version__
     loaded = rhpnet.load_checkpoint(path)
-    meta = loaded.metadata
+    meta = loaded.checkpoint_meta
     assert meta.source_format == "rhpnet-coach"
     assert (meta.arch, meta.num_keypoints, meta.keypoint_names) == ("rhpnet_tiny", 5, tuple(names))
     assert (meta.input_size, meta.heatmap_size) == ((128, 96), (32, 24))

@@ -121,7 +121,7 @@ def test_eval_network_checkpoint_runs_end_to_end(
     record = json.loads(out.read_text())
     assert 0.0 <= record["metrics"]["AP"] < 0.2  # random weights
     assert record["model"]["name"] == "rhpnet_tiny" and record["model"]["flip_test"] is True
-    assert record["model"]["checkpoint"] == str(tiny_rhpnet_checkpoint)
+    assert record["model"]["checkpoint"] == str(tiny_rhpnet_checkpoint.resolve())
     assert record["model"]["device"] == "cpu" and record["people_not_found"] == 0
 
 
@@ -138,3 +138,31 @@ def test_eval_wrong_or_missing_checkpoint_is_a_one_line_error(
     assert cli.main([*base, "--model", "rhpnet", "--checkpoint", str(garbage)]) == 2
     error = capsys.readouterr().err
     assert error.startswith("rhpnet-coach: error:") and error.count("\n") == 1
+
+
+def test_eval_skips_bad_annotations_and_undecodable_images_with_a_warning(
+    running_lspet_dir, tmp_path, capsys, caplog
+):
+    data = json.loads((running_lspet_dir / "annotations.json").read_text())
+    images = sorted(data["images"], key=lambda image: image["id"])[:3]
+    keep = {image["id"] for image in images}
+    annotations = [a for a in data["annotations"] if a["image_id"] in keep]
+    annotations[0] = {**annotations[0], "bbox": [0, 0, 0, 0]}
+    (tmp_path / "images").mkdir()
+    for image in images:
+        (tmp_path / "images" / image["file_name"]).symlink_to(
+            running_lspet_dir / "images" / image["file_name"]
+        )
+    broken = {**images[1], "id": 99, "file_name": "broken.jpg"}
+    (tmp_path / "images" / "broken.jpg").write_bytes(b"\xff\xd8 not really a jpeg")
+    annotations.append({**annotations[1], "id": 999, "image_id": 99})
+    data.update(images=[*images, broken], annotations=annotations)
+    (tmp_path / "annotations.json").write_text(json.dumps(data))
+    out = tmp_path / "metrics.json"
+    assert cli.main(["eval", "--coco", str(tmp_path), "--no-flip", "--json", str(out)]) == 0
+    assert "skipped 1 annotations with zero-area boxes" in caplog.text
+    assert "cannot decode image" in caplog.text and "broken.jpg" in caplog.text
+    record = json.loads(out.read_text())
+    assert record["dataset"]["skipped_annotations"] == {"annotations with zero-area boxes": 1}
+    assert record["dataset"]["unreadable_images"] == ["broken.jpg"]
+    assert record["dataset"]["people"] == 2 and record["dataset"]["images"] == 2

@@ -96,31 +96,33 @@ def _network(family: str, checkpoint: str, flip: bool, device: str) -> BoxEstima
     import rhpnet
     from rhpnet.estimators.topdown import TopDownEstimator
 
-    if not Path(checkpoint).expanduser().is_file():
+    path = Path(checkpoint).expanduser()
+    if not path.is_file():
         raise CheckpointError(f"checkpoint file not found: {checkpoint}")
-    model = rhpnet.load_checkpoint(checkpoint)
-    meta = model.checkpoint_meta
-    if not meta.arch.startswith(family):
+    model = rhpnet.load_checkpoint(path)
+    estimator = TopDownEstimator(model, device=device, flip_test=flip)
+    arch = estimator.arch or "unknown"
+    if not arch.startswith(family):
         raise CheckpointError(
-            f"{checkpoint} holds {meta.arch} weights, not {family}: "
-            f"use --model {meta.arch.split('_')[0]}"
+            f"{checkpoint} holds {arch} weights, not {family}: use --model {arch.split('_')[0]}"
         )
-    if tuple(meta.keypoint_names) != COCO_KEYPOINT_NAMES:
+    if estimator.keypoint_names != COCO_KEYPOINT_NAMES:
         raise CheckpointError(
-            f"{checkpoint} predicts {meta.num_keypoints} keypoints ({meta.keypoint_names[0]}, ...), "
-            "not the 17 COCO keypoints a COCO-format set is scored on"
+            f"{checkpoint} predicts {estimator.num_keypoints} keypoints "
+            f"({estimator.keypoint_names[0]}, ...), not the 17 COCO keypoints a COCO-format set "
+            "is scored on"
         )
     report = model.load_report
     if not report.complete:
         print(f"warning: {checkpoint}: {report.summary()}", file=sys.stderr)
-    estimator = TopDownEstimator(model, device=device, flip_test=flip)
     description = {
-        "name": meta.arch,
         **estimator.describe(),
-        "checkpoint_format": meta.source_format,
+        "name": arch,
+        "checkpoint": str(path.resolve()),
+        "checkpoint_format": report.source_format,
         "load_report": report.summary(),
     }
-    label = f"{meta.arch} from {Path(checkpoint).name}, flip test {'on' if flip else 'off'}"
+    label = f"{arch} from {path.name}, flip test {'on' if flip else 'off'}"
     return BoxEstimator(estimator.predict, label, description, lambda: None)
 
 
@@ -155,20 +157,12 @@ def main(argv: list[str], prog: str) -> int:
     from rhpnet.evaluation.coco import METRIC_NAMES, load_coco_keypoints
     from rhpnet.evaluation.gt_boxes import evaluate_on_ground_truth_boxes
 
-    dataset = load_coco_keypoints(args.coco)
-    if dataset.skipped:
-        print(f"warning: skipped {dataset.skipped_summary()}", file=sys.stderr)
+    dataset = load_coco_keypoints(args.coco)  # logs what it skipped
     estimator = open_estimator(args.model, args.checkpoint, not args.no_flip, args.device)
     try:
         metrics, run = evaluate_on_ground_truth_boxes(dataset, estimator.predict, progress=True)
     finally:
         estimator.close()
-    if run.unreadable_images:
-        print(
-            f"warning: {len(run.unreadable_images)} images could not be decoded and were left "
-            f"out: {', '.join(run.unreadable_images[:5])}",
-            file=sys.stderr,
-        )
     print(format_report(metrics, dataset.root.name, estimator.label))
     if args.json:
         from rhpnet.atomic import atomic_write_text

@@ -63,7 +63,7 @@ def describe(
     meta = None
     if checkpoint:
         model = rhpnet.load_checkpoint(checkpoint, arch=arch, num_keypoints=num_keypoints)
-        meta = model.metadata
+        meta = model.checkpoint_meta
         size = tuple(input_size or meta.input_size)
     else:
         model = rhpnet.build_model(arch or "rhpnet_w32", num_keypoints=num_keypoints or 17)
