@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QSettings
 
 from app.ui.settings import AnalysisPreferences, AppSettings
@@ -72,6 +73,7 @@ def test_dialog_requires_an_existing_checkpoint_for_networks(qtbot, tmp_path):
     )
 
 
+@pytest.mark.slow
 def test_runner_height_updates_the_report_and_a_bad_checkpoint_is_reported(
     qtbot, window, analysed_clip, tmp_path
 ):
