@@ -128,8 +128,8 @@ def main() -> int:
         print(f"error: {errors[0]}")
         return 1
     print(
-        f"video: {args.video.name}, {window.analysis.frame_count} frames analysed in {elapsed:.1f} s "
-        "while playing"
+        f"video: {args.video.name}, {window.analysis.frame_count} frames analysed in "
+        f"{elapsed:.1f} s" + ("" if args.no_play else " while playing")
     )
     print(f"idle app        : {summary(idle)}")
     print(f"during analysis : {summary(busy)}")

@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_actions()
         self._elapsed_timer = QTimer(self)
-        self._elapsed_timer.setInterval(500)
+        self._elapsed_timer.setInterval(250)
         self._elapsed_timer.timeout.connect(self._update_elapsed)
         self._progress = (0, 0)
         self._playhead_timer = QTimer(self)
@@ -427,17 +427,25 @@ class MainWindow(QMainWindow):
             task.wait()
 
     def _on_progress(self, done: int, total: int, message: str) -> None:
+        """Remember the progress; the bar is redrawn by the twice-a-second status timer.
+
+        QProgressBar.setValue repaints synchronously (the whole window's pending updates with
+        it), which at the worker's 30 Hz would be needless UI work.
+        """
+        first = self._progress == (0, 0)
         self._progress = (done, total)
-        if total > 0:
-            self.progress_bar.setRange(0, total)
-            self.progress_bar.setValue(done)
-            self.progress_bar.setFormat("%v / %m frames")
-        self._update_elapsed()
+        if first or (total > 0 and done >= total):
+            self._update_elapsed()
 
     def _update_elapsed(self) -> None:
         task = self.analysis_task
         if task is None or not task.started_at:
             return
+        done, total = self._progress
+        if total > 0:
+            self.progress_bar.setFormat("%v / %m frames")
+            self.progress_bar.setRange(0, total)
+            self.progress_bar.setValue(done)
         elapsed = time.monotonic() - task.started_at
         remaining = remaining_seconds(elapsed, *self._progress)
         text = f"elapsed {format_duration(elapsed)}"
