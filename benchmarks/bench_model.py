@@ -34,16 +34,18 @@ from rhpnet import build_model  # noqa: E402
 from rhpnet.profile import count_params_and_macs  # noqa: E402
 
 ARCHS = ("hrnet_w32", "rhpnet_w32")
+CLOCKS = {"wall": time.perf_counter, "process": time.process_time}
+clock = time.perf_counter
 
 
 def _timed(model: nn.Module, x: torch.Tensor, device: torch.device) -> float:
     if device.type == "cuda":
         torch.cuda.synchronize()
-    start = time.perf_counter()
+    start = clock()
     model(x)
     if device.type == "cuda":
         torch.cuda.synchronize()
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def cpu_latency(batches: list[int], size: tuple[int, int], warmup: int, runs: int) -> None:
@@ -86,10 +88,10 @@ def _timed_parts(model: nn.Module) -> tuple[dict[str, float], list]:
         part = name.split(".")[0]
 
         def before(mod, _inputs, key=name):
-            starts[key] = time.perf_counter()
+            starts[key] = clock()
 
         def after(mod, _inputs, _output, key=name, part=part):
-            spent[part] += time.perf_counter() - starts[key]
+            spent[part] += clock() - starts[key]
 
         handles += [module.register_forward_pre_hook(before), module.register_forward_hook(after)]
     return spent, handles
@@ -148,14 +150,26 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--breakdown", action="store_true", help="CPU time per network part")
+    parser.add_argument(
+        "--clock",
+        choices=tuple(CLOCKS),
+        default="wall",
+        help="'process' counts only this process's CPU time: with --threads 1 it measures the "
+        "networks, not the other programs competing for a shared CPU",
+    )
     args = parser.parse_args()
+    global clock
+    clock = CLOCKS[args.clock]
+    if args.clock == "process" and (args.device == "cuda" or args.threads != 1):
+        parser.error("--clock process measures latency only with --threads 1 on the CPU")
     size = tuple(args.input_size)
     if args.threads:
         torch.set_num_threads(args.threads)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
         f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-        f"{torch.get_num_threads()} threads, load average {load:.2f}, input {size[0]}x{size[1]}"
+        f"{torch.get_num_threads()} threads, load average {load:.2f}, input {size[0]}x{size[1]}, "
+        f"{args.clock} clock"
     )
     hrnet_macs, rhpnet_macs = (count_params_and_macs(build_model(a), size).macs for a in ARCHS)
     print(f"MAC ratio rhpnet/hrnet: {rhpnet_macs / hrnet_macs:.3f}")

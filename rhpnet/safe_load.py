@@ -72,12 +72,15 @@ def _load_with_placeholders(path: Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
-        listable = hasattr(torch.serialization, "get_unsafe_globals_in_checkpoint")
-        if "Unsupported global" not in str(error) or not listable or not zipfile.is_zipfile(path):
+        if "Unsupported global" not in str(error) or not zipfile.is_zipfile(path):
             raise
-    unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-    placeholders = [(_placeholder(name), name) for name in unsafe]
-    with torch.serialization.safe_globals(placeholders):
+        refused = error
+    try:
+        unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+        allowed = torch.serialization.safe_globals([(_placeholder(n), n) for n in unsafe])
+    except (AttributeError, TypeError):
+        raise refused from None  # torch < 2.6 cannot register placeholders under other names
+    with allowed:
         return torch.load(path, map_location="cpu", weights_only=True)
 
 

@@ -267,7 +267,9 @@ def test_estimator_takes_its_settings_from_the_metadata(tmp_path):
         input_size=(128, 96),
         flip_pairs=[(1, 2)],
     )
-    estimator = TopDownEstimator(load_checkpoint(path), device="cpu")
+    loaded = load_checkpoint(path)
+    assert loaded.checkpoint_meta.flip_pairs == ((1, 2),)
+    estimator = TopDownEstimator(loaded, device="cpu", flip_pairs=loaded.checkpoint_meta.flip_pairs)
     assert estimator.input_size == (128, 96)
     assert estimator.keypoint_names == ("nose", "left_toe", "right_toe")
     assert estimator.flip_permutation == (0, 2, 1)
