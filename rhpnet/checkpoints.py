@@ -31,21 +31,29 @@ import rhpnet
 from rhpnet.errors import CheckpointError
 from rhpnet.model import ARCHITECTURES, ModelConfig, build_from_config
 from rhpnet.safe_load import read_torch_file
-from rhpnet.skeleton import COCO_KEYPOINT_NAMES, MPII_KEYPOINT_NAMES
+from rhpnet.skeleton import (
+    COCO_FLIP_PAIRS,
+    COCO_KEYPOINT_NAMES,
+    MPII_FLIP_PAIRS,
+    MPII_KEYPOINT_NAMES,
+)
 
 FORMAT_MARKER = "rhpnet-coach-checkpoint"
 FORMAT_VERSION = 1
 DEFAULT_INPUT_SIZE = (256, 192)
-RFSP_HEAD_PREFIXES = ("rfb_s.", "rfb.", "merge.", "sppf.", "final_layer.")
 PLAIN_HEAD_PREFIXES = ("final_layer.",)
+RFSP_ONLY_PREFIXES = ("rfb_s.", "rfb.", "merge.", "sppf.")
+RFSP_HEAD_PREFIXES = RFSP_ONLY_PREFIXES + PLAIN_HEAD_PREFIXES
 _COUNTER_SUFFIX = ".num_batches_tracked"
+_KNOWN_FLIP_PAIRS = {COCO_KEYPOINT_NAMES: COCO_FLIP_PAIRS, MPII_KEYPOINT_NAMES: MPII_FLIP_PAIRS}
 
 
 @dataclass(frozen=True)
 class CheckpointMeta:
     """What an estimator or trainer needs to know about a loaded model (``model.checkpoint_meta``).
 
-    ``input_size`` and ``heatmap_size`` are (height, width). Public checkpoints carry no such
+    ``input_size`` and ``heatmap_size`` are (height, width). ``flip_pairs`` are the left/right
+    keypoint index pairs for the flip test (None when unknown). Public checkpoints carry no such
     metadata; they get the COCO 256x192 defaults they were trained with.
     """
 
@@ -55,6 +63,7 @@ class CheckpointMeta:
     keypoint_names: tuple[str, ...]
     input_size: tuple[int, int]
     heatmap_size: tuple[int, int]
+    flip_pairs: tuple[tuple[int, int], ...] | None = None
     recipe: dict[str, Any] = field(default_factory=dict)
     rhpnet_version: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -65,6 +74,8 @@ class CheckpointMeta:
         data["keypoint_names"] = list(self.keypoint_names)
         data["input_size"] = list(self.input_size)
         data["heatmap_size"] = list(self.heatmap_size)
+        if self.flip_pairs is not None:
+            data["flip_pairs"] = [list(pair) for pair in self.flip_pairs]
         return data
 
 
@@ -134,13 +145,15 @@ def save_checkpoint(
     input_size: tuple[int, int],
     recipe: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
+    flip_pairs: list[tuple[int, int]] | tuple[tuple[int, int], ...] | None = None,
 ) -> Path:
     """Write ``model`` with its metadata atomically; the file loads with ``load_checkpoint``.
 
     ``input_size`` is the crop (height, width) the model was trained on. ``recipe`` (training
     settings) and ``extra`` (epoch, AP, ...) must be plain data: str, int, float, bool, None,
     lists/tuples and str-keyed dicts of those, or tensors, so the file loads with
-    ``weights_only=True`` on any machine.
+    ``weights_only=True`` on any machine. ``flip_pairs`` (left/right index pairs) is needed only
+    for keypoint sets other than COCO-17 and MPII-16, whose pairs are known by name.
     """
     from rhpnet.atomic import atomic_path
 
@@ -156,6 +169,9 @@ def save_checkpoint(
     height, width = (int(v) for v in input_size)
     if height % 32 or width % 32:
         raise ValueError(f"input_size must be multiples of 32, got {(height, width)}")
+    pairs = [[int(a), int(b)] for a, b in flip_pairs] if flip_pairs is not None else None
+    if pairs and not all(0 <= i < len(names) for pair in pairs for i in pair):
+        raise ValueError(f"flip_pairs {pairs} refer to keypoints outside 0..{len(names) - 1}")
     recipe = dict(recipe or {})
     extra = dict(extra or {})
     _require_plain_data(recipe, "recipe")
@@ -166,6 +182,7 @@ def save_checkpoint(
         "arch": config.arch,
         "model_config": config.to_dict(),
         "keypoint_names": names,
+        "flip_pairs": pairs,
         "input_size": [height, width],
         "heatmap_size": [height // 4, width // 4],
         "recipe": recipe,
@@ -212,7 +229,7 @@ class _Source:
 
     @property
     def has_rfsp(self) -> bool:
-        return any(name.startswith(("rfb_s.", "sppf.")) for name in self.state_dict)
+        return any(name.startswith(RFSP_ONLY_PREFIXES) for name in self.state_dict)
 
     @property
     def head_channels(self) -> int | None:
@@ -235,16 +252,18 @@ def load_checkpoint(
     width). ``num_keypoints`` defaults to the checkpoint's head; giving a different number is an
     error unless the head is not loaded anyway (``backbone_only=True``, or HRNet weights into
     RHPNet). The model gets ``checkpoint_meta`` (``CheckpointMeta``) and ``load_report``
-    (``LoadReport``) attributes. Raises ``CheckpointError`` with a one-line reason otherwise.
+    (``LoadReport``) attributes. ``map_location`` is the device the returned model lives on;
+    files are always read onto the CPU first, so a checkpoint saved on a GPU loads anywhere.
+    Raises ``CheckpointError`` with a one-line reason when the file cannot be used.
     """
     file = _resolve(path)
-    source = _read_source(file, map_location)
+    source = _read_source(file)
     config = _target_config(source, arch, num_keypoints, backbone_only, file)
     model = build_from_config(config)
     report = _load_into(model, source, backbone_only, file)
     model.checkpoint_meta = _meta_for(source, config, file)
     model.load_report = report
-    return model.eval()
+    return model.to(map_location).eval()
 
 
 def _resolve(path: str | os.PathLike[str]) -> Path:
@@ -264,8 +283,8 @@ def _resolve(path: str | os.PathLike[str]) -> Path:
     raise CheckpointError(f"checkpoint file not found: {file}")
 
 
-def _read_source(file: Path, map_location: Any) -> _Source:
-    raw = read_torch_file(file, map_location)
+def _read_source(file: Path) -> _Source:
+    raw = read_torch_file(file)
     if isinstance(raw, dict) and raw.get("format") == FORMAT_MARKER:
         return _our_format(raw, file)
     if isinstance(raw, dict) and isinstance(raw.get("state_dict"), dict):
@@ -299,7 +318,8 @@ def _our_format(raw: dict[str, Any], file: Path) -> _Source:
         state_dict = dict(raw["state_dict"])
     except (KeyError, TypeError, ValueError) as error:
         raise CheckpointError(f"{file} has damaged metadata ({error})") from error
-    meta = {key: raw.get(key) for key in ("keypoint_names", "input_size", "recipe", "extra")}
+    keys = ("keypoint_names", "flip_pairs", "input_size", "recipe", "extra")
+    meta = {key: raw.get(key) for key in keys}
     meta["rhpnet_version"] = raw.get("rhpnet_version")
     source = _Source("rhpnet-coach", state_dict, config=config, meta=meta)
     _require_hrnet(source, file)
@@ -319,6 +339,8 @@ def _public_format(names: dict[str, torch.Tensor]) -> str:
         if any(name.startswith("head.") for name in names):
             return "mmpose-1.x"
         return "mmpose"
+    if any(name.startswith(RFSP_ONLY_PREFIXES) for name in names):
+        return "state-dict"
     return "official-hrnet"
 
 
@@ -350,7 +372,12 @@ def _require_hrnet(source: _Source, file: Path) -> None:
 def _target_config(
     source: _Source, arch: str | None, num_keypoints: int | None, backbone_only: bool, file: Path
 ) -> ModelConfig:
-    source_arch = source.config.arch if source.config else _public_arch(source, file)
+    source_arch = source.config.arch if source.config else _public_arch(source)
+    if arch is None and source_arch not in ARCHITECTURES:
+        raise CheckpointError(
+            f"wrong architecture: {file.name} holds an HRNet of width {source.width}; "
+            f"supported: {', '.join(ARCHITECTURES)} (pass arch= for a custom build)"
+        )
     arch = arch or source_arch
     if arch not in ARCHITECTURES:
         raise CheckpointError(
@@ -397,15 +424,10 @@ def _combined_target_keypoints(channels: int) -> bool:
     return channels in (3 * len(COCO_KEYPOINT_NAMES), 3 * len(MPII_KEYPOINT_NAMES))
 
 
-def _public_arch(source: _Source, file: Path) -> str:
+def _public_arch(source: _Source) -> str:
+    """The table name a bare HRNet/RHPNet state dict most likely came from (may not exist)."""
     family = "rhpnet" if source.has_rfsp else "hrnet"
-    arch = f"{family}_w{source.width}"
-    if arch not in ARCHITECTURES:
-        raise CheckpointError(
-            f"wrong architecture: {file.name} holds an HRNet of width {source.width}; "
-            f"supported: {', '.join(ARCHITECTURES)}"
-        )
-    return arch
+    return f"{family}_w{source.width}"
 
 
 def _load_into(model: nn.Module, source: _Source, backbone_only: bool, file: Path) -> LoadReport:
@@ -486,15 +508,20 @@ def _meta_for(source: _Source, config: ModelConfig, file: Path) -> CheckpointMet
     names = meta.get("keypoint_names")
     if not isinstance(names, list | tuple) or len(names) != config.num_keypoints:
         names = default_keypoint_names(config.num_keypoints)
+    names = tuple(str(name) for name in names)
+    pairs = meta.get("flip_pairs") if names == tuple(meta.get("keypoint_names") or ()) else None
+    if pairs is None:
+        pairs = _KNOWN_FLIP_PAIRS.get(names)
     input_size = meta.get("input_size") or DEFAULT_INPUT_SIZE
     height, width = (int(v) for v in input_size)
     return CheckpointMeta(
         source_format=source.format,
         arch=config.arch,
         num_keypoints=config.num_keypoints,
-        keypoint_names=tuple(str(name) for name in names),
+        keypoint_names=names,
         input_size=(height, width),
         heatmap_size=(height // 4, width // 4),
+        flip_pairs=None if pairs is None else tuple((int(a), int(b)) for a, b in pairs),
         recipe=dict(meta.get("recipe") or {}),
         rhpnet_version=meta.get("rhpnet_version"),
         extra=dict(meta.get("extra") or {}),

@@ -49,11 +49,11 @@ def _placeholder(global_name: str) -> type[Unloaded]:
     return type("Unloaded", (Unloaded,), {"global_name": global_name})
 
 
-def read_torch_file(path: Path, map_location: Any = "cpu") -> Any:
-    """Unpickle ``path`` safely; raise ``CheckpointError`` naming what is wrong with the file."""
+def read_torch_file(path: Path) -> Any:
+    """Unpickle ``path`` onto the CPU safely; raise ``CheckpointError`` naming what is wrong."""
     _check_file_type(path)
     try:
-        return _load_with_placeholders(path, map_location)
+        return _load_with_placeholders(path)
     except CheckpointError:
         raise
     except pickle.UnpicklingError as error:
@@ -68,16 +68,20 @@ def read_torch_file(path: Path, map_location: Any = "cpu") -> Any:
         raise CheckpointError(f"{path} is truncated or corrupt ({_first_line(error)})") from error
 
 
-def _load_with_placeholders(path: Path, map_location: Any) -> Any:
+def _load_with_placeholders(path: Path) -> Any:
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as error:
         if "Unsupported global" not in str(error) or not zipfile.is_zipfile(path):
             raise
-    unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
-    placeholders = [(_placeholder(name), name) for name in unsafe]
-    with torch.serialization.safe_globals(placeholders):
-        return torch.load(path, map_location=map_location, weights_only=True)
+        refused = error
+    try:
+        unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(path)
+        allowed = torch.serialization.safe_globals([(_placeholder(n), n) for n in unsafe])
+    except (AttributeError, TypeError):
+        raise refused from None  # torch < 2.6 cannot register placeholders under other names
+    with allowed:
+        return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def _check_file_type(path: Path) -> None:

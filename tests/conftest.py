@@ -95,3 +95,23 @@ def treadmill_analysis(treadmill_segment: Path):
     from app.core.pipeline import analyze_video
 
     return analyze_video(treadmill_segment)
+
+
+@pytest.fixture(scope="session")
+def analysed_clip(videos_dir: Path):
+    """``analysed_clip(name)``: the bundled model's analysis of a whole clip of ``videos_dir``.
+
+    Each clip is analysed at most once per test session (tens of seconds each on a CPU), so
+    every test module that needs real tracks of the same clip shares the work. Callers must not
+    mutate the returned ``Analysis``; use ``dataclasses.replace`` to change e.g. ``slowmo``.
+    """
+    cache: dict[str, object] = {}
+
+    def analyse(name: str):
+        if name not in cache:
+            from app.core.pipeline import analyze_video
+
+            cache[name] = analyze_video(videos_dir / name)
+        return cache[name]
+
+    return analyse

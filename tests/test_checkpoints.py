@@ -16,7 +16,7 @@ import rhpnet
 from rhpnet import download
 from rhpnet.checkpoints import FORMAT_MARKER, load_checkpoint, save_checkpoint
 from rhpnet.errors import CheckpointError
-from rhpnet.skeleton import COCO_KEYPOINT_NAMES, MPII_KEYPOINT_NAMES
+from rhpnet.skeleton import COCO_FLIP_PAIRS, COCO_KEYPOINT_NAMES, MPII_KEYPOINT_NAMES
 from tests.hrnet_key_list import key_list_path, read_sections
 
 COUNTER = "num_batches_tracked"
@@ -142,7 +142,7 @@ def test_public_checkpoint_fills_every_hrnet_tensor(
     )
     meta = model.checkpoint_meta
     assert (meta.arch, meta.num_keypoints, meta.source_format) == ("hrnet_w32", 17, expected_format)
-    assert meta.keypoint_names == COCO_KEYPOINT_NAMES
+    assert meta.keypoint_names == COCO_KEYPOINT_NAMES and meta.flip_pairs == COCO_FLIP_PAIRS
     assert meta.input_size == (256, 192) and meta.heatmap_size == (64, 48)
     assert not model.training
 
@@ -237,6 +237,7 @@ def test_our_format_round_trip(tmp_path):
         input_size=(128, 96),
         recipe={"lr": 1e-3, "milestones": [170, 200], "dataset": "coco"},
         extra={"epoch": 12, "ap": 0.61},
+        flip_pairs=[(1, 2), (3, 4)],
     )
     assert [p.name for p in path.parent.iterdir()] == ["best.pth"]
     raw = torch.load(path, weights_only=True)
@@ -247,11 +248,50 @@ def test_our_format_round_trip(tmp_path):
     assert (meta.arch, meta.num_keypoints, meta.keypoint_names) == ("rhpnet_tiny", 5, tuple(names))
     assert (meta.input_size, meta.heatmap_size) == ((128, 96), (32, 24))
     assert meta.recipe["milestones"] == [170, 200] and meta.extra == {"epoch": 12, "ap": 0.61}
+    assert meta.flip_pairs == ((1, 2), (3, 4))
     assert loaded.load_report.complete
     assert loaded.config == model.config
     x = torch.randn(1, 3, 128, 96)
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), model(x), rtol=0, atol=0)
+
+
+def test_estimator_takes_its_settings_from_the_metadata(tmp_path):
+    from rhpnet.estimators.topdown import TopDownEstimator
+
+    model = rhpnet.build_model("hrnet_tiny", num_keypoints=3)
+    path = save_checkpoint(
+        tmp_path / "m.pth",
+        model,
+        keypoint_names=["nose", "left_toe", "right_toe"],
+        input_size=(128, 96),
+        flip_pairs=[(1, 2)],
+    )
+    loaded = load_checkpoint(path)
+    assert loaded.checkpoint_meta.flip_pairs == ((1, 2),)
+    estimator = TopDownEstimator(loaded, device="cpu", flip_pairs=loaded.checkpoint_meta.flip_pairs)
+    assert estimator.input_size == (128, 96)
+    assert estimator.keypoint_names == ("nose", "left_toe", "right_toe")
+    assert estimator.flip_permutation == (0, 2, 1)
+    with pytest.raises(
+        ValueError, match=r"flip_pairs \[\[1, 5\]\] refer to keypoints outside 0..2"
+    ):
+        save_checkpoint(
+            tmp_path / "bad.pth",
+            model,
+            keypoint_names=["a", "b", "c"],
+            input_size=(64, 64),
+            flip_pairs=[(1, 5)],
+        )
+
+
+def test_bare_state_dict_of_our_network(tmp_path):
+    model = rhpnet.build_model("rhpnet_tiny")
+    torch.save(model.state_dict(), tmp_path / "bare.pth")
+    loaded = load_checkpoint(tmp_path / "bare.pth", arch="rhpnet_tiny")
+    assert loaded.load_report.source_format == "state-dict" and loaded.load_report.complete
+    with pytest.raises(CheckpointError, match="holds an HRNet of width 8; supported"):
+        load_checkpoint(tmp_path / "bare.pth")
 
 
 def test_custom_widths_survive_and_wrappers_are_unwrapped(tmp_path):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
 from rhpnet import build_model
+from rhpnet.checkpoints import save_checkpoint
 from rhpnet.model import ARCHITECTURES, ModelConfig, build_from_config
+from rhpnet.profile import count_params_and_macs
 from tests.hrnet_key_list import key_list_path, read_sections
 
 NEW_FUSE_PREFIXES = tuple(f"stage4.2.fuse_layers.{i}." for i in (1, 2, 3))
@@ -101,6 +105,8 @@ def test_initialisation_follows_hrnet():
     for module in model.modules():
         if isinstance(module, torch.nn.BatchNorm2d):
             assert torch.all(module.weight == 1) and torch.all(module.bias == 0)
+            assert torch.all(module.running_mean == 0) and torch.all(module.running_var == 1)
+            assert module.num_batches_tracked == 0
     assert torch.all(model.final_layer.bias == 0)
 
 
@@ -112,10 +118,11 @@ def test_model_exposes_a_config_that_rebuilds_it():
     assert (model.arch, model.num_keypoints) == ("rhpnet_w48", 16)
     assert model.transition1[0][0].weight.shape == (48, 256, 3, 3)
     assert model.sppf.cv1[0].weight.shape == (152, 304, 1, 1)
-    restored = ModelConfig.from_dict(config.to_dict())
-    assert restored == config
-    rebuilt = build_from_config(restored)
-    assert _names_and_shapes(rebuilt) == _names_and_shapes(model)
+    assert ModelConfig.from_dict(config.to_dict()) == config
+    custom = build_model("rhpnet_tiny", num_keypoints=2, widths=(16, 32, 64, 128))
+    restored = ModelConfig.from_dict(custom.config.to_dict())
+    assert restored == custom.config
+    assert _names_and_shapes(build_from_config(restored)) == _names_and_shapes(custom)
 
 
 def test_overrides_and_bad_names():
@@ -142,3 +149,83 @@ def test_architecture_table():
     for name, config in ARCHITECTURES.items():
         assert config.arch == name
         assert config.head == ("rfsp" if name.startswith("rhpnet") else "plain")
+
+
+# --- rhpnet-coach model-info ------------------------------------------------------------------
+
+
+def _run_cli(args, capsys) -> tuple[int, str, str]:
+    from app.core import cli
+
+    code = cli.main(args)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_model_info_json_for_hrnet_w32(capsys):
+    code, out, _ = _run_cli(["model-info", "--arch", "hrnet_w32", "--json"], capsys)
+    assert code == 0
+    info = json.loads(out)
+    assert {k: info[k] for k in ("arch", "input_size", "params", "macs", "gflops_paper")} == {
+        "arch": "hrnet_w32",
+        "input_size": [256, 192],
+        "params": 28_536_113,
+        "macs": 7_645_003_776,
+        "gflops_paper": 7.12,
+    }
+    assert sum(part["macs"] for part in info["parts"]) == info["macs"]
+    assert info["parts"][0] == {"part": "stem", "params": 38_848, "macs": 134_479_872}
+
+
+def test_model_info_table_and_checkpoint_description(tmp_path, capsys):
+    model = build_model("rhpnet_tiny", num_keypoints=3)
+    path = save_checkpoint(
+        tmp_path / "tiny.pth",
+        model,
+        keypoint_names=["head", "hip", "ankle"],
+        input_size=(128, 96),
+        recipe={"lr": 0.001},
+        extra={"epoch": 4},
+    )
+    code, out, _ = _run_cli(["model-info", "--checkpoint", str(path)], capsys)
+    assert code == 0
+    assert "rhpnet_tiny: 3 keypoints, input 128x96 -> heatmaps 32x24" in out
+    assert "format      rhpnet-coach" in out and "head, hip, ankle" in out
+    assert '{"epoch": 4}' in out and "tensors loaded" in out
+    code, out, _ = _run_cli(
+        ["model-info", "--checkpoint", str(path), "--input-size", "64", "64", "--json"], capsys
+    )
+    info = json.loads(out)
+    assert info["input_size"] == [64, 64] and info["num_keypoints"] == 3
+    assert info["checkpoint"]["input_size"] == [128, 96]
+    assert info["checkpoint"]["load_report"]["random"] == []
+    expected = count_params_and_macs(model, (64, 64))
+    assert (info["params"], info["macs"]) == (expected.params, expected.macs)
+
+
+def test_model_info_bad_input(tmp_path, capsys):
+    code, _, err = _run_cli(["model-info", "--checkpoint", str(tmp_path / "none.pth")], capsys)
+    assert code == 2 and err.startswith("rhpnet-coach: error: checkpoint file not found")
+    with pytest.raises(SystemExit) as exit_info:
+        _run_cli(["model-info", "--arch", "hrnet_tiny", "--input-size", "100", "96"], capsys)
+    assert exit_info.value.code == 2
+    assert "multiples of 32" in capsys.readouterr().err
+
+
+def test_simsppf_pools_are_exactly_the_nchw_computation():
+    from rhpnet.model.rfsp import SimSPPF
+
+    block = SimSPPF(24, 8).eval()
+    x = torch.randn(2, 24, 16, 12)
+    with torch.no_grad():
+        reduced = block.cv1(x)
+        p1 = torch.nn.functional.max_pool2d(reduced, 5, 1, 2)
+        p2 = torch.nn.functional.max_pool2d(p1, 5, 1, 2)
+        p3 = torch.nn.functional.max_pool2d(p2, 5, 1, 2)
+        expected = block.cv2(torch.cat([reduced, p1, p2, p3], dim=1))
+        out = block(x)
+        out_cl = block(x.contiguous(memory_format=torch.channels_last))
+    torch.testing.assert_close(out, expected)
+    assert out.is_contiguous()
+    assert out_cl.is_contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(out_cl, expected)

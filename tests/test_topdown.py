@@ -12,7 +12,9 @@ import numpy as np
 import pytest
 import torch
 
+import rhpnet
 from rhpnet import codec
+from rhpnet.checkpoints import save_checkpoint
 from rhpnet.estimators.topdown import TopDownEstimator, crop_boxes
 from rhpnet.skeleton import COCO_FLIP_PERMUTATION, MPII_KEYPOINT_NAMES
 
@@ -21,7 +23,9 @@ HEATMAP_SIZE = (64, 48)
 
 
 class TinyHeatmapNet(torch.nn.Module):
-    """A small random-init network with the heatmap contract (N,3,H,W) -> (N,K,H/4,W/4)."""
+    """A two-layer network with the heatmap contract (N,3,H,W) -> (N,K,H/4,W/4) whose outputs
+    are of order 1 (the real networks start near 1e-11), so flip averaging and BatchNorm
+    modes make visible differences."""
 
     def __init__(self, num_keypoints: int = 17) -> None:
         super().__init__()
@@ -126,8 +130,8 @@ def test_oracle_network_gives_back_the_ground_truth_in_image_pixels(sportpose, i
 
 
 def test_random_network_keypoints_fall_inside_their_padded_boxes(sportpose):
-    sample = sportpose[41]
-    estimator = TopDownEstimator(TinyHeatmapNet(), device="cpu", batch_size=8)
+    sample = sportpose[4]
+    estimator = TopDownEstimator(rhpnet.build_model("hrnet_tiny"), device="cpu", batch_size=2)
     predicted = estimator.predict(sample["image"], sample["boxes"])
     assert predicted.shape == (len(sample["boxes"]), 17, 3) and predicted.dtype == np.float32
     assert np.all(np.isfinite(predicted))
@@ -141,13 +145,13 @@ def test_random_network_keypoints_fall_inside_their_padded_boxes(sportpose):
 
 
 def test_cpu_inference_is_deterministic(sportpose):
-    sample = sportpose[4]
-    first = TopDownEstimator(TinyHeatmapNet(), device="cpu").predict(
-        sample["image"], sample["boxes"]
-    )
-    estimator = TopDownEstimator(TinyHeatmapNet(), device="cpu")
+    image, boxes = sportpose[4]["image"], sportpose[4]["boxes"][:2]
+    model = rhpnet.build_model("rhpnet_tiny")
+    settings = {"device": "cpu", "input_size": (128, 96)}  # small crops keep the test fast
+    first = TopDownEstimator(model, **settings).predict(image, boxes)
+    estimator = TopDownEstimator(model, **settings)
     for _ in range(2):
-        again = estimator.predict(sample["image"], sample["boxes"])
+        again = estimator.predict(image, boxes)
         np.testing.assert_array_equal(again, first)
 
 
@@ -159,7 +163,8 @@ def test_zero_boxes_give_an_empty_result_without_running_the_network(sportpose):
 
 
 def test_degenerate_boxes_and_tiny_images_give_finite_keypoints(sportpose):
-    estimator = TopDownEstimator(TinyHeatmapNet(), device="cpu")
+    model = rhpnet.build_model("hrnet_tiny")
+    estimator = TopDownEstimator(model, device="cpu", input_size=(128, 96))
     image = sportpose[4]["image"]
     height, width = image.shape[:2]
     boxes = np.array(
@@ -195,31 +200,43 @@ def test_bad_input_is_rejected_with_a_clear_message(sportpose):
     with pytest.raises(ValueError, match="NaN"):
         estimator.predict(image, [[np.nan, 0, 10, 10]])
     with pytest.raises(ValueError, match="returned"):
-        TopDownEstimator(TinyHeatmapNet(num_keypoints=5), device="cpu").predict(
+        TopDownEstimator(rhpnet.build_model("hrnet_tiny", 5), device="cpu").predict(
             image, [[0, 0, 9, 9]]
         )
     with pytest.raises(ValueError, match="refinement"):
         TopDownEstimator(TinyHeatmapNet(), device="cpu", refine="dark")
 
 
-def test_settings_come_from_model_metadata():
-    model = TinyHeatmapNet(num_keypoints=16)
-    model.metadata = {"input_size": [128, 96], "keypoint_names": list(MPII_KEYPOINT_NAMES)}
-    estimator = TopDownEstimator(model, device="cpu")
+def test_settings_come_from_the_checkpoint(tmp_path):
+    path = tmp_path / "mpii_tiny.pth"
+    save_checkpoint(
+        path,
+        rhpnet.build_model("hrnet_tiny", num_keypoints=16),
+        keypoint_names=MPII_KEYPOINT_NAMES,
+        input_size=(128, 96),
+    )
+    estimator = TopDownEstimator.from_checkpoint(path, device="cpu")
     assert estimator.input_size == (128, 96) and estimator.num_keypoints == 16
+    assert estimator.keypoint_names == MPII_KEYPOINT_NAMES
     assert estimator.flip_permutation[:6] == (5, 4, 3, 2, 1, 0)
     result = estimator.predict(np.zeros((50, 40, 3), np.uint8), [[0, 0, 40, 50]])
     assert result.shape == (1, 16, 3)
-    # explicit arguments win over metadata
-    assert TopDownEstimator(model, device="cpu", input_size=(64, 48)).input_size == (64, 48)
+    described = estimator.describe()
+    assert described["arch"] == "hrnet_tiny" and described["checkpoint"] == str(path)
+    assert described["input_size"] == [128, 96] and described["flip_test"] is True
+    # explicit arguments win over the checkpoint
+    again = TopDownEstimator(estimator.model, device="cpu", input_size=(64, 64))
+    assert again.input_size == (64, 64)
 
-    unknown = TinyHeatmapNet(num_keypoints=2)
-    unknown.metadata = {"keypoint_names": ["head", "tail"]}
+
+def test_keypoint_sets_without_known_flip_pairs():
+    model = rhpnet.build_model("hrnet_tiny", num_keypoints=2)
+    names = ["head", "tail"]
     with pytest.raises(ValueError, match="flip_pairs"):
-        TopDownEstimator(unknown, device="cpu")
-    plain = TopDownEstimator(unknown, device="cpu", flip_test=False)
+        TopDownEstimator(model, device="cpu", keypoint_names=names)
+    plain = TopDownEstimator(model, device="cpu", keypoint_names=names, flip_test=False)
     assert plain.predict(np.zeros((20, 20, 3), np.uint8), [[2, 2, 10, 10]]).shape == (1, 2, 3)
-    paired = TopDownEstimator(unknown, device="cpu", flip_pairs=[(0, 1)])
+    paired = TopDownEstimator(model, device="cpu", keypoint_names=names, flip_pairs=[(0, 1)])
     assert paired.flip_permutation == (1, 0)
 
 

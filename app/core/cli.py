@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "train": ("training.cli", "fine-tune RHPNet, preview augmentation, pseudo-label videos"),
     "model-info": ("app.core.commands.model_info", "parameters and GFLOPs of a network"),
+    "weights": ("app.core.commands.weights", "list and download public HRNet-W32 weights"),
 }
 
 

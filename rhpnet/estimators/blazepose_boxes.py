@@ -94,6 +94,11 @@ class BoxPromptSettings:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, not {getattr(self, name)!r}")
 
+    @property
+    def views_per_box(self) -> int:
+        """BlazePose runs per person (fallback views excluded): the cost of these settings."""
+        return len(self.scales) * len(self.mask_margins) * (2 if self.flip else 1)
+
     def as_dict(self) -> dict[str, Any]:
         values = asdict(self)
         return {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
@@ -102,13 +107,13 @@ class BoxPromptSettings:
 # The plain crop-and-run the accuracy study starts from (docs/accuracy.md).
 BASELINE_SETTINGS = BoxPromptSettings()
 
-# The study's choice: box-shaped crops, each also run with the surroundings blanked and mirrored;
-# the view that fits the box best anchors the result, agreeing views are averaged into it, and
-# disagreement between views lowers the scores. Chosen on dev-sportpose, confirmed on the held-out
-# dev-running-lspet.
+# The study's choice: a crop of the box's own shape with the surroundings blanked (so BlazePose
+# locks onto the prompted person), run as is and mirrored; the view whose keypoints fit the box best
+# anchors the result, agreeing views are averaged into it, and disagreement lowers the scores.
+# Chosen on dev-sportpose, confirmed on the held-out dev-running-lspet (docs/accuracy.md).
 DEFAULT_SETTINGS = BoxPromptSettings(
     square=False,
-    mask_margins=(None, 0.1),
+    mask_margins=(0.1,),
     flip=True,
     fallback_scales=(0.9, 1.15),
     select="box",
@@ -177,10 +182,9 @@ def extract_crop(
         "lanczos": cv2.INTER_LANCZOS4,
     }[interpolation]
     s = crop.scale
-    # Pixel centres: crop pixel u samples image x = (u + 0.5) / s - 0.5 + x0.
-    offset_x = (0.5 - s * 0.5) - s * crop.origin[0]
-    offset_y = (0.5 - s * 0.5) - s * crop.origin[1]
-    matrix = np.array([[s, 0.0, offset_x], [0.0, s, offset_y]], dtype=np.float64)
+    # The affine map of Crop.to_crop: u = (x - x0 + 0.5) * s - 0.5.
+    offset = (np.asarray(crop.origin) * -s) + 0.5 * s - 0.5
+    matrix = np.array([[s, 0.0, offset[0]], [0.0, s, offset[1]]], dtype=np.float64)
     return cv2.warpAffine(
         image_bgr,
         matrix,

@@ -13,7 +13,8 @@ decode code as the app, so reported accuracy is the accuracy users get.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+import os
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -72,9 +73,10 @@ class TopDownEstimator:
     """Runs a heatmap network (HRNet, RHPNet) on person boxes of single images.
 
     model: ``nn.Module`` mapping (N, 3, h, w) to (N, K, h/4, w/4). It is moved to ``device``
-    (and to channels_last on CUDA). If it carries ``metadata`` (as checkpoints loaded by
-    ``rhpnet.load_checkpoint`` do), its ``input_size`` (height, width), ``keypoint_names`` and
-    ``flip_pairs`` are the defaults; otherwise 256x192 and COCO-17.
+    (and to channels_last on CUDA). Models from ``rhpnet.load_checkpoint`` carry
+    ``checkpoint_meta``, whose ``input_size`` (height, width) and ``keypoint_names`` are the
+    defaults; otherwise 256x192 and COCO-17. Flip pairs come from the skeleton tables for COCO
+    and MPII keypoint names; other keypoint sets need ``flip_pairs`` or ``flip_test=False``.
     device: ``"auto" | "cpu" | "cuda" | "cuda:N" | "mps"`` (see ``rhpnet.device``).
     flip_test: also run the mirrored crop and average the mirrored-back heatmaps (spec §9).
     refine: ``"dark_udp"`` (sub-pixel, default) or ``"argmax"`` (the paper's plain argmax).
@@ -99,19 +101,17 @@ class TopDownEstimator:
             raise ValueError(f"unknown refinement {refine!r}; expected one of {codec.REFINEMENTS}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        metadata = getattr(model, "metadata", None)
-        self._metadata = metadata
+        meta = getattr(model, "checkpoint_meta", None)
+        self._checkpoint_meta = meta
 
         self.input_size = _checked_input_size(
-            input_size or _metadata_field(metadata, "input_size") or DEFAULT_INPUT_SIZE
+            input_size or getattr(meta, "input_size", None) or DEFAULT_INPUT_SIZE
         )
         self.keypoint_names: tuple[str, ...] = tuple(
-            keypoint_names or _metadata_field(metadata, "keypoint_names") or COCO_KEYPOINT_NAMES
+            keypoint_names or getattr(meta, "keypoint_names", None) or COCO_KEYPOINT_NAMES
         )
         self.flip_test = bool(flip_test)
-        pairs = flip_pairs if flip_pairs is not None else _metadata_field(metadata, "flip_pairs")
-        if pairs is None:
-            pairs = _KNOWN_FLIP_PAIRS.get(self.keypoint_names)
+        pairs = flip_pairs if flip_pairs is not None else _KNOWN_FLIP_PAIRS.get(self.keypoint_names)
         if pairs is None and self.flip_test:
             raise ValueError(
                 "flip test needs the left/right pairs of these keypoints "
@@ -129,9 +129,27 @@ class TopDownEstimator:
         if self.device.type == "cuda":
             self.model = self.model.to(memory_format=torch.channels_last)
 
+    @classmethod
+    def from_checkpoint(
+        cls, path: str | os.PathLike[str], *, arch: str | None = None, **settings: Any
+    ) -> TopDownEstimator:
+        """Load a checkpoint (any format ``rhpnet.load_checkpoint`` reads) and wrap it."""
+        import rhpnet
+
+        return cls(rhpnet.load_checkpoint(path, arch=arch), **settings)
+
     @property
     def num_keypoints(self) -> int:
         return len(self.keypoint_names)
+
+    @property
+    def arch(self) -> str | None:
+        """Architecture name from the checkpoint or the model's build config, if known."""
+        for source in (self._checkpoint_meta, getattr(self.model, "config", None)):
+            name = getattr(source, "arch", None)
+            if name:
+                return str(name)
+        return None
 
     def predict(self, image_bgr: np.ndarray, boxes_xywh: np.ndarray) -> np.ndarray:
         """Keypoints (N, K, 3) as x, y in image pixels and the heatmap peak as score.
@@ -190,7 +208,8 @@ class TopDownEstimator:
     def describe(self) -> dict[str, Any]:
         """Settings that shape the output, for provenance records."""
         return {
-            "arch": _metadata_field(self._metadata, "arch"),
+            "arch": self.arch,
+            "checkpoint": getattr(self._checkpoint_meta, "path", None),
             "input_size": list(self.input_size),
             "keypoints": self.num_keypoints,
             "flip_test": self.flip_test,
@@ -234,14 +253,6 @@ def _evaluation_mode(model: torch.nn.Module) -> Iterator[None]:
         yield
     finally:
         model.train(was_training)
-
-
-def _metadata_field(metadata: Any, name: str) -> Any:
-    if metadata is None:
-        return None
-    if isinstance(metadata, Mapping):
-        return metadata.get(name)
-    return getattr(metadata, name, None)
 
 
 def _checked_input_size(size: Sequence[int]) -> tuple[int, int]:

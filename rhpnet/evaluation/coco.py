@@ -12,7 +12,8 @@ counted in ``CocoKeypointSet.skipped`` (and logged once per load), never a crash
 * annotations: not an object, missing ``id``/``image_id``/``bbox``/``keypoints``, a duplicate id,
   an ``image_id`` that names no usable image, a category other than the person category, a box
   that is not four finite numbers or has zero width or height, keypoints that are not 17 finite
-  ``x, y, v`` triples with v in {0, 1, 2}, or a labelled keypoint outside the image (1 px slack).
+  ``x, y, v`` triples with v in {0, 1, 2}, or a labelled keypoint outside the image (pixel
+  centres span 0 ... size − 1; 1 px slack, as ``training.datasets`` uses).
 
 Annotations with no labelled keypoints stay in the ground truth (pycocotools ignores them, as in
 COCO) but get no prediction. ``num_keypoints`` is recomputed from the visibilities and a missing
@@ -331,8 +332,8 @@ def _annotation_problem(entry: Any, images: dict[int, CocoImage], seen_ids: set[
     outside = (
         (labelled[:, 0] < -slack)
         | (labelled[:, 1] < -slack)
-        | (labelled[:, 0] > image.width + slack)
-        | (labelled[:, 1] > image.height + slack)
+        | (labelled[:, 0] > image.width - 1 + slack)
+        | (labelled[:, 1] > image.height - 1 + slack)
     )
     if outside.any():
         return "annotations with keypoints outside the image"

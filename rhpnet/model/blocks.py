@@ -115,7 +115,11 @@ def make_blocks(
 
 
 def init_weights(module: nn.Module) -> None:
-    """HRNet's initialisation: conv weights N(0, 0.001^2), biases 0, BatchNorm gamma 1 / beta 0."""
+    """HRNet's initialisation: conv weights N(0, 0.001^2), biases 0, BatchNorm gamma 1 / beta 0.
+
+    BatchNorm running statistics are reset too, so a network allocated with ``to_empty`` is
+    fully defined afterwards.
+    """
     for layer in module.modules():
         if isinstance(layer, nn.Conv2d):
             nn.init.normal_(layer.weight, std=0.001)
@@ -124,3 +128,4 @@ def init_weights(module: nn.Module) -> None:
         elif isinstance(layer, nn.BatchNorm2d):
             nn.init.ones_(layer.weight)
             nn.init.zeros_(layer.bias)
+            layer.reset_running_stats()

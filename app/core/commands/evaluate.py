@@ -1,0 +1,200 @@
+"""``rhpnet-coach eval``: keypoint accuracy (OKS AP/AR, pycocotools) on a COCO-format set.
+
+The estimator runs on the set's ground-truth person boxes, so the figures measure pose accuracy
+alone, not person detection. The bundled model (``--model default``) is the box-prompted BlazePose
+pipeline of ``rhpnet.estimators.blazepose_boxes``; ``--model rhpnet|hrnet`` runs a trained
+network from ``--checkpoint`` through ``TopDownEstimator``. Metrics come from
+``rhpnet.evaluation.coco``, the same code the training loop validates with (docs/accuracy.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rhpnet.errors import CheckpointError, UserFacingError
+from rhpnet.skeleton import COCO_KEYPOINT_NAMES
+
+MODELS = ("default", "rhpnet", "hrnet")
+
+
+def build_parser(prog: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Run a pose model on the ground-truth person boxes of a COCO-format keypoint "
+        "set and print OKS AP/AR (pycocotools).",
+    )
+    parser.add_argument(
+        "--coco",
+        required=True,
+        type=Path,
+        metavar="DIR",
+        help="COCO-format set: a folder with annotations.json and images/",
+    )
+    parser.add_argument(
+        "--model",
+        choices=MODELS,
+        default="default",
+        help="the bundled BlazePose pipeline (default) or a trained network (needs --checkpoint)",
+    )
+    parser.add_argument("--checkpoint", metavar="PATH", help="weights for --model rhpnet|hrnet")
+    parser.add_argument(
+        "--no-flip", action="store_true", help="skip the mirrored second pass (faster, less exact)"
+    )
+    parser.add_argument(
+        "--json", type=Path, metavar="OUT", help="also write the metrics, model and settings here"
+    )
+    parser.add_argument(
+        "--device",
+        default="auto",
+        help="auto | cpu | cuda | cuda:N | mps, for networks (BlazePose always runs on the CPU)",
+    )
+    return parser
+
+
+@dataclass
+class BoxEstimator:
+    """What the evaluation needs from a model: box-prompted prediction, provenance, cleanup."""
+
+    predict: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    label: str
+    description: dict[str, Any]
+    close: Callable[[], None]
+
+
+def open_estimator(model: str, checkpoint: str | None, flip: bool, device: str) -> BoxEstimator:
+    if model == "default":
+        if checkpoint:
+            raise UserFacingError(
+                "--checkpoint is for --model rhpnet|hrnet; the default is bundled"
+            )
+        return _bundled_blazepose(flip)
+    if not checkpoint:
+        raise UserFacingError(f"--model {model} needs --checkpoint PATH (trained weights)")
+    return _network(model, checkpoint, flip, device)
+
+
+def _bundled_blazepose(flip: bool) -> BoxEstimator:
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    from rhpnet.estimators.blazepose_boxes import DEFAULT_SETTINGS, BlazePoseBoxEstimator
+
+    estimator = BlazePoseBoxEstimator(replace(DEFAULT_SETTINGS, flip=flip))
+    label = "bundled BlazePose (full), box-prompted" + (", with flip" if flip else ", no flip")
+    return BoxEstimator(estimator.predict, label, estimator.describe(), estimator.close)
+
+
+def _network(family: str, checkpoint: str, flip: bool, device: str) -> BoxEstimator:
+    import rhpnet
+    from rhpnet.estimators.topdown import TopDownEstimator
+
+    path = Path(checkpoint).expanduser()
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint file not found: {checkpoint}")
+    model = rhpnet.load_checkpoint(path)
+    estimator = TopDownEstimator(model, device=device, flip_test=flip)
+    arch = estimator.arch or "unknown"
+    if not arch.startswith(family):
+        raise CheckpointError(
+            f"{checkpoint} holds {arch} weights, not {family}: use --model {arch.split('_')[0]}"
+        )
+    if estimator.keypoint_names != COCO_KEYPOINT_NAMES:
+        raise CheckpointError(
+            f"{checkpoint} predicts {estimator.num_keypoints} keypoints "
+            f"({estimator.keypoint_names[0]}, ...), not the 17 COCO keypoints a COCO-format set "
+            "is scored on"
+        )
+    report = model.load_report
+    if not report.complete:
+        print(f"warning: {checkpoint}: {report.summary()}", file=sys.stderr)
+    description = {
+        **estimator.describe(),
+        "name": arch,
+        "checkpoint": str(path.resolve()),
+        "checkpoint_format": report.source_format,
+        "load_report": report.summary(),
+    }
+    label = f"{arch} from {path.name}, flip test {'on' if flip else 'off'}"
+    return BoxEstimator(estimator.predict, label, description, lambda: None)
+
+
+def format_report(metrics: dict[str, Any], dataset_name: str, model_name: str) -> str:
+    """The metrics as a small readable table (AP and AR side by side)."""
+
+    def cell(name: str) -> str:
+        value = metrics.get(name)
+        return "  n/a" if value is None else f"{value:.3f}"
+
+    rows = [("OKS 0.50:0.95", ""), ("OKS 0.50", "50"), ("OKS 0.75", "75")]
+    rows += [("medium people", "_M"), ("large people", "_L")]
+    lines = [
+        f"OKS keypoint accuracy on {dataset_name}: {metrics['num_images']} images, "
+        f"{metrics['num_instances']} people, ground-truth boxes",
+        f"model: {model_name}",
+        "",
+        f"  {'':<15} {'AP':>6} {'AR':>6}",
+    ]
+    lines += [f"  {label:<15} {cell('AP' + key):>6} {cell('AR' + key):>6}" for label, key in rows]
+    lines += [
+        "",
+        f"{metrics['seconds_per_instance'] * 1000:.0f} ms per person; "
+        f"{metrics['num_missed']} of {metrics['num_instances']} people not found",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str], prog: str) -> int:
+    args = build_parser(prog).parse_args(argv)
+    from rhpnet import __version__
+    from rhpnet.evaluation.coco import METRIC_NAMES, load_coco_keypoints
+    from rhpnet.evaluation.gt_boxes import evaluate_on_ground_truth_boxes
+
+    dataset = load_coco_keypoints(args.coco)  # logs what it skipped
+    estimator = open_estimator(args.model, args.checkpoint, not args.no_flip, args.device)
+    try:
+        metrics, run = evaluate_on_ground_truth_boxes(dataset, estimator.predict, progress=True)
+    finally:
+        estimator.close()
+    print(format_report(metrics, dataset.root.name, estimator.label))
+    if args.json:
+        from rhpnet.atomic import atomic_write_text
+
+        record = {
+            "dataset": {
+                "path": str(dataset.root.resolve()),
+                "annotations": str(dataset.annotation_path.resolve()),
+                "images": metrics["num_images"],
+                "people": metrics["num_instances"],
+                "skipped_annotations": dict(dataset.skipped),
+                "unreadable_images": run.unreadable_images,
+            },
+            "metrics": {name: metrics[name] for name in METRIC_NAMES},
+            "people_not_found": metrics["num_missed"],
+            "seconds_per_person": metrics["seconds_per_instance"],
+            "oks_per_instance": {str(k): v for k, v in metrics["oks_per_instance"].items()},
+            "model": estimator.description,
+            "settings": {
+                "model": args.model,
+                "flip": not args.no_flip,
+                "boxes": "ground truth",
+                "instance_score": "box score x mean keypoint score above 0.2 (rescoring)",
+                "oks_sigmas": "COCO (rhpnet.skeleton.COCO_OKS_SIGMAS)",
+                "device": args.device,
+            },
+            "rhpnet_version": __version__,
+            "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        try:
+            atomic_write_text(args.json, json.dumps(record, indent=2) + "\n")
+        except OSError as error:
+            raise UserFacingError(f"cannot write {args.json}: {error.strerror or error}") from None
+        print(f"metrics written to {args.json}")
+    return 0

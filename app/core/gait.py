@@ -1,0 +1,234 @@
+"""Initial contact (IC) and toe-off (TO) of each foot from a side-view track.
+
+The method is coordinate-based in the spirit of Zeni et al. (2008): relative to the pelvis, a foot
+is furthest forward around initial contact and furthest back around toe-off, whether the runner
+is on a treadmill (pelvis still, belt moving) or crossing the frame (pelvis moving). Working
+relative to the pelvis and in the runner's facing direction makes both cases the same problem.
+COCO-17 has no heel or toe points, so the ankle stands in for Zeni's heel and toe markers, and
+each candidate is refined by a second cue:
+
+- **IC**: the foot's most forward position is only near contact (runners swing the foot back
+  just before landing; camera perspective shifts it too). The contact itself is where the
+  ankle's descent stops: IC is placed where the ankle's downward speed, near the candidate, has
+  dropped to half its peak (Fellin et al. 2010 found the heel's vertical position and velocity
+  the best kinematic cues of footstrike).
+- **TO**: the ankle keeps moving back relative to the pelvis for a moment after the toes leave
+  the ground; the knee is most extended at toe-off (Fellin et al. 2010: peak knee extension
+  identified TO within about 5 ms), so TO is the knee-flexion minimum near the candidate.
+
+Event times are refined below one frame by a parabola through the extreme sample and its two
+neighbours; frames are the nearest frame. All times are real (slow-motion corrected) seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import find_peaks
+
+from app.core.kinematics import ANKLE, SIDES, mid_hip
+
+MIN_STRIDE_S = 0.45  # 267 steps/min: faster than any sustained running cadence
+MAX_STRIDE_S = 2.0  # 60 steps/min: slower than any running
+
+
+@dataclass(frozen=True)
+class GaitEvent:
+    """One foot event. ``cue`` tells which signal placed it (for transparency in exports)."""
+
+    side: str
+    kind: str  # "IC" or "TO"
+    frame: int
+    time_s: float
+    cue: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One ground contact of one foot: from its initial contact to its toe-off."""
+
+    side: str
+    ic: GaitEvent
+    to: GaitEvent
+
+    @property
+    def contact_time_s(self) -> float:
+        return self.to.time_s - self.ic.time_s
+
+
+@dataclass
+class GaitEvents:
+    events: list[GaitEvent]
+    steps: list[Step]
+    stride_s: float | None  # typical stride period found in the ankle motion
+
+    def of(self, side: str, kind: str) -> list[GaitEvent]:
+        return [e for e in self.events if e.side == side and e.kind == kind]
+
+
+def detect_gait_events(
+    points: np.ndarray,
+    real_times_s: np.ndarray,
+    facing: np.ndarray,
+    knee_flexion: dict[str, np.ndarray],
+    leg_length_px: float,
+) -> GaitEvents:
+    """Find IC and TO of both feet in a cleaned (T, 17, 3) track; see the module docstring."""
+    times = np.asarray(real_times_s, np.float64)
+    if not np.isfinite(leg_length_px) or len(times) < 3:
+        return GaitEvents([], [], None)
+    pelvis = mid_hip(points)
+    forward = {
+        side: facing * (points[:, ANKLE[side], 0] - pelvis[:, 0]) / leg_length_px for side in SIDES
+    }
+    stride = estimate_stride_period(forward, times)
+    if stride is None:
+        return GaitEvents([], [], None)
+    rate = 1.0 / float(np.median(np.diff(times)))
+    stride_frames = stride * rate
+    events: list[GaitEvent] = []
+    for side in SIDES:
+        height = -points[:, ANKLE[side], 1] / leg_length_px  # up is positive
+        with np.errstate(invalid="ignore"):
+            rise = np.gradient(height, times)
+        for candidate in _extrema(forward[side], stride_frames, maxima=True):
+            events.append(_landing(side, candidate, rise, times, stride_frames))
+        knee = np.asarray(knee_flexion[side], np.float64)
+        for candidate in _extrema(forward[side], stride_frames, maxima=False):
+            window = _window(candidate, -0.2 * stride_frames, 0.05 * stride_frames, len(times))
+            events.append(_refine(side, "TO", candidate, window, -knee, times, "knee_extension"))
+    events.sort(key=lambda e: e.time_s)
+    return GaitEvents(events, _pair_steps(events, stride), stride)
+
+
+def estimate_stride_period(forward: dict[str, np.ndarray], times: np.ndarray) -> float | None:
+    """Stride period (s) from the autocorrelation of the ankles' fore-aft swing.
+
+    The first autocorrelation peak between ``MIN_STRIDE_S`` and ``MAX_STRIDE_S`` is taken, so a
+    stride (same foot to same foot) is found rather than a step (the other foot looks alike).
+    """
+    rate = 1.0 / float(np.median(np.diff(times)))
+    best: tuple[float, float] | None = None
+    for signal in forward.values():
+        finite = np.isfinite(signal)
+        if finite.sum() < 2 * MIN_STRIDE_S * rate:
+            continue
+        centred = np.where(finite, signal - np.nanmean(signal), 0.0)
+        spectrum = np.fft.rfft(centred, 2 * len(centred))
+        correlation = np.fft.irfft(spectrum * np.conj(spectrum))[: len(centred)]
+        overlap = np.fft.irfft(np.abs(np.fft.rfft(finite.astype(float), 2 * len(finite))) ** 2)
+        overlap = np.maximum(overlap[: len(centred)], 1.0)
+        correlation = correlation / overlap
+        if correlation[0] <= 0:
+            continue
+        correlation = correlation / correlation[0]
+        lo = int(MIN_STRIDE_S * rate)
+        hi = min(int(MAX_STRIDE_S * rate), len(correlation) - 1)
+        if hi <= lo:
+            continue
+        peaks, _ = find_peaks(correlation[lo : hi + 1], height=0.3)
+        if peaks.size == 0:
+            continue
+        lag = lo + int(peaks[0])
+        precise = lag + _parabola_offset(correlation, lag)
+        strength = float(correlation[lag])
+        if best is None or strength > best[1]:
+            best = (precise / rate, strength)
+    return best[0] if best else None
+
+
+def _extrema(signal: np.ndarray, stride_frames: float, maxima: bool) -> np.ndarray:
+    """Indices of the once-per-stride extremes of a (possibly gappy) signal."""
+    values = signal if maxima else -signal
+    finite = np.isfinite(values)
+    if finite.sum() < 3:
+        return np.zeros(0, int)
+    spread = np.nanpercentile(values, 95) - np.nanpercentile(values, 5)
+    index = np.arange(len(values))
+    filled = np.interp(index, index[finite], values[finite])
+    peaks, _ = find_peaks(
+        filled, distance=max(1, int(0.6 * stride_frames)), prominence=0.3 * spread
+    )
+    # A peak right at the edge of a gap may be a cut-off slope, not a real extreme.
+    good = [p for p in peaks if 0 < p < len(values) - 1 and finite[p - 1] and finite[p + 1]]
+    return np.asarray(good, int)
+
+
+def _landing(
+    side: str, candidate: int, rise: np.ndarray, times: np.ndarray, stride_frames: float
+) -> GaitEvent:
+    """IC: where the ankle's descent ends, near the most forward position ``candidate``.
+
+    The ankle comes down fastest just before contact and stops when the foot is planted; IC is
+    placed where the downward speed has fallen to half its peak (the middle of the stop, which a
+    zero-lag filter leaves in place), interpolated between frames.
+    """
+    frames = len(times)
+    search = _window(candidate, -0.15 * stride_frames, 0.05 * stride_frames, frames)
+    limit = min(frames - 1, int(np.ceil(candidate + 0.1 * stride_frames)))
+    descent = -rise[search]
+    if np.isfinite(descent).sum() >= 3 and np.nanmax(descent) > 0:
+        peak = search.start + int(np.nanargmax(descent))
+        half = 0.5 * -rise[peak]
+        for index in range(peak + 1, limit + 1):
+            if not np.isfinite(rise[index]):
+                break
+            if -rise[index] <= half:
+                before, after = -rise[index - 1], -rise[index]
+                fraction = (before - half) / (before - after) if before != after else 0.0
+                position = index - 1 + fraction
+                time = float(np.interp(position, np.arange(frames), times))
+                return GaitEvent(side, "IC", int(round(position)), time, "ankle_vertical")
+    return GaitEvent(side, "IC", int(candidate), float(times[candidate]), "ankle_forward")
+
+
+def _window(center: int, before: float, after: float, frames: int) -> slice:
+    return slice(
+        max(0, int(np.floor(center + before))), min(frames, int(np.ceil(center + after)) + 1)
+    )
+
+
+def _refine(
+    side: str,
+    kind: str,
+    candidate: int,
+    window: slice,
+    score: np.ndarray,
+    times: np.ndarray,
+    cue: str,
+) -> GaitEvent:
+    """Move an event to the maximum of ``score`` inside ``window`` (sub-frame by a parabola)."""
+    segment = score[window]
+    if np.isfinite(segment).sum() >= 3:
+        index = window.start + int(np.nanargmax(segment))
+        if 0 < index < len(score) - 1 and np.isfinite(score[index - 1 : index + 2]).all():
+            offset = _parabola_offset(score, index)
+            time = float(np.interp(index + offset, np.arange(len(times)), times))
+            return GaitEvent(side, kind, int(round(index + offset)), time, cue)
+    return GaitEvent(side, kind, int(candidate), float(times[candidate]), "ankle_forward")
+
+
+def _parabola_offset(values: np.ndarray, index: int) -> float:
+    """Sub-sample position of the extreme of the parabola through index-1, index, index+1."""
+    left, mid, right = values[index - 1], values[index], values[index + 1]
+    curvature = left - 2.0 * mid + right
+    if not np.isfinite(curvature) or curvature == 0:
+        return 0.0
+    return float(np.clip(0.5 * (left - right) / curvature, -0.5, 0.5))
+
+
+def _pair_steps(events: list[GaitEvent], stride_s: float) -> list[Step]:
+    """Each IC with the same foot's next TO, if that comes within a plausible stance time."""
+    steps = []
+    for side in SIDES:
+        own = [e for e in events if e.side == side]
+        for index, event in enumerate(own):
+            if event.kind != "IC" or index + 1 >= len(own):
+                continue
+            following = own[index + 1]
+            stance = following.time_s - event.time_s
+            if following.kind == "TO" and 0.03 < stance < 0.8 * stride_s:
+                steps.append(Step(side, event, following))
+    steps.sort(key=lambda s: s.ic.time_s)
+    return steps

@@ -1,0 +1,216 @@
+"""Sagittal-plane joint and segment angles of a runner filmed from the side.
+
+All angles are in degrees and computed in a *runner frame*: +X points the way the runner faces,
++Y points up. Because the facing direction is folded in before any angle is taken, a runner
+running to the left gets exactly the same numbers as one running to the right (no sign flips).
+Each angle is wrapped into a fixed 360-degree window chosen around its physiological range, so a
+curve never jumps by 360 degrees. Conventions (``ANGLE_DEFINITIONS``, docs/kinematics.md):
+
+- segment angles (thigh, shank) are measured from the downward vertical, positive when the
+  distal end is in front of the proximal one;
+- trunk lean is mid-hip to mid-shoulder against the upward vertical, positive leaning forward;
+- knee and elbow flexion are 0 when the limb is straight and grow as it bends;
+- hip and shoulder flexion are the thigh / upper arm against the trunk line, positive in front,
+  negative (extension) behind.
+
+COCO-17 has no heel or toe points, so there is no ankle angle, foot angle or foot-strike pattern.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+NOSE, LEFT_EAR, RIGHT_EAR = 0, 3, 4
+SHOULDER = {"left": 5, "right": 6}
+ELBOW = {"left": 7, "right": 8}
+WRIST = {"left": 9, "right": 10}
+HIP = {"left": 11, "right": 12}
+KNEE = {"left": 13, "right": 14}
+ANKLE = {"left": 15, "right": 16}
+SIDES: tuple[str, str] = ("left", "right")
+
+
+@dataclass(frozen=True)
+class AngleDefinition:
+    """What one angle column means, for docs, plots and exports."""
+
+    label: str
+    zero: str
+    positive: str
+    wrap_center_deg: float = 0.0
+
+
+_PER_SIDE: dict[str, AngleDefinition] = {
+    "hip_flexion": AngleDefinition(
+        "Hip flexion", "thigh parallel to the trunk line", "thigh in front (extension < 0)"
+    ),
+    "knee_flexion": AngleDefinition("Knee flexion", "straight knee", "knee bent"),
+    "thigh_angle": AngleDefinition(
+        "Thigh angle", "thigh vertical (knee below hip)", "knee in front of the hip"
+    ),
+    "shank_angle": AngleDefinition(
+        "Shank angle",
+        "shank vertical (ankle below knee)",
+        "ankle in front of the knee",
+        wrap_center_deg=-70.0,
+    ),
+    "shoulder_flexion": AngleDefinition(
+        "Shoulder flexion", "upper arm parallel to the trunk line", "elbow in front (extension < 0)"
+    ),
+    "elbow_flexion": AngleDefinition("Elbow flexion", "straight arm", "elbow bent"),
+}
+
+ANGLE_DEFINITIONS: dict[str, AngleDefinition] = {
+    "trunk_lean": AngleDefinition(
+        "Trunk lean", "mid-hip to mid-shoulder vertical", "leaning forward"
+    ),
+    **{
+        f"{name}_{side}": AngleDefinition(
+            f"{definition.label} ({side})",
+            definition.zero,
+            definition.positive,
+            definition.wrap_center_deg,
+        )
+        for name, definition in _PER_SIDE.items()
+        for side in SIDES
+    },
+}
+ANGLE_NAMES: tuple[str, ...] = tuple(ANGLE_DEFINITIONS)
+
+
+def leg_length_px(points: np.ndarray) -> float:
+    """Median hip-knee plus knee-ankle length over frames and sides, in pixels (NaN if unseen).
+
+    The sum of the two segments does not depend on knee flexion, so it is a stable body scale
+    for a side view; it corresponds to 0.491 x body height in Winter's segment table.
+    """
+    lengths = []
+    for side in SIDES:
+        thigh = np.linalg.norm(points[:, KNEE[side], :2] - points[:, HIP[side], :2], axis=-1)
+        shank = np.linalg.norm(points[:, ANKLE[side], :2] - points[:, KNEE[side], :2], axis=-1)
+        lengths.append(thigh + shank)
+    values = np.concatenate(lengths)
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if values.size else float("nan")
+
+
+def mid_point(points: np.ndarray, left: int, right: int) -> np.ndarray:
+    """(T, 2) midpoint of two joints; where one is missing, the other stands in for it."""
+    pair = points[:, [left, right], :2]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(pair, axis=1)
+
+
+def mid_hip(points: np.ndarray) -> np.ndarray:
+    return mid_point(points, HIP["left"], HIP["right"])
+
+
+def mid_shoulder(points: np.ndarray) -> np.ndarray:
+    return mid_point(points, SHOULDER["left"], SHOULDER["right"])
+
+
+def facing_direction(
+    points: np.ndarray, real_times_s: np.ndarray, window_s: float = 2.0
+) -> np.ndarray:
+    """(T,) +1 where the runner faces image +x (right), -1 where they face left.
+
+    Four cues vote, each squashed to [-1, 1] and averaged over a sliding ``window_s`` window:
+    the nose in front of the ears, the knees mostly in front of the hips over a stride, the
+    forearms pointing forwards from the elbows, and the pelvis moving across the image
+    (overground; on a treadmill it stays near zero and the posture cues decide). The window lets
+    a runner who turns around be followed; frames without evidence take the clip's overall vote.
+    """
+    times = np.asarray(real_times_s, np.float64)
+    frames = len(points)
+    scale = leg_length_px(points)
+    if not np.isfinite(scale) or frames == 0:
+        return np.ones(frames)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ears_x = np.nanmean(points[:, [LEFT_EAR, RIGHT_EAR], 0], axis=1)
+        head = np.tanh((points[:, NOSE, 0] - ears_x) / (0.03 * scale))
+        knees = np.tanh(
+            np.nanmean([points[:, KNEE[s], 0] - points[:, HIP[s], 0] for s in SIDES], axis=0)
+            / (0.1 * scale)
+        )
+        forearms = np.tanh(
+            np.nanmean([points[:, WRIST[s], 0] - points[:, ELBOW[s], 0] for s in SIDES], axis=0)
+            / (0.1 * scale)
+        )
+    travel = _pelvis_velocity_x(points, times) / scale  # leg lengths per second
+    motion = 2.0 * np.tanh(travel / 1.0)
+    votes = np.stack([head, knees, forearms, motion], axis=1)
+    vote = np.nansum(votes, axis=1)
+    seen = np.isfinite(votes).any(axis=1)
+    overall = np.sign(np.sum(vote[seen])) if seen.any() else 0.0
+    smoothed = _moving_sum(np.where(seen, vote, 0.0), times, window_s)
+    facing = np.sign(smoothed)
+    facing[facing == 0] = overall if overall != 0 else 1.0
+    return facing
+
+
+def _pelvis_velocity_x(points: np.ndarray, times: np.ndarray) -> np.ndarray:
+    x = mid_hip(points)[:, 0]
+    velocity = np.full(len(x), np.nan)
+    if len(x) >= 3:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            velocity[1:-1] = (x[2:] - x[:-2]) / (times[2:] - times[:-2])
+    return velocity
+
+
+def _moving_sum(values: np.ndarray, times: np.ndarray, window_s: float) -> np.ndarray:
+    """Sum of ``values`` over frames within +-window_s/2 of each frame (real time)."""
+    cumulative = np.concatenate([[0.0], np.cumsum(values)])
+    start = np.searchsorted(times, times - window_s / 2.0, side="left")
+    stop = np.searchsorted(times, times + window_s / 2.0, side="right")
+    return cumulative[stop] - cumulative[start]
+
+
+def runner_frame(vectors: np.ndarray, facing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Image-space vectors (..., 2) to runner-frame (forward, up) components."""
+    return vectors[..., 0] * facing, -vectors[..., 1]
+
+
+def _angle_from_down(proximal: np.ndarray, distal: np.ndarray, facing: np.ndarray) -> np.ndarray:
+    forward, up = runner_frame(distal - proximal, facing)
+    return np.degrees(np.arctan2(forward, -up))
+
+
+def _angle_from_up(lower: np.ndarray, upper: np.ndarray, facing: np.ndarray) -> np.ndarray:
+    forward, up = runner_frame(upper - lower, facing)
+    return np.degrees(np.arctan2(forward, up))
+
+
+def wrap_degrees(angle: np.ndarray, center: float = 0.0) -> np.ndarray:
+    """Wrap into [center - 180, center + 180)."""
+    return (np.asarray(angle) - center + 180.0) % 360.0 - 180.0 + center
+
+
+def joint_angles(points: np.ndarray, facing: np.ndarray) -> dict[str, np.ndarray]:
+    """Every angle of ``ANGLE_DEFINITIONS`` as a (T,) float array in degrees (NaN if unseen)."""
+    facing = np.asarray(facing, np.float64)
+    xy = points[..., :2]
+    hips, shoulders = mid_hip(points), mid_shoulder(points)
+    trunk = _angle_from_up(hips, shoulders, facing)
+    raw: dict[str, np.ndarray] = {"trunk_lean": trunk}
+    for side in SIDES:
+        hip, knee, ankle = xy[:, HIP[side]], xy[:, KNEE[side]], xy[:, ANKLE[side]]
+        shoulder, elbow, wrist = xy[:, SHOULDER[side]], xy[:, ELBOW[side]], xy[:, WRIST[side]]
+        thigh = _angle_from_down(hip, knee, facing)
+        shank = _angle_from_down(knee, ankle, facing)
+        upper_arm = _angle_from_down(shoulder, elbow, facing)
+        forearm = _angle_from_down(elbow, wrist, facing)
+        raw[f"hip_flexion_{side}"] = thigh + trunk
+        raw[f"knee_flexion_{side}"] = thigh - shank
+        raw[f"thigh_angle_{side}"] = thigh
+        raw[f"shank_angle_{side}"] = shank
+        raw[f"shoulder_flexion_{side}"] = upper_arm + trunk
+        raw[f"elbow_flexion_{side}"] = forearm - upper_arm
+    return {
+        name: wrap_degrees(raw[name], definition.wrap_center_deg)
+        for name, definition in ANGLE_DEFINITIONS.items()
+    }

@@ -1,0 +1,428 @@
+"""Running metrics per step and their summary, each with its typical range and source.
+
+A *step* here is one ground contact of one foot (its initial contact IC to its toe-off TO), plus
+what follows it until the other foot lands. Per step:
+
+- step time: from the other foot's previous IC to this IC (cadence = 60 / mean step time);
+- ground contact time: this IC to this TO;
+- flight time: this TO to the other foot's next IC;
+- duty factor: contact time / stride time (this IC to this foot's next IC), Patoz et al. 2019;
+- knee flexion at IC, peak knee flexion during the contact, hip extension at TO (degrees of
+  extension, positive = thigh behind the trunk line), mean trunk lean during the contact;
+- overstride: how far the ankle lands in front of the mid-hip, in leg lengths;
+- vertical oscillation: peak-to-peak mid-hip excursion from this IC to the next IC, after removing
+  the straight line between the two ends (camera tilt, slopes), in leg lengths, and in
+  centimetres when the runner's height is known.
+
+Leg length is the hip-knee-ankle length of the track (thigh + shank); Winter's anthropometric
+table gives thigh 0.245 H and shank 0.246 H, so leg length = 0.491 x body height H.
+
+Summaries give mean, SD, the left and right means, their difference, and the symmetry index
+100 x (left - right) / ((left + right) / 2) (Robinson et al. 1987), which is left out where it
+means nothing (trunk lean, a whole-body angle; left and right of opposite signs). Metrics with a published
+typical range for recreational runners are flagged low/high with the reason; the others say why
+there is no range.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from app.core.gait import Step
+from app.core.kinematics import ANKLE, mid_hip
+
+LEG_LENGTH_PER_HEIGHT = 0.491  # Winter (2009), thigh 0.245 H + shank 0.246 H
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    """What a metric is, its unit and its typical range for recreational runners (if any)."""
+
+    key: str
+    label: str
+    unit: str
+    typical_range: tuple[float, float] | None
+    source: str
+    decimals: int = 1
+    sided: bool = True  # False: a whole-body quantity, no left/right asymmetry
+
+
+METRIC_SPECS: dict[str, MetricSpec] = {
+    spec.key: spec
+    for spec in (
+        MetricSpec(
+            "cadence_spm",
+            "Cadence",
+            "steps/min",
+            (160.0, 190.0),
+            "Typical preferred step rates of recreational runners (Heiderscheit et al. 2011, "
+            "Med Sci Sports Exerc 43:296-302); below ~160 usually means long, loading steps.",
+            0,
+        ),
+        MetricSpec(
+            "step_time_ms",
+            "Step time",
+            "ms",
+            None,
+            "No separate range: step time is 60000 / cadence.",
+            0,
+        ),
+        MetricSpec(
+            "contact_time_ms",
+            "Ground contact time",
+            "ms",
+            (200.0, 300.0),
+            "Range commonly reported for recreational runners at 2.5-4 m/s; shorter at speed.",
+            0,
+        ),
+        MetricSpec(
+            "flight_time_ms",
+            "Flight time",
+            "ms",
+            None,
+            "No established range: it follows from cadence and contact time and grows with "
+            "speed (step time - contact time).",
+            0,
+        ),
+        MetricSpec(
+            "duty_factor",
+            "Duty factor",
+            "",
+            None,
+            "No established range: Patoz et al. 2019 (Sports 7:233) split runners at about 0.28 "
+            "(contact / stride time, 12 km/h) into 'aerial' and 'terrestrial' styles, both "
+            "economical; 0.5 or more means there is no flight phase.",
+            3,
+        ),
+        MetricSpec(
+            "knee_flexion_ic_deg",
+            "Knee flexion at initial contact",
+            "deg",
+            (10.0, 26.0),
+            "About 18 deg at preferred step rate (Heiderscheit et al. 2011); range = 18 +- 8 deg. "
+            "A nearly straight knee at contact goes with overstriding.",
+        ),
+        MetricSpec(
+            "peak_knee_flexion_stance_deg",
+            "Peak knee flexion in stance",
+            "deg",
+            (38.0, 54.0),
+            "About 46 deg at preferred step rate (Heiderscheit et al. 2011); range = 46 +- 8 deg.",
+        ),
+        MetricSpec(
+            "hip_extension_to_deg",
+            "Hip extension at toe-off",
+            "deg",
+            None,
+            "No established range for this 2D thigh-to-trunk-line angle (published values are "
+            "3D, pelvis-based); compare a runner with themselves and left with right.",
+        ),
+        MetricSpec(
+            "trunk_lean_deg",
+            "Trunk lean (during contact)",
+            "deg",
+            (0.0, 15.0),
+            "Self-selected trunk flexion of recreational runners 7.3 +- 3.6 deg during stance "
+            "(Teng & Powers 2014, J Orthop Sports Phys Ther 44:785-792); range ~ mean +- 2 SD.",
+            sided=False,
+        ),
+        MetricSpec(
+            "overstride",
+            "Overstride (ankle ahead of hip at contact)",
+            "leg lengths",
+            None,
+            "No established range: landing further in front of the hip goes with larger braking "
+            "forces (Lieberman et al. 2015, J Exp Biol 218:3406-3414); lower is gentler.",
+            3,
+        ),
+        MetricSpec(
+            "vertical_oscillation",
+            "Vertical oscillation of the pelvis",
+            "leg lengths",
+            None,
+            "No established range from peer-reviewed studies; it falls as cadence rises "
+            "(Heiderscheit et al. 2011). Shown in cm when the runner's height is given.",
+            3,
+        ),
+    )
+}
+
+
+@dataclass
+class StepMetrics:
+    """Every metric of one step (NaN where it could not be measured)."""
+
+    side: str
+    ic_frame: int
+    ic_time_s: float
+    to_frame: int
+    to_time_s: float
+    step_time_ms: float = math.nan
+    contact_time_ms: float = math.nan
+    flight_time_ms: float = math.nan
+    duty_factor: float = math.nan
+    knee_flexion_ic_deg: float = math.nan
+    peak_knee_flexion_stance_deg: float = math.nan
+    hip_extension_to_deg: float = math.nan
+    trunk_lean_deg: float = math.nan
+    overstride: float = math.nan
+    vertical_oscillation: float = math.nan
+
+
+@dataclass
+class MetricSummary:
+    key: str
+    label: str
+    unit: str
+    mean: float | None
+    sd: float | None
+    n: int
+    left: float | None
+    right: float | None
+    asymmetry_pct: float | None
+    left_minus_right: float | None
+    typical_range: tuple[float, float] | None
+    source: str
+    flag: str | None = None  # "low", "high" or None
+    reason: str | None = None
+    extra: dict[str, float | None] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def step_metrics(
+    steps: list[Step],
+    points: np.ndarray,
+    real_times_s: np.ndarray,
+    facing: np.ndarray,
+    angles: dict[str, np.ndarray],
+    leg_length_px: float,
+    unsmoothed_angles: dict[str, np.ndarray] | None = None,
+) -> list[StepMetrics]:
+    """Measure every step (see the module docstring for the definitions).
+
+    ``unsmoothed_angles`` (angles of the track before its low-pass filter) are used for the
+    values read at initial contact and toe-off, through :func:`value_at_event`.
+    """
+    at_event = unsmoothed_angles if unsmoothed_angles is not None else angles
+    times = np.asarray(real_times_s, np.float64)
+    pelvis = mid_hip(points)
+    pelvis_up = -pelvis[:, 1] / leg_length_px
+    ordered = sorted(steps, key=lambda s: s.ic.time_s)
+    results = []
+    for index, step in enumerate(ordered):
+        side = step.side
+        other = "right" if side == "left" else "left"
+        m = StepMetrics(side, step.ic.frame, step.ic.time_s, step.to.frame, step.to.time_s)
+        m.contact_time_ms = 1000.0 * step.contact_time_s
+        previous = _neighbour(ordered, index, -1)
+        following = _neighbour(ordered, index, +1)
+        if previous is not None and previous.side == other:
+            m.step_time_ms = 1000.0 * (step.ic.time_s - previous.ic.time_s)
+        if following is not None and following.side == other:
+            m.flight_time_ms = 1000.0 * (following.ic.time_s - step.to.time_s)
+            m.vertical_oscillation = _detrended_range(pelvis_up, step.ic.frame, following.ic.frame)
+        same_next = next((s for s in ordered[index + 1 :] if s.side == side), None)
+        if same_next is not None:
+            stride = same_next.ic.time_s - step.ic.time_s
+            if stride > 0:
+                m.duty_factor = step.contact_time_s / stride
+        knee = angles[f"knee_flexion_{side}"]
+        m.knee_flexion_ic_deg = value_at_event(
+            at_event[f"knee_flexion_{side}"], times, step.ic.time_s
+        )
+        m.peak_knee_flexion_stance_deg = _nan_reduce(
+            np.nanmax, knee[step.ic.frame : step.to.frame + 1]
+        )
+        m.hip_extension_to_deg = -value_at_event(
+            at_event[f"hip_flexion_{side}"], times, step.to.time_s
+        )
+        m.trunk_lean_deg = _nan_reduce(
+            np.nanmean, angles["trunk_lean"][step.ic.frame : step.to.frame + 1]
+        )
+        ankle_ahead = facing * (points[:, ANKLE[side], 0] - pelvis[:, 0]) / leg_length_px
+        m.overstride = _at_time(ankle_ahead, times, step.ic.time_s)
+        results.append(m)
+    return _drop_implausible_steps(results)
+
+
+def _neighbour(steps: list[Step], index: int, direction: int) -> Step | None:
+    other = index + direction
+    return steps[other] if 0 <= other < len(steps) else None
+
+
+def _drop_implausible_steps(steps: list[StepMetrics]) -> list[StepMetrics]:
+    """Step times far from the median (outside 0.5-1.6x: a contact missed or found twice in
+    between) are not steps; clear them and what depends on them."""
+    times = np.array([s.step_time_ms for s in steps])
+    finite = np.isfinite(times)
+    if finite.sum() >= 3:
+        median = float(np.median(times[finite]))
+        for step in steps:
+            if (
+                np.isfinite(step.step_time_ms)
+                and not 0.5 * median < step.step_time_ms < 1.6 * median
+            ):
+                step.step_time_ms = math.nan
+                step.flight_time_ms = math.nan
+                step.vertical_oscillation = math.nan
+    return steps
+
+
+EVENT_WINDOW_S = 0.1
+
+
+def value_at_event(
+    values: np.ndarray,
+    times: np.ndarray,
+    time_s: float,
+    window_s: float = EVENT_WINDOW_S,
+    corner_search: bool = False,
+) -> float:
+    """Value of an angle curve at a gait event, allowing a corner there.
+
+    At initial contact the knee, nearly still, starts flexing fast as the leg takes the load; a
+    low-pass filter run through that corner rounds it off and reads several degrees too much
+    flexion at the corner itself. Instead, two quadratics that meet at a corner time (the curve
+    is continuous there, its slope and curvature may jump) are fitted by least squares to the
+    unfiltered samples within ``window_s`` of the event, and their common value at the corner is
+    returned. With ``corner_search`` the corner may sit up to one frame from the event time (the
+    best fit wins): a contact detected a few milliseconds off would otherwise read the knee
+    partway down the corner (at 400 deg/s, 5 ms is 2 deg). With too few samples on either side
+    the curve is interpolated linearly instead.
+    """
+    values = np.asarray(values, np.float64)
+    near = (np.abs(times - time_s) <= window_s) & np.isfinite(values)
+    sample_times, samples = times[near], values[near]
+    frame_s = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+    corners = time_s + (np.linspace(-frame_s, frame_s, 9) if corner_search else np.zeros(1))
+    best: tuple[float, float] | None = None
+    for corner in corners:
+        offset = sample_times - corner
+        if (offset < 0).sum() < 3 or (offset > 0).sum() < 3:
+            continue
+        after = np.maximum(offset, 0.0)
+        design = np.stack([np.ones_like(offset), offset, offset**2, after, after**2], axis=1)
+        coefficients, residual, *_ = np.linalg.lstsq(design, samples, rcond=None)
+        error = float(residual[0]) if residual.size else 0.0
+        if best is None or error < best[0]:
+            best = (error, float(coefficients[0]))
+    return best[1] if best is not None else _at_time(values, times, time_s)
+
+
+def _at_time(values: np.ndarray, times: np.ndarray, time_s: float) -> float:
+    """Linear interpolation of a (T,) series at a sub-frame time (NaN if a neighbour is NaN)."""
+    index = int(np.searchsorted(times, time_s))
+    lo, hi = max(index - 1, 0), min(index, len(times) - 1)
+    if lo == hi:
+        return float(values[lo])
+    weight = (time_s - times[lo]) / (times[hi] - times[lo])
+    return float((1.0 - weight) * values[lo] + weight * values[hi])
+
+
+def _nan_reduce(reduce, values: np.ndarray) -> float:
+    if not np.isfinite(values).any():
+        return math.nan
+    return float(reduce(values))
+
+
+def _detrended_range(values: np.ndarray, start: int, stop: int) -> float:
+    segment = values[start : stop + 1]
+    if len(segment) < 3 or not np.isfinite(segment).all():
+        return math.nan
+    trend = np.linspace(segment[0], segment[-1], len(segment))
+    residual = segment - trend
+    return float(residual.max() - residual.min())
+
+
+def summarize(
+    steps: list[StepMetrics], runner_height_cm: float | None = None
+) -> dict[str, MetricSummary]:
+    """Mean, SD, left/right means, asymmetry and flags of every metric over the steps."""
+    summaries: dict[str, MetricSummary] = {}
+    for key, spec in METRIC_SPECS.items():
+        if key == "cadence_spm":
+            values, sides = _cadences(steps)
+        else:
+            values = np.array([getattr(s, key) for s in steps], np.float64)
+            sides = np.array([s.side for s in steps])
+        scale, unit = 1.0, spec.unit
+        if key == "vertical_oscillation" and runner_height_cm:
+            scale, unit = LEG_LENGTH_PER_HEIGHT * runner_height_cm, "cm"
+        summaries[key] = _summary(spec, values * scale, sides, unit)
+        if key == "vertical_oscillation":
+            summaries[key].extra["mean_leg_lengths"] = _mean_or_none(values)
+    if "cadence_spm" in summaries and "step_time_ms" in summaries:
+        step_time = summaries["step_time_ms"].mean
+        if step_time:
+            # Cadence from the mean step time is the count of steps per minute; the mean of
+            # per-step cadences would be biased upwards by short steps.
+            summaries["cadence_spm"].mean = 60000.0 / step_time
+            _flag(summaries["cadence_spm"])
+    return summaries
+
+
+def _cadences(steps: list[StepMetrics]) -> tuple[np.ndarray, np.ndarray]:
+    times = np.array([s.step_time_ms for s in steps], np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 60000.0 / times, np.array([s.side for s in steps])
+
+
+def _summary(spec: MetricSpec, values: np.ndarray, sides: np.ndarray, unit: str) -> MetricSummary:
+    finite = np.isfinite(values)
+    left = _mean_or_none(values[finite & (sides == "left")])
+    right = _mean_or_none(values[finite & (sides == "right")])
+    asymmetry = difference = None
+    if left is not None and right is not None:
+        difference = left - right
+        # The symmetry index is only meaningful for same-signed values away from zero.
+        if spec.sided and left * right > 0:
+            asymmetry = 100.0 * (left - right) / (0.5 * (left + right))
+    summary = MetricSummary(
+        key=spec.key,
+        label=spec.label,
+        unit=unit,
+        mean=_mean_or_none(values[finite]),
+        sd=float(np.std(values[finite], ddof=1)) if finite.sum() >= 2 else None,
+        n=int(finite.sum()),
+        left=left,
+        right=right,
+        asymmetry_pct=asymmetry,
+        left_minus_right=difference,
+        typical_range=spec.typical_range,
+        source=spec.source,
+    )
+    _flag(summary)
+    return summary
+
+
+def _flag(summary: MetricSummary) -> None:
+    summary.flag, summary.reason = None, None
+    if summary.typical_range is None or summary.mean is None:
+        return
+    low, high = summary.typical_range
+    if summary.mean < low:
+        summary.flag = "low"
+    elif summary.mean > high:
+        summary.flag = "high"
+    else:
+        return
+    summary.reason = (
+        f"{summary.label} {summary.mean:.1f} {summary.unit} is {'below' if summary.flag == 'low' else 'above'} "
+        f"the typical {low:g}-{high:g} {summary.unit} of recreational runners"
+    )
+
+
+def _mean_or_none(values: np.ndarray) -> float | None:
+    values = np.asarray(values, np.float64)
+    values = values[np.isfinite(values)]
+    if not values.size:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(np.mean(values))

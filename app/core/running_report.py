@@ -1,0 +1,257 @@
+"""From an ``Analysis`` to the running report: cleaned track, angles, gait events, metrics, files.
+
+This is the one entry point the ``analyze`` command and the desktop app share:
+
+    report = build_report(analysis, runner_height_cm=178)
+    write_report_files(report, out_dir, stem, plots=True)
+
+which writes ``<stem>.angles.csv`` (frame, time_s, track_id, one column per angle in degrees),
+``<stem>.metrics.json`` (summaries with typical ranges and flags, the steps, the asymmetries) and,
+with ``plots=True``, ``<stem>.angles.png`` (main angle curves with the gait events marked).
+Every file is written atomically. Conventions and definitions: docs/kinematics.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.core.analysis import Analysis
+from app.core.cleaning import CleanedTrack, CleaningSettings, clean_track
+from app.core.gait import GaitEvents, detect_gait_events
+from app.core.kinematics import ANGLE_NAMES, SIDES, facing_direction, joint_angles, leg_length_px
+from app.core.metrics import (
+    LEG_LENGTH_PER_HEIGHT,
+    MetricSummary,
+    StepMetrics,
+    step_metrics,
+    summarize,
+)
+from rhpnet.atomic import atomic_path, atomic_write_text
+from rhpnet.errors import DataError
+
+METRICS_FORMAT = 1
+# Fewer ground contacts than this make means and SDs a guess: the report says so in its notes.
+MIN_STEPS_FOR_SUMMARY = 4
+
+
+@dataclass
+class RunningReport:
+    """Everything derived from one runner's track; pure data, ready for views and exports."""
+
+    video_path: str
+    track_id: int
+    frames: np.ndarray  # (T,) frame indices
+    video_times_s: np.ndarray  # (T,) presentation times of the video
+    real_times_s: np.ndarray  # (T,) slow-motion corrected
+    slowmo: float
+    cleaned: CleanedTrack
+    facing: np.ndarray  # (T,) +1 facing image right, -1 facing left
+    angles: dict[str, np.ndarray]  # name -> (T,) degrees, ANGLE_NAMES order
+    gait: GaitEvents
+    steps: list[StepMetrics]
+    summary: dict[str, MetricSummary]
+    leg_length_px: float
+    runner_height_cm: float | None
+    cutoff_hz: float | None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def asymmetry(self) -> dict[str, float | None]:
+        return {key: s.asymmetry_pct for key, s in self.summary.items()}
+
+
+def build_report(
+    analysis: Analysis,
+    *,
+    track_id: int | None = None,
+    runner_height_cm: float | None = None,
+    cutoff_hz: float | None = 8.0,
+    cleaning: CleaningSettings | None = None,
+) -> RunningReport:
+    """Clean the runner's track, compute angles, gait events and metrics.
+
+    ``track_id`` defaults to the analysis' subject. ``cutoff_hz`` (real-time Hz, None = no
+    low-pass) overrides the cleaning settings' cutoff. Raises ``DataError`` if there is no runner.
+    """
+    if runner_height_cm is not None and not 50.0 <= runner_height_cm <= 250.0:
+        raise DataError(f"runner height {runner_height_cm} cm is not a human height (50-250 cm)")
+    track_id = analysis.subject_id if track_id is None else track_id
+    track = analysis.tracks.get(track_id) if track_id is not None else None
+    if track is None:
+        raise DataError(f"{analysis.video.path}: no runner track to analyse")
+    settings = cleaning or CleaningSettings()
+    settings = CleaningSettings(**{**asdict(settings), "cutoff_hz": cutoff_hz})
+    real_times = analysis.real_times_s
+    cleaned = clean_track(track.keypoints, real_times, settings)
+    points = cleaned.keypoints
+    length = leg_length_px(points)
+    facing = facing_direction(points, real_times)
+    angles = joint_angles(points, facing)
+    knees = {side: angles[f"knee_flexion_{side}"] for side in SIDES}
+    gait = detect_gait_events(points, real_times, facing, knees, length)
+    unsmoothed_angles = joint_angles(cleaned.unsmoothed_keypoints, facing)
+    steps = (
+        step_metrics(gait.steps, points, real_times, facing, angles, length, unsmoothed_angles)
+        if np.isfinite(length)
+        else []
+    )
+    summary = summarize(steps, runner_height_cm)
+    notes = _notes(gait, steps, facing)
+    return RunningReport(
+        video_path=analysis.video.path,
+        track_id=int(track_id),
+        frames=np.arange(analysis.frame_count),
+        video_times_s=np.asarray(analysis.times_s, np.float64),
+        real_times_s=real_times,
+        slowmo=float(analysis.slowmo),
+        cleaned=cleaned,
+        facing=facing,
+        angles=angles,
+        gait=gait,
+        steps=steps,
+        summary=summary,
+        leg_length_px=length,
+        runner_height_cm=runner_height_cm,
+        cutoff_hz=cutoff_hz,
+        notes=notes,
+    )
+
+
+def _notes(gait: GaitEvents, steps: list[StepMetrics], facing: np.ndarray) -> list[str]:
+    notes = []
+    if gait.stride_s is None:
+        notes.append("no periodic leg motion found: no gait events or running metrics")
+    elif len(steps) < MIN_STEPS_FOR_SUMMARY:
+        notes.append(f"only {len(steps)} ground contacts found: metrics are unreliable")
+    if np.any(facing != facing[0]):
+        notes.append("the runner changes direction during the clip")
+    return notes
+
+
+def write_report_files(
+    report: RunningReport,
+    out_dir: str | os.PathLike[str],
+    stem: str,
+    *,
+    plots: bool = False,
+) -> list[Path]:
+    """Write ``<stem>.angles.csv``, ``<stem>.metrics.json`` (and ``<stem>.angles.png``)."""
+    out_dir = Path(out_dir)
+    written = [
+        write_angles_csv(report, out_dir / f"{stem}.angles.csv"),
+        write_metrics_json(report, out_dir / f"{stem}.metrics.json"),
+    ]
+    if plots:
+        written.append(write_angle_plot(report, out_dir / f"{stem}.angles.png"))
+    return written
+
+
+def write_angles_csv(report: RunningReport, path: Path) -> Path:
+    """One row per frame; ``time_s`` is the video's presentation time (as in keypoints.csv)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["frame", "time_s", "track_id", *ANGLE_NAMES])
+    columns = np.stack([report.angles[name] for name in ANGLE_NAMES], axis=1)
+    for frame, time_s, row in zip(report.frames, report.video_times_s, columns, strict=True):
+        cells = ["" if not np.isfinite(v) else f"{v:.2f}" for v in row]
+        writer.writerow([int(frame), f"{time_s:.6f}", report.track_id, *cells])
+    atomic_write_text(path, buffer.getvalue())
+    return path
+
+
+def metrics_document(report: RunningReport) -> dict[str, Any]:
+    """The content of ``metrics.json`` as plain JSON-able data (NaN becomes null)."""
+    leg_cm = LEG_LENGTH_PER_HEIGHT * report.runner_height_cm if report.runner_height_cm else None
+    facing = {1.0: "right", -1.0: "left"}
+    directions = {facing.get(float(v), "right") for v in np.unique(report.facing)}
+    document: dict[str, Any] = {
+        "format": METRICS_FORMAT,
+        "video": report.video_path,
+        "track_id": report.track_id,
+        "time_base": "real seconds (video time / slowmo)",
+        "slowmo": report.slowmo,
+        "frame_rate_hz": report.cleaned.sample_rate_hz,
+        "filter_cutoff_hz": report.cutoff_hz,
+        "runner_height_cm": report.runner_height_cm,
+        "leg_length_px": report.leg_length_px,
+        "leg_length_cm": leg_cm,
+        "facing": directions.pop() if len(directions) == 1 else "both",
+        "stride_time_s": report.gait.stride_s,
+    }
+    for key, summary in report.summary.items():
+        document[key] = summary.to_dict()
+    document["steps"] = [asdict(step) for step in report.steps]
+    document["asymmetry"] = report.asymmetry
+    document["events"] = [asdict(event) for event in report.gait.events]
+    document["notes"] = list(report.notes)
+    return _json_safe(document)
+
+
+def write_metrics_json(report: RunningReport, path: Path) -> Path:
+    atomic_write_text(path, json.dumps(metrics_document(report), indent=2, allow_nan=False))
+    return path
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+PLOTTED_ANGLES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Knee flexion (deg)", ("knee_flexion_left", "knee_flexion_right")),
+    ("Hip flexion (deg)", ("hip_flexion_left", "hip_flexion_right")),
+    ("Elbow flexion (deg)", ("elbow_flexion_left", "elbow_flexion_right")),
+    ("Trunk lean (deg)", ("trunk_lean",)),
+)
+SIDE_COLOURS = {"left": "#1f77b4", "right": "#d62728"}
+
+
+def write_angle_plot(report: RunningReport, path: Path) -> Path:
+    """PNG of the main angle curves against real time, ICs solid and TOs dashed per foot."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(11, 9), dpi=100, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(len(PLOTTED_ANGLES), 1, sharex=True)
+    time = report.real_times_s - report.real_times_s[0]
+    for ax, (title, names) in zip(axes, PLOTTED_ANGLES, strict=True):
+        for name in names:
+            side = name.rsplit("_", 1)[-1]
+            colour = SIDE_COLOURS.get(side, "black")
+            ax.plot(time, report.angles[name], color=colour, lw=1.2, label=side)
+        for event in report.gait.events:
+            ax.axvline(
+                event.time_s - report.real_times_s[0],
+                color=SIDE_COLOURS[event.side],
+                ls="-" if event.kind == "IC" else "--",
+                lw=0.6,
+                alpha=0.6,
+            )
+        ax.set_ylabel(title)
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="upper right", fontsize=8)
+    axes[0].set_title(
+        f"{Path(report.video_path).name} (track {report.track_id}): "
+        "initial contact solid, toe-off dashed"
+    )
+    axes[-1].set_xlabel("time (s, real)")
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png")
+    return path

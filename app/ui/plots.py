@@ -1,0 +1,281 @@
+"""Angle curves over time (pyqtgraph) with a playhead synchronised both ways with the player.
+
+Left-side angles use the skeleton's left colour family and right-side angles the right one, so
+the curves read like the overlay. Left-dragging or clicking in the plot scrubs the video; the
+mouse wheel zooms the time axis and right-drag zooms a region (pyqtgraph's defaults).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
+
+from app.core.overlay_style import CENTRE_RGB, LEFT_RGB, RIGHT_RGB
+
+DEFAULT_ANGLES = ("knee_flexion_left", "knee_flexion_right", "trunk_lean")
+_JOINT_SHADE = {"knee": 100, "hip": 135, "thigh": 115, "shank": 155, "shoulder": 125, "elbow": 170}
+
+
+@dataclass
+class EventMarker:
+    """A gait event to mark on the curves (initial contact or toe-off of one foot)."""
+
+    side: str  # "left" or "right"
+    kind: str  # "ic" (initial contact / foot strike) or "to" (toe-off)
+    frame: int
+    time_s: float
+
+
+def angle_side(name: str) -> str:
+    """'left', 'right' or 'centre' from an angle name such as 'knee_flexion_left'."""
+    for side in ("left", "right"):
+        if name.endswith(f"_{side}") or name.startswith(f"{side}_"):
+            return side
+    return "centre"
+
+
+def angle_title(name: str) -> str:
+    """'knee_flexion_left' -> 'Knee flexion (left)' (units are degrees everywhere)."""
+    side = angle_side(name)
+    base = name.removesuffix(f"_{side}").removeprefix(f"{side}_") if side != "centre" else name
+    title = base.replace("_", " ").capitalize()
+    return f"{title} ({side})" if side != "centre" else title
+
+
+def angle_color(name: str) -> QColor:
+    side = angle_side(name)
+    rgb = {"left": LEFT_RGB, "right": RIGHT_RGB, "centre": (120, 220, 140)}[side]
+    color = QColor(*rgb)
+    for joint, shade in _JOINT_SHADE.items():
+        if joint in name:
+            return color.lighter(shade)
+    return color
+
+
+class _ScrubViewBox(pg.ViewBox):
+    """Left click/drag scrubs the video instead of panning; other buttons keep their zoom."""
+
+    def __init__(self, panel: AnglePlotPanel) -> None:
+        super().__init__()
+        self._panel = panel
+        self.setMouseMode(pg.ViewBox.RectMode)
+
+    def mouseClickEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            event.accept()
+            self._panel.request_seek(self.mapSceneToView(event.scenePos()).x())
+        else:
+            super().mouseClickEvent(event)
+
+    def mouseDragEvent(self, event, axis=None) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            event.accept()
+            self._panel.request_seek(self.mapSceneToView(event.scenePos()).x())
+        else:
+            super().mouseDragEvent(event, axis)
+
+
+class AnglePlotPanel(QWidget):
+    """A checkable list of angles beside their curves. ``seekRequested(time_s)`` from the plot."""
+
+    seekRequested = Signal(float)
+    selectionChanged = Signal(list)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.times_s = np.zeros(0)
+        self.angles: dict[str, np.ndarray] = {}
+        self.events: list[EventMarker] = []
+        self.ranges: dict[str, list[tuple[float, float]]] = {}
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.regions: list[pg.LinearRegionItem] = []
+        self.markers: list[pg.ScatterPlotItem] = []
+        self._selected: list[str] = list(DEFAULT_ANGLES)
+
+        self.angle_list = QListWidget(self)
+        self.angle_list.setObjectName("angleList")
+        self.angle_list.setMinimumWidth(170)
+        self.angle_list.itemChanged.connect(self._on_item_changed)
+        hint = QLabel("Angles (°)", self)
+        hint.setObjectName("panelTitle")
+        list_box = QWidget(self)
+        list_layout = QVBoxLayout(list_box)
+        list_layout.setContentsMargins(0, 0, 0, 0)
+        list_layout.addWidget(hint)
+        list_layout.addWidget(self.angle_list)
+
+        pg.setConfigOptions(antialias=True)
+        self.view_box = _ScrubViewBox(self)
+        self.plot_widget = pg.PlotWidget(viewBox=self.view_box, background=(24, 26, 30))
+        self.plot = self.plot_widget.getPlotItem()
+        # No grid: pyqtgraph draws it with the axes across the whole view, so every playhead
+        # move would repaint both axes (the dominant cost of a frame during playback).
+        self.plot.showGrid(x=False, y=False)
+        self.plot.setLabel("bottom", "time", units="s")
+        self.plot.setLabel("left", "angle (°)")
+        self.plot.setMenuEnabled(False)
+        self.legend = self.plot.addLegend(offset=(8, 8), labelTextColor=(220, 220, 220))
+        self.playhead = pg.InfiniteLine(
+            pos=0.0,
+            angle=90,
+            movable=True,
+            pen=pg.mkPen((255, 255, 255), width=1.5),
+            hoverPen=pg.mkPen((255, 230, 80), width=3),
+        )
+        self.playhead.setZValue(100)
+        self.playhead.sigDragged.connect(lambda line: self.request_seek(line.value()))
+        self.plot.addItem(self.playhead, ignoreBounds=True)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(list_box)
+        splitter.addWidget(self.plot_widget)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([180, 800])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+    # --- data ---------------------------------------------------------------------------
+    def set_data(
+        self,
+        times_s: np.ndarray,
+        angles: dict[str, np.ndarray],
+        events: list[EventMarker] | None = None,
+        ranges: dict[str, list[tuple[float, float]]] | None = None,
+    ) -> None:
+        self.times_s = np.asarray(times_s, dtype=np.float64)
+        self.angles = {k: np.asarray(v, dtype=np.float64) for k, v in angles.items()}
+        self.events = list(events or [])
+        self.ranges = dict(ranges or {})
+        self.angle_list.blockSignals(True)
+        self.angle_list.clear()
+        for name in self.angles:
+            item = QListWidgetItem(angle_title(name))
+            item.setData(Qt.ItemDataRole.UserRole, name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(
+                Qt.CheckState.Checked if name in self._selected else Qt.CheckState.Unchecked
+            )
+            item.setForeground(angle_color(name))
+            self.angle_list.addItem(item)
+        self.angle_list.blockSignals(False)
+        self._redraw()
+
+    def clear(self) -> None:
+        self.set_data(np.zeros(0), {}, [], {})
+
+    def selected(self) -> list[str]:
+        return (
+            [n for n in self._selected if n in self.angles] if self.angles else list(self._selected)
+        )
+
+    def set_selected(self, names: list[str]) -> None:
+        self._selected = list(names)
+        self.angle_list.blockSignals(True)
+        for row in range(self.angle_list.count()):
+            item = self.angle_list.item(row)
+            name = item.data(Qt.ItemDataRole.UserRole)
+            item.setCheckState(Qt.CheckState.Checked if name in names else Qt.CheckState.Unchecked)
+        self.angle_list.blockSignals(False)
+        self._redraw()
+
+    def set_playhead(self, time_s: float) -> None:
+        if not self.playhead.moving:
+            self.playhead.blockSignals(True)
+            self.playhead.setValue(float(time_s))
+            self.playhead.blockSignals(False)
+
+    def request_seek(self, time_s: float) -> None:
+        if len(self.times_s) == 0 or not np.isfinite(time_s):
+            return
+        time_s = float(np.clip(time_s, self.times_s[0], self.times_s[-1]))
+        self.set_playhead(time_s)
+        self.seekRequested.emit(time_s)
+
+    # --- drawing ------------------------------------------------------------------------
+    def _on_item_changed(self, item: QListWidgetItem) -> None:
+        name = item.data(Qt.ItemDataRole.UserRole)
+        checked = item.checkState() == Qt.CheckState.Checked
+        if checked and name not in self._selected:
+            self._selected.append(name)
+        elif not checked and name in self._selected:
+            self._selected.remove(name)
+        self._redraw()
+        self.selectionChanged.emit(list(self._selected))
+
+    def _redraw(self) -> None:
+        for item in [*self.curves.values(), *self.regions, *self.markers]:
+            self.plot.removeItem(item)
+        self.curves, self.regions, self.markers = {}, [], []
+        self.legend.clear()
+        if len(self.times_s) == 0:
+            return
+        bands = {band for name in self.selected() for band in self.ranges.get(name, [])}
+        for low, high in sorted(bands):
+            region = pg.LinearRegionItem(
+                values=(low, high),
+                orientation="horizontal",
+                movable=False,
+                brush=QColor(120, 200, 140, 34),
+                pen=pg.mkPen(QColor(120, 200, 140, 90), width=1, style=Qt.PenStyle.DotLine),
+            )
+            region.setZValue(-10)
+            region.setToolTip(f"typical range {low:g}–{high:g}°")
+            self.plot.addItem(region)
+            self.regions.append(region)
+        for name in self.selected():
+            values = self.angles[name]
+            color = angle_color(name)
+            curve = self.plot.plot(
+                self.times_s,
+                values,
+                pen=pg.mkPen(color, width=2),
+                name=angle_title(name),
+                connect="finite",
+            )
+            self.curves[name] = curve
+            self._add_event_markers(name, values, color)
+        self.plot.enableAutoRange()
+        self.plot.autoRange()
+        # Fixed ranges from here on: a moving playhead must not re-evaluate the auto range
+        # (that repaints the axes at every frame); the wheel and right-drag still zoom.
+        self.plot.disableAutoRange()
+
+    def _add_event_markers(self, name: str, values: np.ndarray, color: QColor) -> None:
+        side = angle_side(name)
+        for kind, symbol in (("ic", "t"), ("to", "o")):
+            frames = np.array(
+                [
+                    e.frame
+                    for e in self.events
+                    if e.kind == kind and (side == "centre" or e.side == side)
+                ],
+                dtype=int,
+            )
+            frames = frames[(frames >= 0) & (frames < len(values))]
+            if len(frames) == 0:
+                continue
+            finite = np.isfinite(values[frames])
+            if not finite.any():
+                continue
+            fill = (
+                QColor(color)
+                if kind == "ic"
+                else QColor(CENTRE_RGB[0], CENTRE_RGB[1], CENTRE_RGB[2])
+            )
+            scatter = pg.ScatterPlotItem(
+                self.times_s[frames[finite]],
+                values[frames[finite]],
+                symbol=symbol,
+                size=10,
+                brush=fill,
+                pen=pg.mkPen((15, 15, 15), width=1),
+            )
+            scatter.setZValue(50)
+            self.plot.addItem(scatter)
+            self.markers.append(scatter)

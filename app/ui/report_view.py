@@ -1,0 +1,180 @@
+"""The kinematics report shaped for the views: curves, event markers, ranges, metric rows.
+
+Only reshaping and number formatting happen here; every number comes from the report that
+``app/core`` computed (the same one the ``analyze`` command writes to ``metrics.json``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from app.core.analysis import Analysis
+from app.ui.metrics_panel import MetricRow
+from app.ui.overlay import AngleLabel
+from app.ui.plots import EventMarker, angle_side
+
+# Curves shaded with a metric's typical range: the band tells where the curve should sit at
+# the instant the metric is taken (e.g. knee flexion at initial contact and peak in stance).
+_CURVE_RANGES = {
+    "knee_flexion": ("knee_flexion_ic_deg", "peak_knee_flexion_stance_deg"),
+    "trunk_lean": ("trunk_lean_deg",),
+}
+# Order of the rows in the metrics panel (the issue's list first).
+METRIC_ORDER = (
+    "cadence_spm",
+    "step_time_ms",
+    "contact_time_ms",
+    "flight_time_ms",
+    "duty_factor",
+    "knee_flexion_ic_deg",
+    "peak_knee_flexion_stance_deg",
+    "hip_extension_to_deg",
+    "overstride",
+    "trunk_lean_deg",
+    "vertical_oscillation",
+)
+
+# Where each angle's label is drawn: the joint it is measured at (COCO indices per side).
+_LABEL_JOINTS = {
+    "knee_flexion": {"left": 13, "right": 14},
+    "hip_flexion": {"left": 11, "right": 12},
+    "elbow_flexion": {"left": 7, "right": 8},
+    "shoulder_flexion": {"left": 5, "right": 6},
+}
+
+
+@dataclass
+class ReportView:
+    subject_id: int | None
+    times_s: np.ndarray
+    angles: dict[str, np.ndarray]
+    events: list[EventMarker]
+    ranges: dict[str, tuple[float, float]]
+    metric_rows: list[MetricRow]
+    summary: str
+    strike_frames: np.ndarray
+    report: Any = None
+
+
+def label_position(name: str, keypoints: np.ndarray) -> tuple[float, float] | None:
+    """Image point where the label of angle ``name`` goes, or None if that joint is unseen."""
+    side = angle_side(name)
+    if name == "trunk_lean":
+        hips = keypoints[[11, 12], :2]
+        shoulders = keypoints[[5, 6], :2]
+        mid = (np.nanmean(hips, axis=0) + np.nanmean(shoulders, axis=0)) / 2
+        return (float(mid[0]), float(mid[1])) if np.isfinite(mid).all() else None
+    base = name.removesuffix(f"_{side}")
+    joints = _LABEL_JOINTS.get(base)
+    if joints is None or side not in joints:
+        return None
+    x, y, score = keypoints[joints[side]]
+    return (float(x), float(y)) if np.isfinite([x, y, score]).all() else None
+
+
+def angle_labels_at(
+    view: ReportView, keypoints: np.ndarray, index: int, names: list[str]
+) -> list[AngleLabel]:
+    """Labels for the angles ``names`` (those ticked in the plot) that sit on a joint."""
+    labels = []
+    for name in names:
+        values = view.angles.get(name)
+        if values is None or index >= len(values) or not np.isfinite(values[index]):
+            continue
+        position = label_position(name, keypoints)
+        if position is None:
+            continue
+        labels.append(
+            AngleLabel(
+                position[0], position[1], f"{round(float(values[index]))}°", angle_side(name)
+            )
+        )
+    return labels
+
+
+def _format(value: float | None, decimals: int) -> str:
+    return "–" if value is None or not np.isfinite(value) else f"{value:.{decimals}f}"
+
+
+def metric_rows(report: Any) -> list[MetricRow]:
+    """One row per metric summary of the report, in ``METRIC_ORDER``."""
+    from app.core.metrics import METRIC_SPECS
+
+    rows = []
+    keys = [k for k in METRIC_ORDER if k in report.summary] + [
+        k for k in report.summary if k not in METRIC_ORDER
+    ]
+    for key in keys:
+        summary = report.summary[key]
+        spec = METRIC_SPECS.get(key)
+        decimals = spec.decimals if spec is not None else 1
+        title = summary.label.split(" (")[0]
+        if summary.unit:
+            title += f" ({summary.unit})"
+        value = _format(summary.mean, decimals)
+        if summary.mean is not None and summary.sd is not None:
+            value += f" ± {_format(summary.sd, decimals)}"
+        typical = ""
+        if summary.typical_range is not None:
+            low, high = summary.typical_range
+            typical = f"{low:g}–{high:g}"
+        asymmetry = "" if summary.asymmetry_pct is None else f"{summary.asymmetry_pct:+.0f}%"
+        rows.append(
+            MetricRow(
+                key=key,
+                title=title,
+                value=value if summary.mean is not None else "–",
+                left=_format(summary.left, decimals),
+                right=_format(summary.right, decimals),
+                asymmetry=asymmetry,
+                typical=typical,
+                flagged=summary.flag is not None,
+                reason=summary.reason or "",
+                source=summary.source,
+            )
+        )
+    return rows
+
+
+def curve_ranges(report: Any) -> dict[str, list[tuple[float, float]]]:
+    """Typical-range bands to shade behind each angle curve."""
+    ranges: dict[str, list[tuple[float, float]]] = {}
+    for name in report.angles:
+        side = angle_side(name)
+        base = name.removesuffix(f"_{side}") if side != "centre" else name
+        for key in _CURVE_RANGES.get(base, ()):
+            summary = report.summary.get(key)
+            if summary is not None and summary.typical_range is not None:
+                ranges.setdefault(name, []).append(tuple(summary.typical_range))
+    return ranges
+
+
+def build_report_view(report: Any, analysis: Analysis) -> ReportView:
+    """Shape a ``RunningReport`` for the plots, the metrics panel and the player."""
+    events = [
+        EventMarker(e.side, e.kind.lower(), int(e.frame), float(analysis.times_s[e.frame]))
+        for e in report.gait.events
+        if 0 <= e.frame < analysis.frame_count
+    ]
+    strikes = np.array(sorted(e.frame for e in events if e.kind == "ic"), dtype=int)
+    steps = len(report.steps)
+    facing = "right" if np.nanmean(report.facing) >= 0 else "left"
+    summary = f"Runner #{report.track_id}, facing {facing}, {steps} ground contacts"
+    if report.slowmo != 1:
+        summary += f", slow motion ×{report.slowmo:g}"
+    if report.notes:
+        summary += ". " + "; ".join(n[0].upper() + n[1:] for n in report.notes) + "."
+    return ReportView(
+        subject_id=report.track_id,
+        times_s=np.asarray(analysis.times_s, np.float64),
+        angles=dict(report.angles),
+        events=events,
+        ranges=curve_ranges(report),
+        metric_rows=metric_rows(report),
+        summary=summary,
+        strike_frames=strikes,
+        report=report,
+    )

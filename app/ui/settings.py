@@ -1,0 +1,121 @@
+"""User preferences persisted with QSettings: model choice, analysis options, view state.
+
+One typed wrapper so the rest of the UI never spells a settings key twice. The INI format is
+used on every platform so a user (or a test) can read and reset the file by hand; tests pass
+their own ``QSettings`` pointing into a temporary folder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+ORGANIZATION = "RHPNet"
+APPLICATION = "RHPNet Coach"
+MAX_RECENT_FILES = 10
+MODEL_CHOICES = ("default", "rhpnet", "hrnet")
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+
+
+@dataclass
+class AnalysisPreferences:
+    """What the user chose for analysing videos (the Settings dialog edits exactly these)."""
+
+    model: str = "default"
+    checkpoint: str = ""
+    device: str = "auto"
+    max_people: int = 1
+    filter_cutoff_hz: float = 8.0
+    runner_height_cm: float = 0.0
+    slowmo: float = 1.0
+
+    def validated(self) -> AnalysisPreferences:
+        """Clamp values read from a hand-edited or older settings file into valid ranges."""
+        return AnalysisPreferences(
+            model=self.model if self.model in MODEL_CHOICES else "default",
+            checkpoint=self.checkpoint,
+            device=self.device if self.device in DEVICE_CHOICES else "auto",
+            max_people=min(max(int(self.max_people), 1), 10),
+            filter_cutoff_hz=min(max(float(self.filter_cutoff_hz), 1.0), 30.0),
+            runner_height_cm=min(max(float(self.runner_height_cm), 0.0), 250.0),
+            slowmo=min(max(float(self.slowmo), 1.0), 64.0),
+        )
+
+
+def default_qsettings() -> QSettings:
+    return QSettings(
+        QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION
+    )
+
+
+class AppSettings:
+    """Typed access to the app's QSettings."""
+
+    def __init__(self, qsettings: QSettings | None = None) -> None:
+        self._q = qsettings if qsettings is not None else default_qsettings()
+
+    @property
+    def file_name(self) -> str:
+        return self._q.fileName()
+
+    def analysis(self) -> AnalysisPreferences:
+        prefs = AnalysisPreferences()
+        values = {}
+        for f in fields(AnalysisPreferences):
+            default = getattr(prefs, f.name)
+            raw = self._q.value(f"analysis/{f.name}", default)
+            try:
+                values[f.name] = type(default)(raw)
+            except (TypeError, ValueError):
+                values[f.name] = default
+        return AnalysisPreferences(**values).validated()
+
+    def set_analysis(self, prefs: AnalysisPreferences) -> None:
+        for f in fields(AnalysisPreferences):
+            self._q.setValue(f"analysis/{f.name}", getattr(prefs, f.name))
+        self._q.sync()
+
+    def recent_files(self) -> list[str]:
+        raw = self._q.value("recent/files", [])
+        if isinstance(raw, str):
+            raw = [raw]
+        return [str(p) for p in (raw or [])][:MAX_RECENT_FILES]
+
+    def add_recent_file(self, path: str | Path) -> list[str]:
+        path = str(Path(path).resolve())
+        files = [path] + [p for p in self.recent_files() if p != path]
+        files = files[:MAX_RECENT_FILES]
+        self._q.setValue("recent/files", files)
+        self._q.sync()
+        return files
+
+    def remove_recent_file(self, path: str) -> None:
+        self._q.setValue("recent/files", [p for p in self.recent_files() if p != path])
+        self._q.sync()
+
+    def value(self, key: str, default: object) -> object:
+        """A view preference (overlay toggles, chosen angles...), typed like ``default``."""
+        raw = self._q.value(f"view/{key}", default)
+        if isinstance(default, bool):
+            return raw in (True, "true", "1", 1)
+        if isinstance(default, list):
+            if raw is None:
+                return []
+            return [str(v) for v in ([raw] if isinstance(raw, str) else raw)]
+        try:
+            return type(default)(raw)
+        except (TypeError, ValueError):
+            return default
+
+    def set_value(self, key: str, value: object) -> None:
+        self._q.setValue(f"view/{key}", value)
+
+    def window_state(self) -> tuple[bytes | None, bytes | None]:
+        return self._q.value("window/geometry"), self._q.value("window/state")
+
+    def set_window_state(self, geometry: bytes, state: bytes) -> None:
+        self._q.setValue("window/geometry", geometry)
+        self._q.setValue("window/state", state)
+        self._q.sync()

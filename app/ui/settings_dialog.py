@@ -1,0 +1,139 @@
+"""The Settings dialog: model and checkpoint, device, people, filtering, runner, slow motion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.settings import DEVICE_CHOICES, AnalysisPreferences
+
+MODEL_LABELS = {
+    "default": "Bundled default (BlazePose, no download)",
+    "rhpnet": "RHPNet (checkpoint required)",
+    "hrnet": "HRNet-W32 (checkpoint required)",
+}
+CHECKPOINT_FILTER = "Checkpoints (*.pth *.pt *.ckpt *.bin *.safetensors);;All files (*)"
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, prefs: AnalysisPreferences, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(520)
+        self.model_box = QComboBox(self)
+        for key, label in MODEL_LABELS.items():
+            self.model_box.addItem(label, key)
+        self.model_box.setCurrentIndex(max(0, self.model_box.findData(prefs.model)))
+        self.checkpoint_edit = QLineEdit(prefs.checkpoint, self)
+        self.checkpoint_edit.setPlaceholderText("path to a .pth checkpoint")
+        self.browse_button = QPushButton("Browse…", self)
+        self.browse_button.clicked.connect(self._browse_checkpoint)
+        checkpoint_row = QWidget(self)
+        row = QHBoxLayout(checkpoint_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.checkpoint_edit, 1)
+        row.addWidget(self.browse_button)
+        self.device_box = QComboBox(self)
+        for device in DEVICE_CHOICES:
+            self.device_box.addItem(device, device)
+        self.device_box.setCurrentIndex(max(0, self.device_box.findData(prefs.device)))
+        self.people_spin = QSpinBox(self)
+        self.people_spin.setRange(1, 10)
+        self.people_spin.setValue(prefs.max_people)
+        self.cutoff_spin = QDoubleSpinBox(self)
+        self.cutoff_spin.setRange(1.0, 30.0)
+        self.cutoff_spin.setDecimals(1)
+        self.cutoff_spin.setSuffix(" Hz")
+        self.cutoff_spin.setValue(prefs.filter_cutoff_hz)
+        self.height_spin = QDoubleSpinBox(self)
+        self.height_spin.setRange(0.0, 250.0)
+        self.height_spin.setDecimals(0)
+        self.height_spin.setSuffix(" cm")
+        self.height_spin.setSpecialValueText("unknown")
+        self.height_spin.setValue(prefs.runner_height_cm)
+        self.slowmo_spin = QDoubleSpinBox(self)
+        self.slowmo_spin.setRange(1.0, 64.0)
+        self.slowmo_spin.setDecimals(1)
+        self.slowmo_spin.setSuffix(" ×")
+        self.slowmo_spin.setValue(prefs.slowmo)
+        self.warning = QLabel("", self)
+        self.warning.setStyleSheet("color: #ffbe5a")
+        self.warning.setWordWrap(True)
+
+        form = QFormLayout()
+        form.addRow("Pose model", self.model_box)
+        form.addRow("Checkpoint", checkpoint_row)
+        form.addRow("Device", self.device_box)
+        form.addRow("Max people", self.people_spin)
+        form.addRow("Filter cutoff", self.cutoff_spin)
+        form.addRow("Runner height", self.height_spin)
+        form.addRow("Slow motion factor", self.slowmo_spin)
+        note = QLabel(
+            "Model, checkpoint and max people apply at the next analysis (Analysis ▸ Re-analyse). "
+            "Filter, height and slow motion update the report at once. Slow motion: 8 for "
+            "240 fps footage played at 30 fps.",
+            self,
+        )
+        note.setWordWrap(True)
+        note.setStyleSheet("color: #9aa0aa")
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.accepted.connect(self._accept_if_valid)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(self.warning)
+        layout.addWidget(self.buttons)
+        self.model_box.currentIndexChanged.connect(self._update_checkpoint_state)
+        self._update_checkpoint_state()
+
+    def preferences(self) -> AnalysisPreferences:
+        return AnalysisPreferences(
+            model=self.model_box.currentData(),
+            checkpoint=self.checkpoint_edit.text().strip(),
+            device=self.device_box.currentData(),
+            max_people=self.people_spin.value(),
+            filter_cutoff_hz=self.cutoff_spin.value(),
+            runner_height_cm=self.height_spin.value(),
+            slowmo=self.slowmo_spin.value(),
+        ).validated()
+
+    def _browse_checkpoint(self) -> None:
+        start = str(Path(self.checkpoint_edit.text()).parent) if self.checkpoint_edit.text() else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a checkpoint", start, CHECKPOINT_FILTER)
+        if path:
+            self.checkpoint_edit.setText(path)
+
+    def _update_checkpoint_state(self) -> None:
+        needs = self.model_box.currentData() != "default"
+        self.checkpoint_edit.setEnabled(needs)
+        self.browse_button.setEnabled(needs)
+        self.warning.setText("")
+
+    def _accept_if_valid(self) -> None:
+        prefs = self.preferences()
+        if prefs.model != "default":
+            if not prefs.checkpoint:
+                self.warning.setText(f"{MODEL_LABELS[prefs.model]}: choose a checkpoint file.")
+                return
+            if not Path(prefs.checkpoint).expanduser().is_file():
+                self.warning.setText(f"Checkpoint not found: {prefs.checkpoint}")
+                return
+        self.accept()

@@ -1,0 +1,151 @@
+"""The functions the app runs on worker threads. Each is thin glue over ``app/core``.
+
+They take a ``TaskContext`` first (cancel flag, progress, partial results) and contain no Qt, so
+what the GUI does is exactly what the ``analyze`` command does with the same settings.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.core.analysis import Analysis, VideoInfo
+from app.core.sidecars import find_sidecar, save_sidecar
+from app.ui.report_view import ReportView, build_report_view
+from app.ui.settings import AnalysisPreferences
+from app.ui.workers import Cancelled, TaskContext
+
+
+@dataclass
+class OpenedVideo:
+    info: VideoInfo
+    times_s: np.ndarray
+    warnings: list[str]
+    sidecar: tuple[Analysis, Path] | None
+
+
+@dataclass
+class AnalysisResult:
+    analysis: Analysis
+    sidecar: Path
+    seconds: float
+
+
+def model_settings(prefs: AnalysisPreferences) -> dict[str, Any]:
+    """The settings that change keypoints: a sidecar made with other values is not reused."""
+    return {
+        "model": prefs.model,
+        "checkpoint": str(Path(prefs.checkpoint).expanduser().resolve())
+        if prefs.model != "default" and prefs.checkpoint
+        else "",
+        "max_people": int(prefs.max_people),
+    }
+
+
+def report_settings(prefs: AnalysisPreferences) -> dict[str, Any]:
+    """The settings that only change the report (recomputed in a moment, no re-analysis)."""
+    return {
+        "filter_cutoff_hz": prefs.filter_cutoff_hz,
+        "runner_height_cm": prefs.runner_height_cm,
+        "slowmo": prefs.slowmo,
+    }
+
+
+def open_reader(path: str | Path):
+    """A frame reader for the player's decoding thread."""
+    from app.core.video import open_video
+
+    return open_video(path)
+
+
+def probe_video(context: TaskContext, path: Path, prefs: AnalysisPreferences) -> OpenedVideo:
+    """Open the file once (metadata, frame times, readable length) and look for its sidecar."""
+    from app.core.video import open_video
+
+    with open_video(path) as source:
+        info, times, warnings = (
+            source.info,
+            np.asarray(source.times_s).copy(),
+            list(source.warnings),
+        )
+    context.check_cancelled()
+    found = find_sidecar(path, model_settings(prefs), fingerprint=info.fingerprint)
+    if found is not None and found[0].frame_count != len(times):
+        found = None
+    return OpenedVideo(info, times, warnings, found)
+
+
+class LivePoses:
+    """Poses delivered while the analysis runs, by frame index, for the overlay.
+
+    The worker only adds entries and the UI thread only looks them up, so one shared dict is
+    handed over (no copies at 30 Hz). Track ids are the tracker's live ids; the final analysis
+    may merge some of them.
+    """
+
+    def __init__(self) -> None:
+        self.frames: dict[int, Any] = {}
+        self.done = 0
+
+    def add(self, batch: list) -> None:
+        for result in batch:
+            self.frames[result.index] = result
+        self.done += len(batch)
+
+
+def analyse_video(context: TaskContext, path: Path, prefs: AnalysisPreferences) -> AnalysisResult:
+    """Run the engine on the whole video, publishing poses as they come, then save the sidecar."""
+    from app.core.pipeline import AnalysisCancelled, AnalysisOptions, analyze_video
+
+    started = time.monotonic()
+    options = AnalysisOptions(
+        model=prefs.model,
+        checkpoint=prefs.checkpoint or None,
+        device=prefs.device,
+        max_people=prefs.max_people,
+        slowmo=prefs.slowmo,
+    )
+    live = LivePoses()
+
+    def on_frames(batch: list) -> None:
+        live.add(batch)
+        context.partial(live)
+
+    try:
+        analysis = analyze_video(
+            path,
+            options,
+            progress=lambda done, total: context.progress(done, total),
+            cancel=context.cancel,
+            on_frames=on_frames,
+        )
+    except AnalysisCancelled:
+        raise Cancelled() from None
+    context.check_cancelled()
+    analysis.model["settings"] = model_settings(prefs)
+    sidecar = save_sidecar(analysis, path)
+    return AnalysisResult(analysis, sidecar, time.monotonic() - started)
+
+
+def save_analysis(context: TaskContext, analysis: Analysis, path: Path) -> Path:
+    """Persist a changed runner choice so reopening the video keeps it."""
+    return save_sidecar(analysis, path)
+
+
+def compute_report(
+    context: TaskContext, analysis: Analysis, prefs: AnalysisPreferences
+) -> ReportView:
+    """Angles, gait events and metrics of the analysed runner, shaped for the views."""
+    from app.core.running_report import build_report
+
+    analysis.slowmo = prefs.slowmo
+    report = build_report(
+        analysis,
+        runner_height_cm=prefs.runner_height_cm or None,
+        cutoff_hz=prefs.filter_cutoff_hz,
+    )
+    return build_report_view(report, analysis)

@@ -1,0 +1,148 @@
+"""Report building and the angles CSV / metrics JSON / plot exports."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pytest
+
+from app.core.kinematics import ANGLE_NAMES
+from app.core.metrics import METRIC_SPECS, StepMetrics, summarize
+from app.core.running_report import build_report, write_report_files
+from rhpnet.errors import DataError
+from tests.synthetic_runner import as_analysis, case
+
+REQUIRED_METRICS = (
+    "cadence_spm",
+    "contact_time_ms",
+    "flight_time_ms",
+    "duty_factor",
+    "knee_flexion_ic_deg",
+    "peak_knee_flexion_stance_deg",
+    "hip_extension_to_deg",
+    "trunk_lean_deg",
+    "overstride",
+    "vertical_oscillation",
+)
+
+
+@pytest.fixture(scope="module")
+def slow_motion_report():
+    run = case("treadmill_right_240fps_slowmo8")
+    return run, build_report(as_analysis(run), runner_height_cm=180.0)
+
+
+def test_slow_motion_analysis_is_measured_in_real_time(slow_motion_report):
+    run, report = slow_motion_report
+    assert report.slowmo == 8.0
+    assert report.cleaned.sample_rate_hz == pytest.approx(240.0)
+    assert report.summary["cadence_spm"].mean == pytest.approx(run.gait.cadence_spm, rel=0.01)
+
+
+def test_exports_are_complete_and_valid(slow_motion_report, tmp_path):
+    run, report = slow_motion_report
+    paths = write_report_files(report, tmp_path, "clip", plots=True)
+    assert [p.name for p in paths] == ["clip.angles.csv", "clip.metrics.json", "clip.angles.png"]
+    assert not list(tmp_path.glob(".*partial*"))
+
+    with open(tmp_path / "clip.angles.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["frame", "time_s", "track_id", *ANGLE_NAMES]
+    assert len(rows) == 1 + len(run.keypoints)
+    frame = 300
+    assert int(rows[1 + frame][0]) == frame
+    assert float(rows[1 + frame][1]) == pytest.approx(run.video_times_s[frame], abs=1e-6)
+    knee = float(rows[1 + frame][rows[0].index("knee_flexion_left")])
+    assert knee == pytest.approx(run.angles["knee_flexion_left"][frame], abs=2.0)
+
+    text = (tmp_path / "clip.metrics.json").read_text()
+    assert "NaN" not in text
+    document = json.loads(text)
+    for key in REQUIRED_METRICS:
+        metric = document[key]
+        assert {"mean", "sd", "left", "right", "unit", "typical_range", "source", "flag"} <= set(
+            metric
+        )
+    assert document["vertical_oscillation"]["unit"] == "cm"
+    assert document["cadence_spm"]["typical_range"] == [160.0, 190.0]
+    assert "Heiderscheit" in document["knee_flexion_ic_deg"]["source"]
+    assert document["slowmo"] == 8.0
+    steps = document["steps"]
+    assert len(steps) >= 8
+    for step in steps:
+        assert {"side", "ic_frame", "ic_time_s", "to_frame", "to_time_s"} <= set(step)
+        assert step["side"] in ("left", "right")
+        assert step["to_time_s"] > step["ic_time_s"]
+    assert set(REQUIRED_METRICS) <= set(document["asymmetry"])
+
+    png = (tmp_path / "clip.angles.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 20_000
+
+
+def test_rewriting_replaces_the_files_whole(slow_motion_report, tmp_path):
+    _, report = slow_motion_report
+    target = tmp_path / "clip.metrics.json"
+    target.write_text("old")
+    write_report_files(report, tmp_path, "clip")
+    assert json.loads(target.read_text())["format"] == 1
+
+
+def test_a_person_standing_still_gets_no_metrics_but_valid_files(tmp_path):
+    run = case("treadmill_right_60fps")
+    analysis = as_analysis(run)
+    still = np.repeat(run.keypoints[:1], len(run.keypoints), axis=0)
+    still[..., :2] += np.random.default_rng(0).normal(0, 1.0, still[..., :2].shape)
+    analysis.tracks[1].keypoints = still.astype(np.float32)
+    report = build_report(analysis)
+    assert report.steps == []
+    assert report.notes and "no periodic" in report.notes[0]
+    write_report_files(report, tmp_path, "still")
+    document = json.loads((tmp_path / "still.metrics.json").read_text())
+    assert document["cadence_spm"]["mean"] is None and document["steps"] == []
+
+
+def test_bad_input_is_refused_with_a_clear_error():
+    analysis = as_analysis(case("treadmill_right_60fps"))
+    with pytest.raises(DataError, match="human height"):
+        build_report(analysis, runner_height_cm=17.0)
+    with pytest.raises(DataError, match="no runner"):
+        build_report(dataclasses.replace(analysis, subject_id=None))
+    with pytest.raises(DataError, match="no runner"):
+        build_report(analysis, track_id=42)
+
+
+def _step(side: str, step_ms: float, contact_ms: float, knee: float) -> StepMetrics:
+    return StepMetrics(
+        side,
+        0,
+        0.0,
+        0,
+        0.0,
+        step_time_ms=step_ms,
+        contact_time_ms=contact_ms,
+        knee_flexion_ic_deg=knee,
+    )
+
+
+def test_summary_statistics_flags_and_asymmetry():
+    steps = [_step("left", 400.0, 320.0, 10.0), _step("right", 400.0, 280.0, 6.0)] * 3
+    summary = summarize(steps)
+    cadence = summary["cadence_spm"]
+    assert cadence.mean == pytest.approx(150.0)  # 60000 / 400 ms
+    assert cadence.flag == "low"
+    assert "below the typical 160-190" in cadence.reason
+    contact = summary["contact_time_ms"]
+    assert contact.mean == pytest.approx(300.0) and contact.flag is None
+    assert contact.left == pytest.approx(320.0) and contact.right == pytest.approx(280.0)
+    assert contact.asymmetry_pct == pytest.approx(100 * 40 / 300)
+    knee = summary["knee_flexion_ic_deg"]
+    assert knee.flag == "low" and knee.sd == pytest.approx(np.std([10, 6] * 3, ddof=1))
+    assert summary["flight_time_ms"].mean is None and summary["flight_time_ms"].n == 0
+    for key, spec in METRIC_SPECS.items():
+        assert spec.source, key
+        assert spec.typical_range is None or spec.typical_range[0] < spec.typical_range[1]
+    assert math.isclose(summary["step_time_ms"].mean, 400.0)

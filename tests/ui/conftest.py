@@ -1,0 +1,127 @@
+"""Fixtures for the desktop app tests: offscreen Qt, isolated settings, short real clips.
+
+Every clip is analysed at most once per test session (session-scoped sidecars); tests copy the
+clip and its sidecar into their own folder so they can change or delete them freely.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+
+SOCCER_CLIP = "posetrack18_000001_soccer_run_5frames.mp4"
+TREADMILL_CLIP = "treadmill_side_IMG_5396.mp4"  # 60 fps portrait, side view
+SEGMENT_START_S = 1.0
+SEGMENT_SECONDS = 3.0  # about six ground contacts
+SEGMENT_SCALE = 0.5  # 540x960: same motion, a quarter of the pixels to decode and encode
+
+
+def trim_clip(
+    source: Path, target: Path, start_s: float, seconds: float, scale: float = 1.0
+) -> Path:
+    """Re-encode ``seconds`` of ``source`` from ``start_s`` into ``target`` (H.264), resized."""
+    import cv2
+
+    from app.core.video import open_video
+    from app.core.video_writer import H264Writer
+
+    with open_video(source) as video:
+        first = int((video.times_s < start_s).sum())
+        size = (round(video.info.width * scale / 2) * 2, round(video.info.height * scale / 2) * 2)
+        with H264Writer(target, *size, video.info.fps) as writer:
+            for frame in video.frames(first):
+                if frame.time_s > start_s + seconds:
+                    break
+                image = cv2.resize(frame.image, size, interpolation=cv2.INTER_AREA)
+                writer.write(image, frame.time_s - start_s)
+    return target
+
+
+def analyse_once(video: Path):
+    """What the app's analysis task does (same options, same sidecar), without the UI."""
+    from app.core.pipeline import AnalysisOptions, analyze_video
+    from app.core.sidecars import save_sidecar
+    from app.ui.settings import AnalysisPreferences
+    from app.ui.tasks import model_settings
+
+    prefs = AnalysisPreferences()
+    analysis = analyze_video(video, AnalysisOptions(max_people=prefs.max_people))
+    analysis.model["settings"] = model_settings(prefs)
+    return analysis, save_sidecar(analysis, video)
+
+
+@pytest.fixture(scope="session")
+def treadmill_segment(tmp_path_factory: pytest.TempPathFactory, videos_dir: Path) -> Path:
+    """3 s of the side-view treadmill clip (half size), analysed once, sidecar beside it."""
+    folder = tmp_path_factory.mktemp("segment")
+    clip = trim_clip(
+        videos_dir / TREADMILL_CLIP,
+        folder / "treadmill_3s.mp4",
+        SEGMENT_START_S,
+        SEGMENT_SECONDS,
+        SEGMENT_SCALE,
+    )
+    analyse_once(clip)
+    return clip
+
+
+@pytest.fixture
+def analysed_clip(treadmill_segment: Path, tmp_path: Path) -> Path:
+    """A private copy of the analysed segment and its sidecar."""
+    target = tmp_path / treadmill_segment.name
+    shutil.copy2(treadmill_segment, target)
+    for sidecar in treadmill_segment.parent.glob(f"{treadmill_segment.stem}.analysis.*"):
+        shutil.copy2(sidecar, tmp_path / sidecar.name)
+    return target
+
+
+@pytest.fixture
+def fresh_clip(treadmill_segment: Path, tmp_path: Path) -> Path:
+    """A copy of the segment without a sidecar (opening it starts an analysis)."""
+    target = tmp_path / "fresh" / treadmill_segment.name
+    target.parent.mkdir()
+    shutil.copy2(treadmill_segment, target)
+    return target
+
+
+@pytest.fixture
+def soccer_clip(videos_dir: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "soccer" / SOCCER_CLIP
+    target.parent.mkdir()
+    shutil.copy2(videos_dir / SOCCER_CLIP, target)
+    return target
+
+
+@pytest.fixture
+def app_settings(tmp_path: Path):
+    from PySide6.QtCore import QSettings
+
+    from app.ui.settings import AppSettings
+
+    return AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+
+
+@pytest.fixture
+def window(qtbot, app_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The main window with isolated settings; sidecars that fall back go under tmp_path."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    from app.ui.main_window import MainWindow
+
+    win = MainWindow(app_settings)
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    errors: list[str] = []
+    win.errorReported.connect(errors.append)
+    win.test_errors = errors
+    yield win
+    win.close()
+
+
+def wait_for_report(qtbot, win, timeout: int = 30_000) -> None:
+    qtbot.waitUntil(lambda: win.report is not None and not win.busy, timeout=timeout)
