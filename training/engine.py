@@ -195,7 +195,7 @@ class _Run:
             config.optim.warmup_factor,
         )
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-        amp_dtype = _amp_dtype(config.train.amp, ctx.device)
+        amp_dtype = amp_dtype_for(config.train.amp, ctx.device)
         scaler = torch.amp.GradScaler(ctx.device.type, enabled=amp_dtype == torch.float16)
         progress = TrainingProgress()
         if self.options.resume:
@@ -225,18 +225,30 @@ class _Run:
                 self.writer.close()
 
     def _check_out_dir(self) -> None:
+        """Refuse to overwrite a run or to resume nothing, with the same answer on every rank."""
         latest = self.out / LATEST
-        if self.options.resume and not latest.is_file():
-            raise UserFacingError(f"--resume: there is no {LATEST} in {self.out} to continue from")
-        if not self.options.resume and latest.is_file():
-            raise UserFacingError(
-                f"{self.out} already holds a training run; add --resume to continue it "
-                "or choose another --out"
-            )
+        problem = None
         if self.ctx.is_main:
-            self.out.mkdir(parents=True, exist_ok=True)
-            remove_stale_partials(self.out)
-        distributed.barrier()
+            if self.options.resume and not latest.is_file():
+                problem = f"--resume: there is no {LATEST} in {self.out} to continue from"
+            elif not self.options.resume and latest.is_file():
+                problem = (
+                    f"{self.out} already holds a training run; add --resume to continue it "
+                    "or choose another --out"
+                )
+            else:
+                self.out.mkdir(parents=True, exist_ok=True)
+                remove_stale_partials(self.out)
+        problem = distributed.broadcast_object(problem)
+        if problem is None and self.options.resume:
+            readable = distributed.all_gather_objects(latest.is_file())
+            if not all(readable):
+                problem = (
+                    f"{latest} is not readable on every machine: with several nodes, --out "
+                    "must be on storage they all share"
+                )
+        if problem:
+            raise UserFacingError(problem)
 
     def _configure_logging(self) -> None:
         logger = logging.getLogger("training")
@@ -291,8 +303,9 @@ class _Run:
             max_instances=d.max_val_instances,
         )
         detections = None
-        if d.val_detections and root == self.options.data:
-            path = Path(root) / d.val_detections
+        if d.val_detections:
+            base = Path(root) if Path(root).is_dir() else Path(root).parent
+            path = base / d.val_detections
             if not path.is_file():
                 raise UserFacingError(
                     f"person detections {path} not found: download them, or evaluate with "
@@ -321,7 +334,8 @@ class _Run:
                 num_keypoints=m.num_keypoints,
                 backbone_only=self.options.init_backbone_only,
             )
-            log.info("initialised from %s: %s", init, model.load_report.summary())
+            report = model.load_report
+            log.info("initialised from %s (%s): %s", init, report.source_format, report.summary())
         else:
             model = rhpnet.build_model(m.arch, num_keypoints=m.num_keypoints)
         if self.config.train.batchnorm == "sync":
@@ -589,7 +603,8 @@ def _seed_everything(seed: int, rank: int) -> None:
     torch.manual_seed(seed)
 
 
-def _amp_dtype(setting: str, device: torch.device) -> torch.dtype | None:
+def amp_dtype_for(setting: str, device: torch.device) -> torch.dtype | None:
+    """The autocast dtype for ``train.amp`` on ``device`` (None: full float32; CPU always)."""
     if device.type != "cuda" or setting == "off":
         return None
     if setting == "bf16" or (setting == "auto" and torch.cuda.is_bf16_supported()):
