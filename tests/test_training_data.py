@@ -194,3 +194,13 @@ def test_detections_join_ground_truth_images(sportpose_dir, tmp_path):
     people = load_person_detections(path, truth, score_threshold=0.05)
     assert len(people) == 1 and people[0].score == pytest.approx(0.9)
     np.testing.assert_allclose(people[0].box, [10, 20, 50, 80])
+
+
+def test_command_line_errors_are_one_line(tmp_path, capsys):
+    from training.cli import main
+
+    code = main(["fit", "--config", "coco_256x192", "--data", str(tmp_path / "nowhere"),
+                 "--out", str(tmp_path / "run")])  # fmt: skip
+    assert code == 2
+    error = capsys.readouterr().err.strip()
+    assert error == f"python -m training: error: data path not found: {tmp_path / 'nowhere'}"
