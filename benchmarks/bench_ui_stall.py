@@ -75,6 +75,7 @@ def summary(gaps: list[float]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("video", nargs="?", type=Path, default=default_video())
+    parser.add_argument("--no-play", action="store_true", help="only analyse, do not play")
     args = parser.parse_args()
     if args.video is None:
         parser.error(f"{CLIP} not found: pass a video path or set RHPNET_COACH_DATA")
@@ -114,7 +115,7 @@ def main() -> int:
     window.open_video(video)
     window.player.positionChanged.connect(lambda _i: None)
     while window.analysis is None or window.busy:
-        if window.player.frame_count and not window.player.is_playing:
+        if not args.no_play and window.player.frame_count and not window.player.is_playing:
             window.player.play()  # keep decoding and painting frames while it analyses
         run_for(0.05)
         if errors:
@@ -127,8 +128,8 @@ def main() -> int:
         print(f"error: {errors[0]}")
         return 1
     print(
-        f"video: {args.video.name}, {window.analysis.frame_count} frames analysed in {elapsed:.1f} s "
-        "while playing"
+        f"video: {args.video.name}, {window.analysis.frame_count} frames analysed in "
+        f"{elapsed:.1f} s" + ("" if args.no_play else " while playing")
     )
     print(f"idle app        : {summary(idle)}")
     print(f"during analysis : {summary(busy)}")

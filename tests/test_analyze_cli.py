@@ -23,6 +23,8 @@ def _outputs(folder, stem: str, video: bool = True) -> list[str]:
         f"{stem}.analysis.json",
         f"{stem}.keypoints.csv",
         f"{stem}.coco.json",
+        f"{stem}.angles.csv",
+        f"{stem}.metrics.json",
     ]
     return sorted(names + ([f"{stem}.overlay.mp4"] if video else []))
 

@@ -128,5 +128,7 @@ def test_cli_batch_reports_each_bad_file_on_one_line_and_goes_on(tmp_path, video
             f"{stem}.analysis.json",
             f"{stem}.keypoints.csv",
             f"{stem}.coco.json",
+            f"{stem}.angles.csv",
+            f"{stem}.metrics.json",
         ]
     )

@@ -124,3 +124,44 @@ def test_invalid_settings():
         BlazePoseEstimator(2, backend="solution")
     with pytest.raises(ValueError, match="at least 1"):
         BlazePoseEstimator(0)
+
+
+@pytest.mark.slow
+def test_left_and_right_match_ground_truth(running_lspet_dir):
+    """Our COCO mapping keeps the person's own left and right: on the annotated running images,
+    well-separated left/right pairs land on the ground-truth side."""
+    import json
+
+    from rhpnet.skeleton import COCO_LEFT, COCO_RIGHT
+
+    data = json.loads((running_lspet_dir / "annotations.json").read_text())
+    annotations = {a["image_id"]: a for a in data["annotations"]}
+    agree = swapped = 0
+    for info in data["images"][:20]:
+        ann = annotations[info["id"]]
+        image = cv2.imread(str(running_lspet_dir / "images" / info["file_name"]))
+        x, y, w, h = ann["bbox"]
+        x0, y0 = int(max(0, x - 0.4 * w)), int(max(0, y - 0.4 * h))
+        crop = image[y0 : int(y + 1.4 * h), x0 : int(x + 1.4 * w)]
+        scale = 512 / max(crop.shape[:2])
+        with BlazePoseEstimator(1) as estimator:
+            poses = estimator.estimate(cv2.resize(crop, None, fx=scale, fy=scale), 0.0)
+        if not len(poses):
+            continue
+        found = poses.keypoints[0, :, :2] / scale + [x0, y0]
+        truth = np.asarray(ann["keypoints"], float).reshape(17, 3)
+        for left, right in zip(COCO_LEFT[2:], COCO_RIGHT[2:], strict=True):  # shoulders..ankles
+            if min(truth[left, 2], truth[right, 2]) == 0:
+                continue
+            if np.linalg.norm(truth[left, :2] - truth[right, :2]) < 0.15 * h:
+                continue  # too close to call
+            same = np.linalg.norm(found[left] - truth[left, :2]) + np.linalg.norm(
+                found[right] - truth[right, :2]
+            )
+            crossed = np.linalg.norm(found[left] - truth[right, :2]) + np.linalg.norm(
+                found[right] - truth[left, :2]
+            )
+            agree += same < crossed
+            swapped += same >= crossed
+    assert agree + swapped >= 50
+    assert agree / (agree + swapped) > 0.9

@@ -6,9 +6,9 @@ the feet: a contact is the frame where the landing foot stops moving forward ove
 310, 331, 349 and 371 (+-2 frames): 17 steps in 366 frames, 167 steps/min.
 
 ``treadmill_side_slow.mp4`` is slow-motion footage whose capture rate its source does not give.
-Analysed at ``slowmo=8`` (240 fps played at 30): its swing phase then lasts about 0.44 s,
-in the range human runners keep at any speed (0.35-0.45 s, Weyand et al. 2000); with 10 it
-would be a sprinter's 0.35 s at a jog, with 6 it would be 0.59 s.
+Analysed at ``slowmo=8`` (240 fps played at 30): its swing phase (stride minus contact) then
+lasts about 0.44 s, close to the 0.35-0.45 s swing times measured in runners across speeds
+(Weyand et al. 2000); with 10 it would be 0.35 s, a sprinter's, at a jog; with 6, 0.59 s.
 """
 
 from __future__ import annotations

@@ -1,24 +1,26 @@
 """Turn a raw pose track into one fit for joint angles and gait events.
 
-A pose estimator's output for a runner is noisy in four distinct ways, each handled by one step
-here, in this order (each step relies on the previous one):
+Each kind of estimator error is handled by one step, in this order (each relies on the
+previous ones; docs/kinematics.md explains the choices):
 
 1. **Low confidence**: points under ``min_score`` are dropped (NaN) rather than trusted.
-2. **Left/right swaps**: in a side view the estimator regularly exchanges the labels of the two
-   legs (or arms, or a single knee or ankle) for a few frames. Swaps are found with a two-state Viterbi pass over the whole
-   clip that scores the second differences (accelerations) of hip, knee and ankle of both legs
-   together: a swap makes every joint of both chains jump at once, while a real crossing of the
-   legs (twice per stride in a side view) is smooth for the true labels and a velocity reversal
-   for the swapped ones, so it is left alone.
-3. **Glitches** that are not swaps (one joint jumping onto the other leg for a frame or two) are
-   removed by comparing each point with the midpoints of its symmetric neighbours (a robust
-   second-difference test that, unlike a running median, is not fooled by fast motion).
-4. **Short gaps** (up to ``max_gap_s`` of real time) are bridged by shape-preserving cubic (PCHIP)
-   interpolation; longer gaps stay NaN because inventing a tenth of a stride is worse than
-   admitting it is missing.
-5. **Noise**: a zero-lag Butterworth low-pass (``scipy.signal.butter`` + ``filtfilt``) applied to
+2. **Impossible points**: a knee or ankle (elbow or wrist) that makes its segment much longer or
+   shorter than usual in the clip, or a leg drawn where no runner puts it (the estimator lost
+   the far leg and drew it on a treadmill console), is dropped.
+3. **Merged pairs**: frames where a left/right pair as a whole jumps (both legs drawn on one) are
+   dropped for that pair, by a test blind to left/right swaps so it cannot mistake one for them.
+4. **Left/right swaps** of the leg and arm chains, found by a two-state Viterbi pass over the
+   whole clip that scores the accelerations of every joint of both sides together: a swap makes
+   all of them jump at once, whereas the legs' real crossings (twice a stride in a side view)
+   are smooth with the true labels and become velocity reversals with exchanged ones.
+5. **Glitches** of single joints, by comparing each point with the midpoints of its symmetric
+   neighbours (a second-difference test that, unlike a running median, fast motion does not
+   fool).
+6. **Short gaps** (up to ``max_gap_s`` of real time) are bridged by shape-preserving cubic
+   (PCHIP) interpolation; longer gaps stay NaN.
+7. **Noise**: a zero-lag Butterworth low-pass (``scipy.signal.butter`` + ``filtfilt``) applied to
    each finite run separately, sampled in *real* time so slow-motion footage is filtered at its
-   true capture rate.
+   true capture rate, with variable frame rates resampled onto a uniform grid.
 
 Everything is a pure function of arrays; times are real (slow-motion corrected) seconds.
 """
@@ -36,8 +38,6 @@ from app.core.kinematics import facing_direction, leg_length_px
 
 LEG_PAIRS: tuple[tuple[int, int], ...] = ((11, 12), (13, 14), (15, 16))
 ARM_PAIRS: tuple[tuple[int, int], ...] = ((5, 6), (7, 8), (9, 10))
-# Whole chains first (an estimator usually swaps a whole limb), then single joints, which catches
-# a knee or an ankle swapped on its own.
 SWAP_GROUPS: dict[str, tuple[tuple[int, int], ...]] = {
     "legs": LEG_PAIRS,
     "arms": ARM_PAIRS,
@@ -45,15 +45,11 @@ SWAP_GROUPS: dict[str, tuple[tuple[int, int], ...]] = {
 
 # Winter's correction: a forward-backward pass squares the magnitude response, so the -3 dB point
 # of the single-pass design moves down; dividing the pre-warped cutoff by this factor puts the
-# -3 dB point of the two-pass filter back at the requested cutoff (Winter 2009, section 3.4.4.3).
+# -3 dB point of the two-pass filter back at the requested cutoff (Winter 2009, chapter 3).
 _TWO_PASS_CORRECTION = (2.0 ** (1.0 / 2.0) - 1.0) ** 0.25
 # Second differences are scored in units of their robust spread; beyond this many spreads the cost
 # grows linearly (Huber), so one wild point cannot outweigh a whole chain of consistent evidence.
 _HUBER_K = 3.0
-# The pair test squares pixel differences; dividing by a length brings it back to pixels. Any
-# length works because the threshold is relative; tying it to the floor keeps the floor meaning
-# "a jump of that many pixels of left-right difference" for legs about a leg length apart.
-_PAIR_SIGNAL_SCALE = 1.0 / 0.06
 
 
 @dataclass(frozen=True)
@@ -124,32 +120,26 @@ def clean_track(
 
     points = drop_low_confidence(points, settings.min_score)
     scale = leg_length_px(points)
+    usable = np.isfinite(scale)
     reach = max(1, int(round(settings.glitch_reach_s * sample_rate)))
+    floor_px = settings.glitch_floor * scale
     glitches = np.zeros(points.shape[:2], bool)
-    if settings.remove_glitches and np.isfinite(scale):
+    if settings.remove_glitches and usable:
         glitches |= find_bad_bone_lengths(points, settings.bone_length_tolerance)
         glitches |= find_impossible_legs(points, facing_direction(points, times))
         points[glitches] = np.nan
-        pairs = LEG_PAIRS + ARM_PAIRS
-        collapsed = find_pair_glitches(
-            points[..., :2], pairs, reach, settings.glitch_threshold, settings.glitch_floor * scale
-        )
-        for k, (left, right) in enumerate(pairs):
-            glitches[collapsed[:, k], left] = glitches[collapsed[:, k], right] = True
+        glitches |= _pair_glitch_mask(points, scale, reach, settings.glitch_threshold, floor_px)
         points[glitches] = np.nan
-    swapped: dict[str, np.ndarray] = {}
-    for name, pairs in SWAP_GROUPS.items():
-        if settings.repair_swaps and np.isfinite(scale):
+
+    swapped = {name: np.zeros(len(points), bool) for name in SWAP_GROUPS}
+    if settings.repair_swaps and usable:
+        for name, pairs in SWAP_GROUPS.items():
             points, swapped[name] = repair_left_right_swaps(
                 points, pairs, scale, settings.swap_penalty, settings.swap_frame_penalty
             )
-        else:
-            swapped[name] = np.zeros(len(points), bool)
 
-    if settings.remove_glitches and np.isfinite(scale):
-        single = find_glitches(
-            points[..., :2], reach, settings.glitch_threshold, settings.glitch_floor * scale
-        )
+    if settings.remove_glitches and usable:
+        single = find_glitches(points[..., :2], reach, settings.glitch_threshold, floor_px)
         points[single] = np.nan
         glitches |= single
 
@@ -407,9 +397,22 @@ def _segment_angle(proximal: np.ndarray, distal: np.ndarray, facing: np.ndarray)
     return np.degrees(np.arctan2(vector[:, 0] * facing, vector[:, 1]))
 
 
+def _pair_glitch_mask(
+    points: np.ndarray, scale_px: float, reach: int, threshold: float, floor_px: float
+) -> np.ndarray:
+    """(T, 17) mask: both points of every left/right pair that jumps as a whole."""
+    pairs = LEG_PAIRS + ARM_PAIRS
+    collapsed = find_pair_glitches(points[..., :2], pairs, scale_px, reach, threshold, floor_px)
+    mask = np.zeros(points.shape[:2], bool)
+    for k, (left, right) in enumerate(pairs):
+        mask[collapsed[:, k], left] = mask[collapsed[:, k], right] = True
+    return mask
+
+
 def find_pair_glitches(
     xy: np.ndarray,
     pairs: tuple[tuple[int, int], ...],
+    scale_px: float,
     reach: int,
     threshold: float,
     floor_px: float,
@@ -420,13 +423,13 @@ def find_pair_glitches(
     Such a frame is not a swap, but to a continuity test it can look like the end of one, so it
     is removed before swaps are repaired. The test must not react to swaps, so it looks at a
     signal that does not change when left and right are exchanged: the square of the left-right
-    difference taken as a complex number, ``(dx + i dy)^2 / scale`` (the same for ``d`` and ``-d``,
-    and smooth when the legs cross).
+    difference taken as a complex number, divided by the leg length ``scale_px`` to be in pixels
+    again: ``(dx + i dy)^2 / scale_px``, the same for ``d`` and ``-d``, and smooth when the legs
+    cross.
     """
-    scale = _PAIR_SIGNAL_SCALE * max(floor_px, 1e-9)
     differences = np.stack([xy[:, a] - xy[:, b] for a, b in pairs], axis=1)
     dx, dy = differences[..., 0], differences[..., 1]
-    squared = np.stack([dx * dx - dy * dy, 2.0 * dx * dy], axis=-1) / scale
+    squared = np.stack([dx * dx - dy * dy, 2.0 * dx * dy], axis=-1) / scale_px
     return find_glitches(squared, reach, threshold, floor_px)
 
 

@@ -17,8 +17,9 @@ what follows it until the other foot lands. Per step:
 Leg length is the hip-knee-ankle length of the track (thigh + shank); Winter's anthropometric
 table gives thigh 0.245 H and shank 0.246 H, so leg length = 0.491 x body height H.
 
-Summaries give mean, SD, the left and right means, and the symmetry index
-100 x (left - right) / ((left + right) / 2) (Robinson et al. 1987). Metrics with a published
+Summaries give mean, SD, the left and right means, their difference, and the symmetry index
+100 x (left - right) / ((left + right) / 2) (Robinson et al. 1987), which is left out where it
+means nothing (trunk lean, a whole-body angle; left and right of opposite signs). Metrics with a published
 typical range for recreational runners are flagged low/high with the reason; the others say why
 there is no range.
 """
@@ -47,6 +48,7 @@ class MetricSpec:
     typical_range: tuple[float, float] | None
     source: str
     decimals: int = 1
+    sided: bool = True  # False: a whole-body quantity, no left/right asymmetry
 
 
 METRIC_SPECS: dict[str, MetricSpec] = {
@@ -126,6 +128,7 @@ METRIC_SPECS: dict[str, MetricSpec] = {
             (0.0, 15.0),
             "Self-selected trunk flexion of recreational runners 7.3 +- 3.6 deg during stance "
             "(Teng & Powers 2014, J Orthop Sports Phys Ther 44:785-792); range ~ mean +- 2 SD.",
+            sided=False,
         ),
         MetricSpec(
             "overstride",
@@ -181,6 +184,7 @@ class MetricSummary:
     left: float | None
     right: float | None
     asymmetry_pct: float | None
+    left_minus_right: float | None
     typical_range: tuple[float, float] | None
     source: str
     flag: str | None = None  # "low", "high" or None
@@ -253,7 +257,8 @@ def _neighbour(steps: list[Step], index: int, direction: int) -> Step | None:
 
 
 def _drop_implausible_steps(steps: list[StepMetrics]) -> list[StepMetrics]:
-    """Step times over 2x the median (a missed contact in between) are not steps: clear them."""
+    """Step times far from the median (outside 0.5-1.6x: a contact missed or found twice in
+    between) are not steps; clear them and what depends on them."""
     times = np.array([s.step_time_ms for s in steps])
     finite = np.isfinite(times)
     if finite.sum() >= 3:
@@ -372,9 +377,12 @@ def _summary(spec: MetricSpec, values: np.ndarray, sides: np.ndarray, unit: str)
     finite = np.isfinite(values)
     left = _mean_or_none(values[finite & (sides == "left")])
     right = _mean_or_none(values[finite & (sides == "right")])
-    asymmetry = None
-    if left is not None and right is not None and abs(left + right) > 1e-9:
-        asymmetry = 100.0 * (left - right) / (0.5 * (left + right))
+    asymmetry = difference = None
+    if left is not None and right is not None:
+        difference = left - right
+        # The symmetry index is only meaningful for same-signed values away from zero.
+        if spec.sided and left * right > 0:
+            asymmetry = 100.0 * (left - right) / (0.5 * (left + right))
     summary = MetricSummary(
         key=spec.key,
         label=spec.label,
@@ -385,6 +393,7 @@ def _summary(spec: MetricSpec, values: np.ndarray, sides: np.ndarray, unit: str)
         left=left,
         right=right,
         asymmetry_pct=asymmetry,
+        left_minus_right=difference,
         typical_range=spec.typical_range,
         source=spec.source,
     )

@@ -39,7 +39,7 @@ from rhpnet.atomic import atomic_path, atomic_write_text
 from rhpnet.errors import DataError
 
 METRICS_FORMAT = 1
-# The metrics whose left/right asymmetry is reported (all per-step metrics of the summary).
+# Fewer ground contacts than this make means and SDs a guess: the report says so in its notes.
 MIN_STEPS_FOR_SUMMARY = 4
 
 

@@ -25,6 +25,7 @@ import abc
 import bisect
 import contextlib
 import hashlib
+import os
 import re
 import threading
 import time
@@ -71,7 +72,8 @@ class VideoSource(abc.ABC):
     """A stream of upright frames with metadata.
 
     ``times_s`` is known in advance for files and image folders (one entry per frame index) and
-    ``None`` for live cameras. Sources are not thread-safe: use one per thread.
+    ``None`` for live cameras. Sources are not thread-safe, and ``frames()`` and ``read_frame()``
+    share one decoder: a player that seeks while an analysis decodes opens its own source.
     """
 
     info: VideoInfo
@@ -207,7 +209,6 @@ class FileVideoSource(VideoSource):
 
         Cheap (no decoding) and what makes exact seeking and truncation reports possible.
         """
-        pts_list: list[int] = []
         decode_order_pts: list[int] = []
         keyframe_seek_ts: list[tuple[int, int]] = []  # (decode position, seek timestamp)
         error: Exception | None = None
@@ -229,17 +230,18 @@ class FileVideoSource(VideoSource):
                 # Demuxers seek on presentation time (mov, mkv) or on time stamps equal to it.
                 keyframe_seek_ts.append((len(decode_order_pts), ts))
             decode_order_pts.append(ts)
-            pts_list.append(ts)
-        pts = np.unique(np.asarray(pts_list, np.int64))
+        pts = np.unique(np.asarray(decode_order_pts, np.int64))
         if len(pts) == 0:
             raise VideoError(
                 f"{self.path.name}: no readable video frames (file corrupt or truncated)"
             )
-        if len(pts) != len(pts_list):
+        if len(pts) != len(decode_order_pts):
             self.warnings.append("some frames share a timestamp; duplicates are skipped")
         self._pts = pts
         self._decode_position = {ts: i for i, ts in enumerate(decode_order_pts)}
-        self._keyframes = keyframe_seek_ts or [(0, int(pts[0]))]
+        keyframes = keyframe_seek_ts or [(0, int(pts[0]))]
+        self._keyframe_positions = [position for position, _ in keyframes]
+        self._keyframe_seek_ts = [ts for _, ts in keyframes]
         self._time_base = self._stream.time_base or Fraction(1, 1000)
         self._times = (pts - pts[0]).astype(np.float64) * float(self._time_base)
         declared = int(self._stream.frames or 0)
@@ -250,7 +252,10 @@ class FileVideoSource(VideoSource):
             )
         else:
             # Containers without a frame count (Matroska, WebM) still declare a duration.
-            declared_s = (self._container.duration or 0) / 1_000_000
+            if self._stream.duration:
+                declared_s = float(self._stream.duration * self._time_base)
+            else:
+                declared_s = (self._container.duration or 0) / 1_000_000
             readable_s = float(self._times[-1])
             if declared_s - readable_s > max(1.0, 0.05 * declared_s):
                 self.warnings.append(
@@ -283,7 +288,7 @@ class FileVideoSource(VideoSource):
         else:
             fps = 30.0
         return VideoInfo(
-            path=str(self.path),
+            path=os.path.abspath(self.path),  # exports re-open it from any folder
             width=int(width),
             height=int(height),
             fps=fps,
@@ -374,8 +379,8 @@ class FileVideoSource(VideoSource):
     def _seek_ts_for(self, index: int, keyframes_back: int = 0) -> int:
         """Timestamp of the keyframe that precedes frame ``index`` in decode order."""
         position = self._decode_position.get(int(self._pts[index]), 0)
-        k = bisect.bisect_right([p for p, _ in self._keyframes], position) - 1 - keyframes_back
-        return self._keyframes[max(k, 0)][1]
+        k = bisect.bisect_right(self._keyframe_positions, position) - 1 - keyframes_back
+        return self._keyframe_seek_ts[max(k, 0)]
 
     def read_frame(self, index: int) -> Frame:
         if not 0 <= index < len(self._pts):
@@ -385,7 +390,8 @@ class FileVideoSource(VideoSource):
             if frame is not None:
                 return frame
         for keyframes_back in range(3):
-            self._cursor = self._decode(self._seek_ts_for(index, keyframes_back), 0)
+            # Frames before ``index`` are decoded (they are references) but not converted.
+            self._cursor = self._decode(self._seek_ts_for(index, keyframes_back), index)
             self._cursor_index = -1
             frame = self._advance_cursor(index)
             if frame is not None:
@@ -455,7 +461,7 @@ class ImageFolderSource(VideoSource):
         for file in self._files:
             digest.update(f"{file.name}:{file.stat().st_size};".encode())
         self.info = VideoInfo(
-            path=str(self.folder),
+            path=os.path.abspath(self.folder),
             width=self._size[0],
             height=self._size[1],
             fps=float(fps),

@@ -14,6 +14,10 @@ def create_app(argv: list[str] | None = None):
     from app.ui.settings import APPLICATION, ORGANIZATION
     from app.ui.theme import apply_dark_theme
 
+    # Worker threads run Python between their C calls; with the default 5 ms GIL switch
+    # interval every Python callback of a paint (pyqtgraph draws in Python) may wait 5 ms for
+    # the GIL. 1 ms keeps painting smooth while analysis and decoding run.
+    sys.setswitchinterval(0.001)
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, Qt, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -95,9 +95,13 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_actions()
         self._elapsed_timer = QTimer(self)
-        self._elapsed_timer.setInterval(500)
+        self._elapsed_timer.setInterval(250)
         self._elapsed_timer.timeout.connect(self._update_elapsed)
         self._progress = (0, 0)
+        self._playhead_timer = QTimer(self)
+        self._playhead_timer.setSingleShot(True)
+        self._playhead_timer.setInterval(33)
+        self._playhead_timer.timeout.connect(self._flush_playhead)
         self._restore_window_state()
         self._update_actions()
 
@@ -316,7 +320,7 @@ class MainWindow(QMainWindow):
         self._tasks.add(task)
         task.failed.connect(self.report_error)
         task.finished.connect(lambda t=task: self._tasks.discard(t))
-        task.start()
+        task.start(QThread.Priority.LowPriority)
         return task
 
     @property
@@ -423,17 +427,25 @@ class MainWindow(QMainWindow):
             task.wait()
 
     def _on_progress(self, done: int, total: int, message: str) -> None:
+        """Remember the progress; the bar is redrawn by the twice-a-second status timer.
+
+        QProgressBar.setValue repaints synchronously (the whole window's pending updates with
+        it), which at the worker's 30 Hz would be needless UI work.
+        """
+        first = self._progress == (0, 0)
         self._progress = (done, total)
-        if total > 0:
-            self.progress_bar.setRange(0, total)
-            self.progress_bar.setValue(done)
-            self.progress_bar.setFormat("%v / %m frames")
-        self._update_elapsed()
+        if first or (total > 0 and done >= total):
+            self._update_elapsed()
 
     def _update_elapsed(self) -> None:
         task = self.analysis_task
         if task is None or not task.started_at:
             return
+        done, total = self._progress
+        if total > 0:
+            self.progress_bar.setFormat("%v / %m frames")
+            self.progress_bar.setRange(0, total)
+            self.progress_bar.setValue(done)
         elapsed = time.monotonic() - task.started_at
         remaining = remaining_seconds(elapsed, *self._progress)
         text = f"elapsed {format_duration(elapsed)}"
@@ -553,6 +565,17 @@ class MainWindow(QMainWindow):
         return float(times[self.player.position]) if len(times) else 0.0
 
     def _on_position_changed(self, index: int) -> None:
+        """Move the plot's playhead, at most ~30 times a second while playing.
+
+        Each move repaints the whole plot; at 60 fps playback that would double the UI work.
+        """
+        if self._playhead_timer.isActive():
+            return
+        self.plots.set_playhead(self._current_time())
+        if self.player.is_playing:
+            self._playhead_timer.start()
+
+    def _flush_playhead(self) -> None:
         self.plots.set_playhead(self._current_time())
 
     def _overlay_at(self, index: int) -> tuple[list[PersonPose], list[AngleLabel]]:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QObject, QPointF, QRectF, QSize, Qt, QThread, QTimer, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPaintEvent, QWheelEvent
@@ -57,10 +58,26 @@ def bgr_to_qimage(image: np.ndarray) -> QImage:
     return QImage(image.data, width, height, image.strides[0], QImage.Format.Format_BGR888).copy()
 
 
-class FrameProvider(QObject):
-    """Decodes frames on its own thread; ``frameReady(index, QImage)`` or ``failed(message)``."""
+def fit_image(image: np.ndarray, max_size: tuple[int, int] | None) -> np.ndarray:
+    """Shrink ``image`` to fit ``max_size`` (width, height) keeping its aspect; never enlarge."""
+    if max_size is None:
+        return image
+    height, width = image.shape[:2]
+    scale = min(max_size[0] / width, max_size[1] / height)
+    if scale >= 1.0:
+        return image
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
 
-    frameReady = Signal(int, QImage)
+
+class FrameProvider(QObject):
+    """Decodes frames on its own thread: ``frameReady(index, QImage, source size)``.
+
+    Frames are shrunk here to the size they are shown at, so the UI thread paints a small image
+    instead of rescaling a full-resolution one at every frame.
+    """
+
+    frameReady = Signal(int, QImage, QSize)
     failed = Signal(str)
     _wake = Signal()
 
@@ -68,38 +85,42 @@ class FrameProvider(QObject):
         super().__init__()
         self._open_reader = open_reader
         self._reader: FrameReader | None = None
-        self._cache: FrameCache[QImage] | None = None
+        self._cache: FrameCache[np.ndarray] | None = None
         self._lock = threading.Lock()
-        self._pending: int | None = None
+        self._pending: tuple[int, tuple[int, int] | None] | None = None
         self._wake.connect(self._serve, Qt.ConnectionType.QueuedConnection)
 
-    def request(self, index: int) -> None:
-        """Thread-safe: remember ``index`` as the frame wanted next and wake the decoder."""
+    def request(self, index: int, max_size: tuple[int, int] | None = None) -> None:
+        """Thread-safe: remember ``index`` as the frame wanted next and wake the decoder.
+
+        ``max_size`` is the largest (width, height) worth delivering; None for full resolution.
+        """
         with self._lock:
-            self._pending = int(index)
+            self._pending = (int(index), max_size)
         self._wake.emit()
 
     @Slot()
     def _serve(self) -> None:
         with self._lock:
-            index, self._pending = self._pending, None
-        if index is None:
+            pending, self._pending = self._pending, None
+        if pending is None:
             return
+        index, max_size = pending
         try:
             if self._cache is None:
                 self._reader = self._open_reader()
                 self._cache = FrameCache(self._decode, budget_bytes=160 * 1024 * 1024)
             image = self._cache.get(index)
+            shown = bgr_to_qimage(fit_image(image, max_size))
         except Exception as error:  # decoding errors become a message, never a crash
             self.failed.emit(f"cannot decode frame {index}: {error}")
             return
-        self.frameReady.emit(index, image)
+        self.frameReady.emit(index, shown, QSize(image.shape[1], image.shape[0]))
 
-    def _decode(self, index: int) -> QImage:
+    def _decode(self, index: int) -> np.ndarray:
         assert self._reader is not None
         frame = self._reader.read_frame(index)
-        image = getattr(frame, "image", frame)
-        return bgr_to_qimage(image)
+        return getattr(frame, "image", frame)
 
     @Slot()
     def shutdown(self) -> None:
@@ -113,6 +134,7 @@ class VideoCanvas(QWidget):
 
     clickedAt = Signal(float, float)  # image pixel coordinates
     zoomChanged = Signal(float)
+    sizeChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -120,6 +142,7 @@ class VideoCanvas(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
         self.image: QImage | None = None
+        self.source_size = QSize(0, 0)  # full-resolution size: keypoints are in these pixels
         self.people: list[PersonPose] = []
         self.options = OverlayOptions()
         self.fit = True
@@ -133,9 +156,15 @@ class VideoCanvas(QWidget):
         return QSize(960, 600)
 
     def set_frame(
-        self, image: QImage | None, people: list[PersonPose], labels: list[AngleLabel]
+        self,
+        image: QImage | None,
+        people: list[PersonPose],
+        labels: list[AngleLabel],
+        source_size: QSize | None = None,
     ) -> None:
         self.image = image
+        if image is not None:
+            self.source_size = source_size if source_size is not None else image.size()
         self.people = people
         self.options.labels = labels
         self.update()
@@ -162,9 +191,11 @@ class VideoCanvas(QWidget):
         self.zoomChanged.emit(self._zoom)
 
     def _fit_scale(self) -> float:
-        if self.image is None or self.image.width() == 0:
+        if self.image is None or self.source_size.isEmpty():
             return 1.0
-        return min(self.width() / self.image.width(), self.height() / self.image.height())
+        return min(
+            self.width() / self.source_size.width(), self.height() / self.source_size.height()
+        )
 
     def _scale(self) -> float:
         return self._fit_scale() if self.fit else self._zoom
@@ -174,14 +205,28 @@ class VideoCanvas(QWidget):
             return QPointF(0, 0)
         scale = self._scale()
         centred = QPointF(
-            (self.width() - self.image.width() * scale) / 2,
-            (self.height() - self.image.height() * scale) / 2,
+            (self.width() - self.source_size.width() * scale) / 2,
+            (self.height() - self.source_size.height() * scale) / 2,
         )
         return centred if self.fit else centred + self._pan
 
     def widget_to_image(self, point: QPointF) -> tuple[float, float]:
         scale, offset = self._scale(), self._offset()
         return (point.x() - offset.x()) / scale, (point.y() - offset.y()) / scale
+
+    def wanted_size(self) -> tuple[int, int] | None:
+        """Device pixels the frame covers when shown now (None: full resolution is needed)."""
+        if self.source_size.isEmpty() or not self.fit:
+            return None
+        ratio = self.devicePixelRatioF()
+        return (
+            int(np.ceil(self.width() * ratio)),
+            int(np.ceil(self.height() * ratio)),
+        )
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.sizeChanged.emit()
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
@@ -192,7 +237,10 @@ class VideoCanvas(QWidget):
             return
         scale, offset = self._scale(), self._offset()
         target = QRectF(
-            offset.x(), offset.y(), self.image.width() * scale, self.image.height() * scale
+            offset.x(),
+            offset.y(),
+            self.source_size.width() * scale,
+            self.source_size.height() * scale,
         )
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1.5)
         painter.drawImage(target, self.image)
@@ -210,8 +258,8 @@ class VideoCanvas(QWidget):
         self._zoom = new_zoom
         # keep the image point under the cursor fixed while zooming
         centred = QPointF(
-            (self.width() - self.image.width() * new_zoom) / 2,
-            (self.height() - self.image.height() * new_zoom) / 2,
+            (self.width() - self.source_size.width() * new_zoom) / 2,
+            (self.height() - self.source_size.height() * new_zoom) / 2,
         )
         self._pan = event.position() - QPointF(before[0] * new_zoom, before[1] * new_zoom) - centred
         self.update()
@@ -259,6 +307,8 @@ class PlayerWidget(QWidget):
         self.canvas = VideoCanvas(self)
         self.canvas.clickedAt.connect(self._on_canvas_click)
         self.canvas.zoomChanged.connect(self._on_zoom_changed)
+        self.canvas.zoomChanged.connect(self._refresh_resolution)
+        self.canvas.sizeChanged.connect(self._refresh_resolution)
         self.times_s = np.zeros(0)
         self.strike_frames = np.zeros(0, dtype=int)
         self.position = 0
@@ -422,7 +472,7 @@ class PlayerWidget(QWidget):
             self.slider.setValue(index)
             self.slider.blockSignals(False)
         if self._provider is not None:
-            self._provider.request(index)
+            self._provider.request(index, self.canvas.wanted_size())
         self._update_time_label()
         if self.is_playing:
             self._play_origin = (time.monotonic(), float(self.times_s[index]))
@@ -509,6 +559,11 @@ class PlayerWidget(QWidget):
     def zoom_by(self, factor: float) -> None:
         self.canvas.set_zoom(self.canvas.zoom * factor)
 
+    def _refresh_resolution(self, *_args) -> None:
+        """Ask again for the shown frame at the resolution the new zoom or size needs."""
+        if self._provider is not None and self.displayed_index >= 0 and not self.is_playing:
+            self._provider.request(self.position, self.canvas.wanted_size())
+
     def _on_zoom_changed(self, zoom: float) -> None:
         self.zoom_label.setText("fit" if self.canvas.fit else f"{zoom * 100:.0f}%")
 
@@ -516,11 +571,11 @@ class PlayerWidget(QWidget):
     def _on_slider(self, value: int) -> None:
         self.seek(value)
 
-    @Slot(int, QImage)
-    def _on_frame_ready(self, index: int, image: QImage) -> None:
+    @Slot(int, QImage, QSize)
+    def _on_frame_ready(self, index: int, image: QImage, source_size: QSize) -> None:
         self.displayed_index = index
         people, labels = self._overlay_for(index)
-        self.canvas.set_frame(image, people, labels)
+        self.canvas.set_frame(image, people, labels, source_size)
         self._on_zoom_changed(self.canvas.zoom)
 
     def _on_canvas_click(self, x: float, y: float) -> None:

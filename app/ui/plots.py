@@ -113,7 +113,9 @@ class AnglePlotPanel(QWidget):
         self.view_box = _ScrubViewBox(self)
         self.plot_widget = pg.PlotWidget(viewBox=self.view_box, background=(24, 26, 30))
         self.plot = self.plot_widget.getPlotItem()
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        # No grid: pyqtgraph draws it with the axes across the whole view, so every playhead
+        # move would repaint both axes (the dominant cost of a frame during playback).
+        self.plot.showGrid(x=False, y=False)
         self.plot.setLabel("bottom", "time", units="s")
         self.plot.setLabel("left", "angle (°)")
         self.plot.setMenuEnabled(False)
@@ -239,6 +241,10 @@ class AnglePlotPanel(QWidget):
             self.curves[name] = curve
             self._add_event_markers(name, values, color)
         self.plot.enableAutoRange()
+        self.plot.autoRange()
+        # Fixed ranges from here on: a moving playhead must not re-evaluate the auto range
+        # (that repaints the axes at every frame); the wheel and right-drag still zoom.
+        self.plot.disableAutoRange()
 
     def _add_event_markers(self, name: str, values: np.ndarray, color: QColor) -> None:
         side = angle_side(name)

@@ -35,7 +35,7 @@ from app.ui.settings import AppSettings
 from rhpnet.errors import UserFacingError
 
 CameraFactory = Callable[[int], Any]
-EstimatorFactory = Callable[[], Any]
+MakeEstimator = Callable[[], Any]
 
 
 def default_camera_factory(index: int):
@@ -160,9 +160,7 @@ class PoseThread(QThread):
 
     failed = Signal(str)
 
-    def __init__(
-        self, session: LiveSession, estimator_factory: EstimatorFactory, parent=None
-    ) -> None:
+    def __init__(self, session: LiveSession, estimator_factory: MakeEstimator, parent=None) -> None:
         super().__init__(parent)
         self.session = session
         self.estimator_factory = estimator_factory
@@ -207,7 +205,7 @@ class WebcamWindow(QWidget):
         self,
         settings: AppSettings,
         camera_factory: CameraFactory | None = None,
-        estimator_factory: EstimatorFactory | None = None,
+        estimator_factory: MakeEstimator | None = None,
         recordings_folder: Path | None = None,
         camera_choices: list[int] | None = None,
         parent: QWidget | None = None,
@@ -270,17 +268,17 @@ class WebcamWindow(QWidget):
         self.display_timer.timeout.connect(self._show_frame)
 
     def _default_estimator(self):
-        from app.core.pipeline import AnalysisOptions, create_estimator
+        from app.core.pipeline import AnalysisOptions
+        from app.core.pipeline import EstimatorFactory as Factory
 
         prefs = self.settings.analysis()
-        return create_estimator(
-            AnalysisOptions(
-                model=prefs.model,
-                checkpoint=prefs.checkpoint or None,
-                device=prefs.device,
-                max_people=prefs.max_people,
-            )
+        options = AnalysisOptions(
+            model=prefs.model,
+            checkpoint=prefs.checkpoint or None,
+            device=prefs.device,
+            max_people=prefs.max_people,
         )
+        return Factory(options).create()
 
     @property
     def running(self) -> bool:

@@ -8,7 +8,9 @@ event queue, and the UI thread only draws.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 import time
 import traceback
@@ -22,6 +24,23 @@ from rhpnet.errors import UserFacingError
 log = logging.getLogger(__name__)
 
 MAX_UPDATES_PER_SECOND = 30.0
+
+
+BACKGROUND_NICENESS = 5
+
+
+def lower_current_thread_priority(niceness: int = BACKGROUND_NICENESS) -> None:
+    """Make the calling thread (and every thread it starts later) yield the CPU to the UI.
+
+    On Linux niceness is per thread and inherited by threads created afterwards, so the
+    decoder thread and the model's own thread pool started by a task are niced as well: on a
+    busy two-core laptop the UI thread still gets the CPU the moment it needs it. Qt's thread
+    priorities do nothing under Linux's default scheduler, hence ``os.setpriority``.
+    """
+    if hasattr(os, "setpriority") and hasattr(threading, "get_native_id"):
+        with contextlib.suppress(OSError):
+            current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), max(current, niceness))
 
 
 class Cancelled(Exception):
@@ -112,6 +131,7 @@ class Task(QThread):
 
     def run(self) -> None:
         self.started_at = time.monotonic()
+        lower_current_thread_priority()
         try:
             result = self._function(self.context, *self._args)
         except Cancelled:

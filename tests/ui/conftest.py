@@ -60,7 +60,11 @@ def treadmill_segment(tmp_path_factory: pytest.TempPathFactory, videos_dir: Path
     """3 s of the side-view treadmill clip (half size), analysed once, sidecar beside it."""
     folder = tmp_path_factory.mktemp("segment")
     clip = trim_clip(
-        videos_dir / TREADMILL_CLIP, folder / "treadmill_3s.mp4", SEGMENT_START_S, SEGMENT_SECONDS
+        videos_dir / TREADMILL_CLIP,
+        folder / "treadmill_3s.mp4",
+        SEGMENT_START_S,
+        SEGMENT_SECONDS,
+        SEGMENT_SCALE,
     )
     analyse_once(clip)
     return clip

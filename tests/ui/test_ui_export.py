@@ -21,6 +21,7 @@ def _export(qtbot, window, key, path):
     return path
 
 
+@pytest.mark.slow
 def test_keypoint_and_report_exports_write_valid_files(
     qtbot, window, analysed_clip, tmp_path, monkeypatch
 ):

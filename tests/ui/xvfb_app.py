@@ -1,6 +1,6 @@
 """Run the real app on an X server, open an analysed clip and save screenshots.
 
-Started by ``test_xvfb.py`` as ``python -m tests.ui.xvfb_app VIDEO OUT_DIR`` with
+Started by ``test_ui_xvfb.py`` as ``python -m tests.ui.xvfb_app VIDEO OUT_DIR`` with
 ``QT_QPA_PLATFORM=xcb``; exits 0 once both PNGs are written, 3 if the report never came, 4 on an error.
 """
 

@@ -3,8 +3,9 @@
 Each input is analysed and exported on its own: a bad file prints one line
 (``rhpnet-coach: error: <file>: <reason>``) and the batch goes on; the exit code is non-zero only
 when an input failed. Outputs per input (see docs/engine.md): ``<stem>.analysis.npz/.json``,
-``<stem>.keypoints.csv``, ``<stem>.coco.json`` and, unless ``--no-video``,
-``<stem>.overlay.mp4``.
+``<stem>.keypoints.csv``, ``<stem>.coco.json``, unless ``--no-video`` ``<stem>.overlay.mp4``,
+and the runner's kinematics (docs/kinematics.md): ``<stem>.angles.csv``, ``<stem>.metrics.json``
+and, with ``--plots``, ``<stem>.angles.png``.
 """
 
 from __future__ import annotations
@@ -55,6 +56,22 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         help="slow-motion factor of the footage, e.g. 8 for 240 fps played at 30 (1)",
     )
     parser.add_argument(
+        "--runner-height-cm",
+        type=float,
+        metavar="CM",
+        help="the runner's height, to give vertical oscillation in cm (docs/kinematics.md)",
+    )
+    parser.add_argument(
+        "--cutoff-hz",
+        type=float,
+        default=8.0,
+        metavar="HZ",
+        help="low-pass cutoff of the kinematics in real-time Hz (8)",
+    )
+    parser.add_argument(
+        "--plots", action="store_true", help="also write <stem>.angles.png with the gait events"
+    )
+    parser.add_argument(
         "--track",
         type=int,
         metavar="ID",
@@ -86,6 +103,10 @@ def main(argv: list[str], prog: str) -> int:
         parser.error("give at least one VIDEO (file or image folder) or --webcam INDEX")
     if args.duration <= 0:
         parser.error("--duration must be positive")
+    if args.cutoff_hz <= 0:
+        parser.error("--cutoff-hz must be positive")
+    if args.runner_height_cm is not None and not 50 <= args.runner_height_cm <= 250:
+        parser.error("--runner-height-cm must be a human height in cm (50-250)")
 
     from app.core.pipeline import AnalysisOptions, EstimatorFactory
 
@@ -179,6 +200,7 @@ def _analyse_one(video: str, factory, args: argparse.Namespace) -> None:
             )
     else:
         written = write_video_outputs(analysis, args.out, export)
+    written += _write_running_outputs(analysis, args)
     subject = analysis.subject()
     seen = subject.frame_count_present if subject is not None else 0
     tqdm.write(
@@ -188,6 +210,23 @@ def _analyse_one(video: str, factory, args: argparse.Namespace) -> None:
         + ", ".join(p.name for p in written),
         file=sys.stderr,
     )
+
+
+def _write_running_outputs(analysis, args: argparse.Namespace) -> list[Path]:
+    """Angles CSV, metrics JSON (and plot) of the runner: docs/kinematics.md."""
+    from tqdm import tqdm
+
+    from app.core.export import output_stem
+    from app.core.running_report import build_report, write_report_files
+
+    report = build_report(
+        analysis, runner_height_cm=args.runner_height_cm, cutoff_hz=args.cutoff_hz
+    )
+    for note in report.notes:
+        tqdm.write(
+            f"rhpnet-coach: warning: {Path(analysis.video.path).name}: {note}", file=sys.stderr
+        )
+    return write_report_files(report, args.out, output_stem(analysis), plots=args.plots)
 
 
 def record_webcam(index: int, duration_s: float, out_dir: Path) -> Path:

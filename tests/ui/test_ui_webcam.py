@@ -66,7 +66,7 @@ def test_live_preview_skeleton_delay_and_recording(
         win.start_button.click()
     # live preview with the skeleton drawn on the shown frame
     qtbot.waitUntil(
-        lambda: win.canvas.image is not None and len(win.canvas.people) == 1, timeout=20_000
+        lambda: win.canvas.image is not None and len(win.canvas.people) == 1, timeout=40_000
     )
     assert win.canvas.image.width() == cameras[0].info.width
     started_shown = win.shown_frames

@@ -1,0 +1,109 @@
+"""Settings: persisted preferences, the dialog's checks, and what a change does to the analysis."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from app.ui.settings import AnalysisPreferences, AppSettings
+from tests.ui.conftest import wait_for_report
+
+
+def test_preferences_persist_and_are_clamped(tmp_path):
+    path = str(tmp_path / "s.ini")
+    settings = AppSettings(QSettings(path, QSettings.Format.IniFormat))
+    assert settings.analysis() == AnalysisPreferences()
+    settings.set_analysis(
+        AnalysisPreferences(
+            model="hrnet",
+            checkpoint="/x/w.pth",
+            device="cpu",
+            max_people=3,
+            filter_cutoff_hz=6.0,
+            runner_height_cm=181.0,
+            slowmo=8.0,
+        )
+    )
+    again = AppSettings(QSettings(path, QSettings.Format.IniFormat))
+    prefs = again.analysis()
+    assert (prefs.model, prefs.checkpoint, prefs.device, prefs.max_people) == (
+        "hrnet",
+        "/x/w.pth",
+        "cpu",
+        3,
+    )
+    assert (prefs.filter_cutoff_hz, prefs.runner_height_cm, prefs.slowmo) == (6.0, 181.0, 8.0)
+    raw = QSettings(path, QSettings.Format.IniFormat)
+    raw.setValue("analysis/max_people", 99)
+    raw.setValue("analysis/model", "nonsense")
+    raw.setValue("analysis/slowmo", "fast")
+    raw.sync()
+    prefs = AppSettings(QSettings(path, QSettings.Format.IniFormat)).analysis()
+    assert (prefs.max_people, prefs.model, prefs.slowmo) == (10, "default", 1.0)
+    for index in range(12):
+        again.add_recent_file(tmp_path / f"clip{index}.mp4")
+    recent = again.recent_files()
+    assert len(recent) == 10 and recent[0].endswith("clip11.mp4")
+
+
+def test_dialog_requires_an_existing_checkpoint_for_networks(qtbot, tmp_path):
+    from app.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(AnalysisPreferences())
+    qtbot.addWidget(dialog)
+    assert not dialog.checkpoint_edit.isEnabled()
+    dialog.model_box.setCurrentIndex(dialog.model_box.findData("rhpnet"))
+    assert dialog.checkpoint_edit.isEnabled()
+    dialog.buttons.accepted.emit()
+    assert "choose a checkpoint" in dialog.warning.text() and dialog.result() == 0
+    dialog.checkpoint_edit.setText(str(tmp_path / "missing.pth"))
+    dialog.buttons.accepted.emit()
+    assert "not found" in dialog.warning.text()
+    checkpoint = tmp_path / "w.pth"
+    checkpoint.write_bytes(b"x")
+    dialog.checkpoint_edit.setText(str(checkpoint))
+    dialog.height_spin.setValue(175)
+    dialog.buttons.accepted.emit()
+    assert dialog.result() == dialog.DialogCode.Accepted
+    prefs = dialog.preferences()
+    assert (prefs.model, prefs.checkpoint, prefs.runner_height_cm) == (
+        "rhpnet",
+        str(checkpoint),
+        175.0,
+    )
+
+
+@pytest.mark.slow
+def test_runner_height_updates_the_report_and_a_bad_checkpoint_is_reported(
+    qtbot, window, analysed_clip, tmp_path
+):
+    from app.ui.settings_dialog import SettingsDialog
+
+    window.open_video(analysed_clip)
+    wait_for_report(qtbot, window)
+    rows = {row.key: row for row in window.metrics_panel.rows}
+    assert "leg lengths" in rows["vertical_oscillation"].title
+
+    dialog = SettingsDialog(window.settings.analysis(), window)
+    dialog.height_spin.setValue(178)
+    with qtbot.waitSignal(window.reportUpdated, timeout=30_000):
+        window._apply_settings(dialog)
+    rows = {row.key: row for row in window.metrics_panel.rows}
+    assert "(cm)" in rows["vertical_oscillation"].title
+    assert 2 < float(rows["vertical_oscillation"].value.split()[0]) < 20
+
+    # a corrupt checkpoint: a clear message, and the loaded analysis stays usable
+    bad = tmp_path / "broken.pth"
+    bad.write_bytes(b"not a checkpoint at all")
+    dialog = SettingsDialog(window.settings.analysis(), window)
+    dialog.model_box.setCurrentIndex(dialog.model_box.findData("rhpnet"))
+    dialog.checkpoint_edit.setText(str(bad))
+    window._apply_settings(dialog)
+    assert "Re-analyse" in window.status_label.text()
+    with qtbot.waitSignal(window.errorReported, timeout=60_000) as error:
+        window.reanalyse()
+    assert "broken.pth" in error.args[0]
+    qtbot.waitUntil(lambda: window.analysis_task is None, timeout=10_000)
+    assert window.analysis is not None and window.report is not None
+    window.player.step(5)
+    assert window.player.position == 5
