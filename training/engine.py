@@ -136,9 +136,11 @@ class _Run:
     def train(self) -> FitSummary:
         self._check_out_dir()
         log_file = self._configure_logging()
+        threads = torch.get_num_threads()
         try:
             return self._train()
         finally:
+            torch.set_num_threads(threads)
             if log_file is not None:
                 logging.getLogger("training").removeHandler(log_file)
                 log_file.close()
@@ -630,7 +632,9 @@ def _leave_cores_for_workers(workers: int) -> None:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     threads = max(1, min(torch.get_num_threads(), (cores or 1) - workers))
     if threads < torch.get_num_threads():
-        log.info("CPU training: %d compute threads, %d cores left to data loading", threads, workers)
+        log.info(
+            "CPU training: %d compute threads beside %d data-loading workers", threads, workers
+        )
         torch.set_num_threads(threads)
 
 
