@@ -84,7 +84,9 @@ def main() -> None:
     parser.add_argument("--frames-dir", type=Path)
     args = parser.parse_args()
     videos = shared_videos()
-    print(f"{'clip':28s} {'path':9s} {'fps':>6s} {'found':>6s} {'jitter%':>8s} {'lag':>4s} {'diff%':>6s}")
+    print(
+        f"{'clip':28s} {'path':9s} {'fps':>6s} {'found':>6s} {'jitter%':>8s} {'lag':>4s} {'diff%':>6s}"
+    )
     for name in CLIPS:
         with open_video(videos / name) as source:
             frames, times = [], []

@@ -147,4 +147,6 @@ def test_checkpoint_problems_are_one_line_errors(tiny_checkpoints, tmp_path):
         factory("rhpnet", str(tiny_checkpoints["junk"]))
     with pytest.raises(CheckpointError, match="not found"):
         factory("rhpnet", str(tmp_path / "missing.pth"))
-    assert factory("rhpnet", str(tiny_checkpoints["rhpnet_tiny"])).create().name == "rhpnet"
+    estimator = factory("rhpnet", str(tiny_checkpoints["rhpnet_tiny"])).create()
+    assert estimator.name == "rhpnet"
+    estimator.close()

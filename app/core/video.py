@@ -45,6 +45,8 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 DEFAULT_IMAGE_FOLDER_FPS = 30.0
 # Sequential reads this many frames ahead decode forward instead of seeking (playback, stepping).
 _FORWARD_DECODE_LIMIT = 90
+# FFmpeg's own decoding threads: 4K HEVC phone video needs them to keep ahead of inference.
+_DECODER_THREADING = "AUTO"
 
 
 class VideoError(DataError):
@@ -163,7 +165,7 @@ class FileVideoSource(VideoSource):
             ) from None
         try:
             self._stream = self._pick_video_stream()
-            self._stream.thread_type = "AUTO"
+            self._stream.thread_type = _DECODER_THREADING
             self._scan_packets()
             self.info = self._make_info()
         except BaseException:
