@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from training_samples import mpii_entries
 
 from rhpnet.errors import DataError
 from rhpnet.evaluation.oks_nms import oks_nms
@@ -108,37 +109,10 @@ def test_layouts_are_found(sportpose_dir, tmp_path):
         find_split(mpii, "train", "auto")
 
 
-def _mpii_entries(sportpose_dir: Path) -> list[dict]:
-    """MPII-layout entries (1-based MATLAB pixels) rebuilt from dev-sportpose's MPII people."""
-    data = json.loads((sportpose_dir / "annotations.json").read_text())
-    files = {im["id"]: im["file_name"] for im in data["images"]}
-    coco_index = {"right_ankle": 16, "right_knee": 14, "right_hip": 12, "left_hip": 11,
-                  "left_knee": 13, "left_ankle": 15, "right_wrist": 10, "right_elbow": 8,
-                  "right_shoulder": 6, "left_shoulder": 5, "left_elbow": 7, "left_wrist": 9}  # fmt: skip
-    entries = []
-    for ann in data["annotations"]:
-        if not files[ann["image_id"]].startswith("mpii") or "mpii_center" not in ann:
-            continue
-        kp = np.asarray(ann["keypoints"], float).reshape(17, 3)
-        joints, visible = [], []
-        for name in MPII_KEYPOINT_NAMES:
-            if name in coco_index:
-                x, y, v = kp[coco_index[name]]
-            else:
-                x, y, v = ann["extra_keypoints"].get(name, [0.0, 0.0, 0])
-            joints.append([x + 1, y + 1] if v else [0.0, 0.0])
-            visible.append(int(v > 0))
-        entries.append(
-            {"image": files[ann["image_id"]], "center": [c + 1 for c in ann["mpii_center"]],
-             "scale": ann["mpii_scale"], "joints": joints, "joints_vis": visible}
-        )  # fmt: skip
-    return entries
-
-
 def test_mpii_layout_boxes_joints_and_head_boxes(sportpose_dir, tmp_path):
     from scipy.io import savemat
 
-    entries = _mpii_entries(sportpose_dir)
+    entries = mpii_entries(sportpose_dir)
     assert len(entries) == 3
     path = tmp_path / "valid.json"
     path.write_text(json.dumps(entries))
@@ -220,3 +194,13 @@ def test_detections_join_ground_truth_images(sportpose_dir, tmp_path):
     people = load_person_detections(path, truth, score_threshold=0.05)
     assert len(people) == 1 and people[0].score == pytest.approx(0.9)
     np.testing.assert_allclose(people[0].box, [10, 20, 50, 80])
+
+
+def test_command_line_errors_are_one_line(tmp_path, capsys):
+    from training.cli import main
+
+    code = main(["fit", "--config", "coco_256x192", "--data", str(tmp_path / "nowhere"),
+                 "--out", str(tmp_path / "run")])  # fmt: skip
+    assert code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error == f"python -m training: error: data path not found: {tmp_path / 'nowhere'}"

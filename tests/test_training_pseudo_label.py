@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 
 from rhpnet.errors import DataError, UserFacingError
 from rhpnet.poses import FramePoses
@@ -119,3 +120,18 @@ def test_real_clip_with_the_bundled_estimator_gives_a_trainable_set(videos_dir, 
     assert cli.main(["train", "preview", "--config", "running_human_256x192_finetune",
                      "--data", str(out), "--out", str(grid), "--count", "4"]) == 0  # fmt: skip
     assert grid.stat().st_size > 10_000
+    # ... and fine-tuning runs on it (two optimiser steps of the tiny network, one thread so
+    # other jobs on a small machine cannot make OpenMP threads spin against each other).
+    run = tmp_path / "run"
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        code = cli.main(
+            ["train", "fit", "--config", "running_human_256x192_finetune", "--tiny", "--data",
+             str(out), "--out", str(run), "--batch-size", "4", "--workers", "0", "--set",
+             "train.max_steps=2", "--no-progress"]
+        )  # fmt: skip
+    finally:
+        torch.set_num_threads(threads)
+    assert code == 0
+    assert json.loads((run / "metrics.json").read_text())["steps"][-1]["step"] == 2

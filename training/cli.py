@@ -13,9 +13,10 @@ See docs/training.md for the paper-recipe commands.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from rhpnet.errors import UserFacingError
@@ -162,17 +163,26 @@ def _resolve_config(args: argparse.Namespace):
     return config
 
 
-def _configure_logging() -> None:
+@contextlib.contextmanager
+def _console_logging() -> Iterator[None]:
+    """Print the ``training`` log lines on stderr for the duration of one command.
+
+    The handler is removed afterwards (and the logger's settings restored), so a process that
+    runs several commands, such as a test session, never writes to a stderr that is gone.
+    """
     logger = logging.getLogger("training")
-    if not any(
-        isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler)
-        for h in logger.handlers
-    ):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        logger.addHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 def _fit(args: argparse.Namespace) -> int:
@@ -239,10 +249,10 @@ def _pseudo_label(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None, prog: str = "python -m training") -> int:
     args = _parser(prog).parse_args(list(sys.argv[1:] if argv is None else argv))
-    _configure_logging()
     handlers = {"fit": _fit, "preview": _preview, "pseudo-label": _pseudo_label}
     try:
-        return handlers[args.command](args)
+        with _console_logging():
+            return handlers[args.command](args)
     except UserFacingError as error:
         print(f"{prog}: error: {error}", file=sys.stderr)
         return 2

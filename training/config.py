@@ -161,8 +161,9 @@ class Config:
                 raise ConfigError(
                     f"{section}.{key} = {value!r} is not one of {', '.join(sorted(choices))}"
                 )
-        if self.model.input_height % 4 or self.model.input_width % 4:
-            raise ConfigError("model.input_height and input_width must be multiples of 4")
+        if self.model.input_height % 32 or self.model.input_width % 32:
+            # The lowest HRNet branch works at 1/32 of the input.
+            raise ConfigError("model.input_height and input_width must be multiples of 32")
         if self.optim.batch_size < 1 or self.optim.epochs < 1:
             raise ConfigError("optim.batch_size and optim.epochs must be at least 1")
         if sorted(self.optim.milestones) != list(self.optim.milestones):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import torch
@@ -200,7 +199,3 @@ class Validator:
 def _in_crop(keypoints: np.ndarray, matrix: np.ndarray, shown: np.ndarray) -> np.ndarray:
     points = codec.transform_points(keypoints[None, :, :2], matrix[None])[0]
     return np.concatenate([points, shown[:, None].astype(np.float64)], axis=1)
-
-
-def scalar_metrics(metrics: dict[str, Any]) -> dict[str, float]:
-    return {k: float(v) for k, v in metrics.items() if isinstance(v, int | float)}

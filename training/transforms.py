@@ -220,13 +220,13 @@ def random_erasing(
     rng: np.random.Generator,
     attempts: int = 10,
 ) -> np.ndarray:
-    """Zhong et al.'s RandomErasing: one rectangle of U(area) of the crop, log-uniform aspect,
-    filled with black (spec §10). Tries ``attempts`` times to fit it, as torchvision does."""
+    """Zhong et al.'s RandomErasing: one rectangle covering U(area_range) of the crop with
+    aspect (height / width) U(aspect_range), filled with black (spec §10). Up to ``attempts``
+    draws are made to fit it inside the crop, as in the paper's algorithm."""
     height, width = crop.shape[:2]
-    log_aspect = np.log(aspect_range)
     for _ in range(attempts):
         area = rng.uniform(*area_range) * height * width
-        aspect = float(np.exp(rng.uniform(*log_aspect)))
+        aspect = rng.uniform(*aspect_range)
         h = int(round(np.sqrt(area * aspect)))
         w = int(round(np.sqrt(area / aspect)))
         if 0 < h < height and 0 < w < width:
