@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 import time
 
 import cv2
@@ -12,6 +13,8 @@ import pytest
 
 from app.core import cli
 from app.core.analysis import Analysis
+from app.core.pipeline import AnalysisOptions
+from app.core.sidecars import find_sidecar
 from app.core.video import open_video
 
 SOCCER = "posetrack18_000001_soccer_run_5frames.mp4"
@@ -138,3 +141,17 @@ def test_webcam_recording_is_saved_then_analysed(tmp_path, videos_dir, monkeypat
         assert recording.times_s[-1] <= 0.45
     stem = recordings[0].stem
     assert Analysis.load(out / f"{stem}.analysis.npz").subject() is not None
+
+
+def test_the_app_reuses_an_analysis_written_beside_the_video(tmp_path, videos_dir, capsys):
+    """``analyze --out <the video's folder>`` leaves a sidecar the desktop app opens instantly,
+    and only for the model settings it was made with."""
+    video = tmp_path / SOCCER
+    shutil.copyfile(videos_dir / SOCCER, video)
+    assert cli.main(["analyze", str(video), "--out", str(tmp_path), "--no-video"]) == 0, (
+        capsys.readouterr().err
+    )
+    default = AnalysisOptions().model_settings()
+    found = find_sidecar(video, default)
+    assert found is not None and found[1] == tmp_path / f"{SOCCER[:-4]}.analysis.npz"
+    assert find_sidecar(video, AnalysisOptions(max_people=3).model_settings()) is None

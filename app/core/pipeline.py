@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -59,6 +60,14 @@ class AnalysisOptions:
     image_fps: float = 30.0
     blazepose_backend: str = "auto"
     tracker: TrackerConfig | None = None
+
+    def model_settings(self) -> dict[str, Any]:
+        """The settings that change keypoints. Stored with every analysis, so a sidecar made with
+        other values (by the app or by ``analyze``) is never reused for these."""
+        checkpoint = ""
+        if self.model != "default" and self.checkpoint:
+            checkpoint = str(Path(self.checkpoint).expanduser().resolve())
+        return {"model": self.model, "checkpoint": checkpoint, "max_people": int(self.max_people)}
 
     def validate(self) -> None:
         if self.model not in MODELS:
@@ -295,7 +304,7 @@ def _finish(
         times_s=np.asarray(times, np.float64),
         tracks=tracks,
         subject_id=subject,
-        model=estimator.describe(),
+        model={**estimator.describe(), "settings": options.model_settings()},
         slowmo=float(options.slowmo),
         warnings=list(video.warnings),
     )

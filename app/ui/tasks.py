@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from app.core.analysis import Analysis, VideoInfo
+from app.core.pipeline import AnalysisOptions
 from app.core.sidecars import find_sidecar, save_sidecar
 from app.ui.report_view import ReportView, build_report_view
 from app.ui.settings import AnalysisPreferences
@@ -35,15 +36,20 @@ class AnalysisResult:
     seconds: float
 
 
+def analysis_options(prefs: AnalysisPreferences) -> AnalysisOptions:
+    """The engine options the app's settings stand for (the same ones ``analyze`` takes)."""
+    return AnalysisOptions(
+        model=prefs.model,
+        checkpoint=prefs.checkpoint or None,
+        device=prefs.device,
+        max_people=prefs.max_people,
+        slowmo=prefs.slowmo,
+    )
+
+
 def model_settings(prefs: AnalysisPreferences) -> dict[str, Any]:
     """The settings that change keypoints: a sidecar made with other values is not reused."""
-    return {
-        "model": prefs.model,
-        "checkpoint": str(Path(prefs.checkpoint).expanduser().resolve())
-        if prefs.model != "default" and prefs.checkpoint
-        else "",
-        "max_people": int(prefs.max_people),
-    }
+    return analysis_options(prefs).model_settings()
 
 
 def report_settings(prefs: AnalysisPreferences) -> dict[str, Any]:
@@ -99,16 +105,10 @@ class LivePoses:
 
 def analyse_video(context: TaskContext, path: Path, prefs: AnalysisPreferences) -> AnalysisResult:
     """Run the engine on the whole video, publishing poses as they come, then save the sidecar."""
-    from app.core.pipeline import AnalysisCancelled, AnalysisOptions, analyze_video
+    from app.core.pipeline import AnalysisCancelled, analyze_video
 
     started = time.monotonic()
-    options = AnalysisOptions(
-        model=prefs.model,
-        checkpoint=prefs.checkpoint or None,
-        device=prefs.device,
-        max_people=prefs.max_people,
-        slowmo=prefs.slowmo,
-    )
+    options = analysis_options(prefs)
     live = LivePoses()
 
     def on_frames(batch: list) -> None:
@@ -126,7 +126,6 @@ def analyse_video(context: TaskContext, path: Path, prefs: AnalysisPreferences) 
     except AnalysisCancelled:
         raise Cancelled() from None
     context.check_cancelled()
-    analysis.model["settings"] = model_settings(prefs)
     sidecar = save_sidecar(analysis, path)
     return AnalysisResult(analysis, sidecar, time.monotonic() - started)
 
