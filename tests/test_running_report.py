@@ -146,3 +146,16 @@ def test_summary_statistics_flags_and_asymmetry():
         assert spec.source, key
         assert spec.typical_range is None or spec.typical_range[0] < spec.typical_range[1]
     assert math.isclose(summary["step_time_ms"].mean, 400.0)
+
+
+def test_slow_motion_footage_without_its_factor_gets_a_hint(slow_motion_report):
+    """Forgetting --slowmo makes the legs swing far too slowly to be running: no metrics are
+    made up, and the note names the factor that would fit a typical stride."""
+    run, _ = slow_motion_report
+    analysis = dataclasses.replace(as_analysis(run), slowmo=1.0)
+    report = build_report(analysis)
+    assert report.steps == [] and report.gait.stride_s is None
+    video_stride_s = 8.0 * 120.0 / run.gait.cadence_spm
+    assert report.gait.slow_swing_s == pytest.approx(video_stride_s, rel=0.03)
+    assert report.gait.suggested_slowmo == pytest.approx(video_stride_s / 0.7, rel=0.03)
+    assert any("--slowmo" in note for note in report.notes)

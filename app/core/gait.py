@@ -31,6 +31,8 @@ from app.core.kinematics import ANKLE, SIDES, mid_hip
 
 MIN_STRIDE_S = 0.45  # 267 steps/min: faster than any sustained running cadence
 MAX_STRIDE_S = 2.0  # 60 steps/min: slower than any running
+TYPICAL_STRIDE_S = 0.7  # about 170 steps/min, the middle of recreational running cadences
+MAX_SLOWMO = 16.0  # 480 fps played at 30: the slowest footage we look for a stride in
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,16 @@ class GaitEvents:
     events: list[GaitEvent]
     steps: list[Step]
     stride_s: float | None  # typical stride period found in the ankle motion
+    # With no running stride found: a leg swing too slow for running, the sign of slow-motion
+    # footage whose --slowmo factor was not given (seconds of the track's time base).
+    slow_swing_s: float | None = None
+
+    @property
+    def suggested_slowmo(self) -> float | None:
+        """The slow-motion factor that would bring a too-slow leg swing to a typical stride."""
+        if self.slow_swing_s is None:
+            return None
+        return self.slow_swing_s / TYPICAL_STRIDE_S
 
     def of(self, side: str, kind: str) -> list[GaitEvent]:
         return [e for e in self.events if e.side == side and e.kind == kind]
@@ -84,7 +96,8 @@ def detect_gait_events(
     }
     stride = estimate_stride_period(forward, times)
     if stride is None:
-        return GaitEvents([], [], None)
+        slow = estimate_stride_period(forward, times, MAX_STRIDE_S, MAX_STRIDE_S * MAX_SLOWMO / 2)
+        return GaitEvents([], [], None, slow_swing_s=slow)
     rate = 1.0 / float(np.median(np.diff(times)))
     stride_frames = stride * rate
     events: list[GaitEvent] = []
@@ -102,17 +115,22 @@ def detect_gait_events(
     return GaitEvents(events, _pair_steps(events, stride), stride)
 
 
-def estimate_stride_period(forward: dict[str, np.ndarray], times: np.ndarray) -> float | None:
+def estimate_stride_period(
+    forward: dict[str, np.ndarray],
+    times: np.ndarray,
+    min_stride_s: float = MIN_STRIDE_S,
+    max_stride_s: float = MAX_STRIDE_S,
+) -> float | None:
     """Stride period (s) from the autocorrelation of the ankles' fore-aft swing.
 
-    The first autocorrelation peak between ``MIN_STRIDE_S`` and ``MAX_STRIDE_S`` is taken, so a
+    The first autocorrelation peak between ``min_stride_s`` and ``max_stride_s`` is taken, so a
     stride (same foot to same foot) is found rather than a step (the other foot looks alike).
     """
     rate = 1.0 / float(np.median(np.diff(times)))
     best: tuple[float, float] | None = None
     for signal in forward.values():
         finite = np.isfinite(signal)
-        if finite.sum() < 2 * MIN_STRIDE_S * rate:
+        if finite.sum() < 2 * min_stride_s * rate:
             continue
         centred = np.where(finite, signal - np.nanmean(signal), 0.0)
         spectrum = np.fft.rfft(centred, 2 * len(centred))
@@ -123,8 +141,8 @@ def estimate_stride_period(forward: dict[str, np.ndarray], times: np.ndarray) ->
         if correlation[0] <= 0:
             continue
         correlation = correlation / correlation[0]
-        lo = int(MIN_STRIDE_S * rate)
-        hi = min(int(MAX_STRIDE_S * rate), len(correlation) - 1)
+        lo = int(min_stride_s * rate)
+        hi = min(int(max_stride_s * rate), len(correlation) - 1)
         if hi <= lo:
             continue
         peaks, _ = find_peaks(correlation[lo : hi + 1], height=0.3)

@@ -128,7 +128,13 @@ def build_report(
 
 def _notes(gait: GaitEvents, steps: list[StepMetrics], facing: np.ndarray) -> list[str]:
     notes = []
-    if gait.stride_s is None:
+    if gait.stride_s is None and gait.suggested_slowmo is not None:
+        notes.append(
+            f"the legs swing once every {gait.slow_swing_s:.1f} s, too slow for running: if the "
+            f"footage is slow motion, give its factor (about {gait.suggested_slowmo:.0f} here, "
+            "e.g. --slowmo 4 for 120 fps played at 30)"
+        )
+    elif gait.stride_s is None:
         notes.append("no periodic leg motion found: no gait events or running metrics")
     elif len(steps) < MIN_STEPS_FOR_SUMMARY:
         notes.append(f"only {len(steps)} ground contacts found: metrics are unreliable")
