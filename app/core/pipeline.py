@@ -294,7 +294,8 @@ def _finish(
             )
         subject = options.track_id
     else:
-        subject = choose_subject(tracks, times, video.info.height)
+        # The runner is told apart by how fast they move in reality, not in slow motion.
+        subject = choose_subject(tracks, times / options.slowmo, video.info.height)
     info = video.info
     if video.is_live:
         info.frame_count = len(times)
