@@ -148,6 +148,26 @@ def test_summary_statistics_flags_and_asymmetry():
     assert math.isclose(summary["step_time_ms"].mean, 400.0)
 
 
+def test_asymmetry_is_left_out_where_a_side_is_zero_within_its_scatter():
+    """Hip extension of 1 +- 1 deg on the left, 3 deg on the right: the left mean is no clearer
+    than zero, so no symmetry index (it read -100 %); a clear difference still gets one."""
+    left, right = [1.5, -0.5, 2.0], [3.0, 3.2, 2.8]
+    steps = [
+        StepMetrics("left", 0, 0.0, 0, 0.0, hip_extension_to_deg=value, overstride=0.3)
+        for value in left
+    ] + [
+        StepMetrics("right", 0, 0.0, 0, 0.0, hip_extension_to_deg=value, overstride=0.2)
+        for value in right
+    ]
+    summary = summarize(steps)
+    hip = summary["hip_extension_to_deg"]
+    assert hip.asymmetry_pct is None
+    assert hip.left_minus_right == pytest.approx(np.mean(left) - np.mean(right))
+    assert summary["overstride"].asymmetry_pct == pytest.approx(100 * 0.1 / 0.25)
+    one_step_each = summarize([steps[0], steps[3]])
+    assert one_step_each["hip_extension_to_deg"].asymmetry_pct is None
+
+
 def test_slow_motion_footage_without_its_factor_gets_a_hint(slow_motion_report):
     """Forgetting --slowmo makes the legs swing far too slowly to be running: no metrics are
     made up, and the note names the factor that would fit a typical stride."""
