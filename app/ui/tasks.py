@@ -6,6 +6,7 @@ what the GUI does is exactly what the ``analyze`` command does with the same set
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,12 +139,15 @@ def save_analysis(context: TaskContext, analysis: Analysis, path: Path) -> Path:
 def compute_report(
     context: TaskContext, analysis: Analysis, prefs: AnalysisPreferences
 ) -> ReportView:
-    """Angles, gait events and metrics of the analysed runner, shaped for the views."""
+    """Angles, gait events and metrics of the analysed runner, shaped for the views.
+
+    The slow-motion factor is a report setting: the report is built on a shallow copy carrying
+    the current one, never by changing the ``Analysis`` the UI thread is showing.
+    """
     from app.core.running_report import build_report
 
-    analysis.slowmo = prefs.slowmo
     report = build_report(
-        analysis,
+        dataclasses.replace(analysis, slowmo=prefs.slowmo),
         runner_height_cm=prefs.runner_height_cm or None,
         cutoff_hz=prefs.filter_cutoff_hz,
     )
