@@ -35,6 +35,7 @@ from scipy.interpolate import PchipInterpolator
 from scipy.signal import butter, filtfilt
 
 from app.core.kinematics import facing_direction, leg_length_px
+from app.core.options import DEFAULT_CUTOFF_HZ
 
 LEG_PAIRS: tuple[tuple[int, int], ...] = ((11, 12), (13, 14), (15, 16))
 ARM_PAIRS: tuple[tuple[int, int], ...] = ((5, 6), (7, 8), (9, 10))
@@ -63,7 +64,7 @@ class CleaningSettings:
 
     min_score: float = 0.3
     max_gap_s: float = 0.1
-    cutoff_hz: float | None = 8.0
+    cutoff_hz: float | None = DEFAULT_CUTOFF_HZ
     filter_order: int = 4
     repair_swaps: bool = True
     swap_penalty: float = 12.0

@@ -35,6 +35,7 @@ from app.core.metrics import (
     step_metrics,
     summarize,
 )
+from app.core.options import DEFAULT_CUTOFF_HZ, RUNNER_HEIGHT_RANGE_CM
 from rhpnet.atomic import atomic_path, atomic_write_text
 from rhpnet.errors import DataError
 
@@ -74,7 +75,7 @@ def build_report(
     *,
     track_id: int | None = None,
     runner_height_cm: float | None = None,
-    cutoff_hz: float | None = 8.0,
+    cutoff_hz: float | None = DEFAULT_CUTOFF_HZ,
     cleaning: CleaningSettings | None = None,
 ) -> RunningReport:
     """Clean the runner's track, compute angles, gait events and metrics.
@@ -82,8 +83,11 @@ def build_report(
     ``track_id`` defaults to the analysis' subject. ``cutoff_hz`` (real-time Hz, None = no
     low-pass) overrides the cleaning settings' cutoff. Raises ``DataError`` if there is no runner.
     """
-    if runner_height_cm is not None and not 50.0 <= runner_height_cm <= 250.0:
-        raise DataError(f"runner height {runner_height_cm} cm is not a human height (50-250 cm)")
+    low, high = RUNNER_HEIGHT_RANGE_CM
+    if runner_height_cm is not None and not low <= runner_height_cm <= high:
+        raise DataError(
+            f"runner height {runner_height_cm} cm is not a human height ({low:g}-{high:g} cm)"
+        )
     track_id = analysis.subject_id if track_id is None else track_id
     track = analysis.tracks.get(track_id) if track_id is not None else None
     if track is None:

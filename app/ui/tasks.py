@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from app.core.analysis import Analysis, VideoInfo
-from app.core.pipeline import AnalysisOptions
+from app.core.options import AnalysisOptions
 from app.core.sidecars import find_sidecar, save_sidecar
 from app.ui.report_view import ReportView, build_report_view
 from app.ui.settings import AnalysisPreferences

@@ -16,6 +16,7 @@ import time
 import traceback
 from pathlib import Path
 
+from app.core.options import DEFAULT_CUTOFF_HZ, DEVICES, MODELS, RUNNER_HEIGHT_RANGE_CM
 from rhpnet.errors import UserFacingError
 
 EXIT_SOME_FAILED = 1
@@ -33,14 +34,14 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
     parser.add_argument(
         "--model",
-        choices=("default", "rhpnet", "hrnet"),
+        choices=MODELS,
         default="default",
         help="pose model: the bundled BlazePose (default) or a trained network (needs --checkpoint)",
     )
     parser.add_argument("--checkpoint", metavar="PATH", help="weights for --model rhpnet|hrnet")
     parser.add_argument(
         "--device",
-        choices=("auto", "cpu", "cuda"),
+        choices=DEVICES,
         default="auto",
         help="where networks run (BlazePose always runs on the CPU)",
     )
@@ -64,9 +65,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--cutoff-hz",
         type=float,
-        default=8.0,
+        default=DEFAULT_CUTOFF_HZ,
         metavar="HZ",
-        help="low-pass cutoff of the kinematics in real-time Hz (8)",
+        help=f"low-pass cutoff of the kinematics in real-time Hz ({DEFAULT_CUTOFF_HZ:g})",
     )
     parser.add_argument(
         "--plots", action="store_true", help="also write <stem>.angles.png with the gait events"
@@ -105,8 +106,9 @@ def main(argv: list[str], prog: str) -> int:
         parser.error("--duration must be positive")
     if args.cutoff_hz <= 0:
         parser.error("--cutoff-hz must be positive")
-    if args.runner_height_cm is not None and not 50 <= args.runner_height_cm <= 250:
-        parser.error("--runner-height-cm must be a human height in cm (50-250)")
+    low, high = RUNNER_HEIGHT_RANGE_CM
+    if args.runner_height_cm is not None and not low <= args.runner_height_cm <= high:
+        parser.error(f"--runner-height-cm must be a human height in cm ({low:g}-{high:g})")
 
     from app.core.pipeline import AnalysisOptions, EstimatorFactory
 
