@@ -276,7 +276,9 @@ class WebcamWindow(QWidget):
 
     @property
     def running(self) -> bool:
-        return self.camera_thread is not None and self.camera_thread.isRunning()
+        """From Start until the window has handled the camera's end, as the Start/Stop button
+        shows: the capture thread may already have stopped (a failed camera) a moment before."""
+        return self.camera_thread is not None
 
     def toggle_camera(self) -> None:
         self.stop_camera() if self.running else self.start_camera()
