@@ -12,7 +12,7 @@ import pytest
 
 from app.core.kinematics import ANGLE_NAMES
 from app.core.metrics import METRIC_SPECS, StepMetrics, summarize
-from app.core.running_report import build_report, write_report_files
+from app.core.running_report import build_report, write_angles_csv, write_report_files
 from rhpnet.errors import DataError
 from tests.synthetic_runner import as_analysis, case
 
@@ -81,6 +81,18 @@ def test_exports_are_complete_and_valid(slow_motion_report, tmp_path):
 
     png = (tmp_path / "clip.angles.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 20_000
+
+
+def test_angles_csv_leaves_missing_angles_empty(slow_motion_report, tmp_path):
+    _, report = slow_motion_report
+    angles = {name: values.copy() for name, values in report.angles.items()}
+    angles["knee_flexion_left"][10:20] = np.nan
+    path = write_angles_csv(dataclasses.replace(report, angles=angles), tmp_path / "a.csv")
+    text = path.read_text()
+    rows = list(csv.DictReader(text.splitlines()))
+    assert [row["knee_flexion_left"] for row in rows[10:20]] == [""] * 10
+    assert rows[9]["knee_flexion_left"] and rows[15]["knee_flexion_right"]
+    assert "nan" not in text.lower()
 
 
 def test_rewriting_replaces_the_files_whole(slow_motion_report, tmp_path):

@@ -13,8 +13,6 @@ Every file is written atomically. Conventions and definitions: docs/kinematics.m
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import os
@@ -36,6 +34,7 @@ from app.core.metrics import (
     summarize,
 )
 from app.core.options import DEFAULT_CUTOFF_HZ, RUNNER_HEIGHT_RANGE_CM
+from app.core.table_text import csv_from_columns, number_column
 from rhpnet.atomic import atomic_path, atomic_write_text
 from rhpnet.errors import DataError
 
@@ -167,14 +166,15 @@ def write_report_files(
 
 def write_angles_csv(report: RunningReport, path: Path) -> Path:
     """One row per frame; ``time_s`` is the video's presentation time (as in keypoints.csv)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["frame", "time_s", "track_id", *ANGLE_NAMES])
-    columns = np.stack([report.angles[name] for name in ANGLE_NAMES], axis=1)
-    for frame, time_s, row in zip(report.frames, report.video_times_s, columns, strict=True):
-        cells = ["" if not np.isfinite(v) else f"{v:.2f}" for v in row]
-        writer.writerow([int(frame), f"{time_s:.6f}", report.track_id, *cells])
-    atomic_write_text(path, buffer.getvalue())
+    columns = [
+        np.asarray(report.frames).astype(str),
+        number_column(report.video_times_s, "%.6f"),
+        np.full(len(report.frames), str(report.track_id)),
+        *(number_column(report.angles[name], "%.2f") for name in ANGLE_NAMES),
+    ]
+    atomic_write_text(
+        path, csv_from_columns(["frame", "time_s", "track_id", *ANGLE_NAMES], columns)
+    )
     return path
 
 
