@@ -68,6 +68,12 @@ class RunningReport:
     def asymmetry(self) -> dict[str, float | None]:
         return {key: s.asymmetry_pct for key, s in self.summary.items()}
 
+    @property
+    def facing_label(self) -> str:
+        """Which way the runner faces in the image: 'right', 'left', or 'both' (turns around)."""
+        directions = {"right" if value > 0 else "left" for value in np.unique(self.facing)}
+        return directions.pop() if len(directions) == 1 else "both"
+
 
 def build_report(
     analysis: Analysis,
@@ -181,8 +187,6 @@ def write_angles_csv(report: RunningReport, path: Path) -> Path:
 def metrics_document(report: RunningReport) -> dict[str, Any]:
     """The content of ``metrics.json`` as plain JSON-able data (NaN becomes null)."""
     leg_cm = LEG_LENGTH_PER_HEIGHT * report.runner_height_cm if report.runner_height_cm else None
-    facing = {1.0: "right", -1.0: "left"}
-    directions = {facing.get(float(v), "right") for v in np.unique(report.facing)}
     document: dict[str, Any] = {
         "format": METRICS_FORMAT,
         "video": report.video_path,
@@ -194,7 +198,7 @@ def metrics_document(report: RunningReport) -> dict[str, Any]:
         "runner_height_cm": report.runner_height_cm,
         "leg_length_px": report.leg_length_px,
         "leg_length_cm": leg_cm,
-        "facing": directions.pop() if len(directions) == 1 else "both",
+        "facing": report.facing_label,
         "stride_time_s": report.gait.stride_s,
     }
     for key, summary in report.summary.items():

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from app.core.analysis import Analysis
+from app.core.kinematics import ELBOW, HIP, KNEE, SHOULDER, mid_hip, mid_shoulder
 from app.ui.metrics_panel import MetricRow
 from app.ui.overlay import AngleLabel
 from app.ui.plots import EventMarker, angle_side
@@ -37,12 +38,12 @@ METRIC_ORDER = (
     "vertical_oscillation",
 )
 
-# Where each angle's label is drawn: the joint it is measured at (COCO indices per side).
+# Where each angle's label is drawn: the joint it is measured at.
 _LABEL_JOINTS = {
-    "knee_flexion": {"left": 13, "right": 14},
-    "hip_flexion": {"left": 11, "right": 12},
-    "elbow_flexion": {"left": 7, "right": 8},
-    "shoulder_flexion": {"left": 5, "right": 6},
+    "knee_flexion": KNEE,
+    "hip_flexion": HIP,
+    "elbow_flexion": ELBOW,
+    "shoulder_flexion": SHOULDER,
 }
 
 
@@ -62,10 +63,9 @@ class ReportView:
 def label_position(name: str, keypoints: np.ndarray) -> tuple[float, float] | None:
     """Image point where the label of angle ``name`` goes, or None if that joint is unseen."""
     side = angle_side(name)
-    if name == "trunk_lean":
-        hips = keypoints[[11, 12], :2]
-        shoulders = keypoints[[5, 6], :2]
-        mid = (np.nanmean(hips, axis=0) + np.nanmean(shoulders, axis=0)) / 2
+    if name == "trunk_lean":  # halfway along the trunk line the angle is measured on
+        pose = keypoints[None]
+        mid = (mid_hip(pose)[0] + mid_shoulder(pose)[0]) / 2
         return (float(mid[0]), float(mid[1])) if np.isfinite(mid).all() else None
     base = name.removesuffix(f"_{side}")
     joints = _LABEL_JOINTS.get(base)
@@ -161,7 +161,7 @@ def build_report_view(report: Any, analysis: Analysis) -> ReportView:
     ]
     strikes = np.array(sorted(e.frame for e in events if e.kind == "ic"), dtype=int)
     steps = len(report.steps)
-    facing = "right" if np.nanmean(report.facing) >= 0 else "left"
+    facing = {"both": "both ways"}.get(report.facing_label, report.facing_label)
     summary = f"Runner #{report.track_id}, facing {facing}, {steps} ground contacts"
     if report.slowmo != 1:
         summary += f", slow motion ×{report.slowmo:g}"
