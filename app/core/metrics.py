@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from app.core.gait import Step
-from app.core.kinematics import ANKLE, mid_hip
+from app.core.kinematics import ANKLE, SIDES, mid_hip
 
 LEG_LENGTH_PER_HEIGHT = 0.491  # Winter (2009), thigh 0.245 H + shank 0.246 H
 
@@ -213,6 +213,9 @@ def step_metrics(
     times = np.asarray(real_times_s, np.float64)
     pelvis = mid_hip(points)
     pelvis_up = -pelvis[:, 1] / leg_length_px
+    ankle_ahead = {
+        side: facing * (points[:, ANKLE[side], 0] - pelvis[:, 0]) / leg_length_px for side in SIDES
+    }
     ordered = sorted(steps, key=lambda s: s.ic.time_s)
     results = []
     for index, step in enumerate(ordered):
@@ -245,8 +248,7 @@ def step_metrics(
         m.trunk_lean_deg = _nan_reduce(
             np.nanmean, angles["trunk_lean"][step.ic.frame : step.to.frame + 1]
         )
-        ankle_ahead = facing * (points[:, ANKLE[side], 0] - pelvis[:, 0]) / leg_length_px
-        m.overstride = _at_time(ankle_ahead, times, step.ic.time_s)
+        m.overstride = _at_time(ankle_ahead[side], times, step.ic.time_s)
         results.append(m)
     return _drop_implausible_steps(results)
 
