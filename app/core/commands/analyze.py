@@ -193,15 +193,16 @@ def _analyse_one(video: str, factory, args: argparse.Namespace) -> None:
     for warning in analysis.warnings:
         tqdm.write(f"rhpnet-coach: warning: {name}: {warning}", file=sys.stderr)
     export = ExportOptions(video=not args.no_video)
-    if export.video:
-        with tqdm(
-            desc=f"{name} overlay", unit="frame", total=analysis.frame_count, file=sys.stderr
-        ) as bar:
-            written = write_video_outputs(
-                analysis, args.out, export, progress=lambda done, total: bar.update(done - bar.n)
-            )
-    else:
-        written = write_video_outputs(analysis, args.out, export)
+    with tqdm(
+        desc=f"{name} overlay",
+        unit="frame",
+        total=analysis.frame_count,
+        file=sys.stderr,
+        disable=not export.video,  # the overlay video is the only slow output
+    ) as bar:
+        written = write_video_outputs(
+            analysis, args.out, export, progress=lambda done, total: bar.update(done - bar.n)
+        )
     written += _write_running_outputs(analysis, args)
     subject = analysis.subject()
     seen = subject.frame_count_present if subject is not None else 0
@@ -235,22 +236,21 @@ def record_webcam(index: int, duration_s: float, out_dir: Path) -> Path:
     """Record ``duration_s`` seconds from a camera to ``<out>/webcam<index>-<time>.mp4``."""
     from tqdm import tqdm
 
+    from app.core.live import Recorder
     from app.core.video import WebcamSource
-    from app.core.video_writer import H264Writer
-    from rhpnet.atomic import atomic_path
 
     target = out_dir / f"webcam{index}-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
-    with WebcamSource(index, max_duration_s=duration_s) as camera, atomic_path(target) as tmp:
+    with WebcamSource(index, max_duration_s=duration_s) as camera:
         info = camera.info
         with (
-            H264Writer(tmp, info.width, info.height, info.fps) as writer,
+            Recorder(target, info.width, info.height, info.fps) as recorder,
             tqdm(
                 desc=f"recording webcam {index}", total=round(duration_s), unit="s", file=sys.stderr
             ) as bar,
         ):
             for frame in camera.frames():
-                writer.write(frame.image, frame.time_s)
+                recorder.write(frame.image, frame.time_s)
                 bar.update(int(frame.time_s) - bar.n)
-        if writer.frames_written == 0:
-            raise UserFacingError(f"webcam {index}: no frames recorded")
+            if recorder.frames_written == 0:
+                raise UserFacingError(f"webcam {index}: no frames recorded")
     return target
