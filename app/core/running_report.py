@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -97,8 +97,7 @@ def build_report(
     track = analysis.tracks.get(track_id) if track_id is not None else None
     if track is None:
         raise DataError(f"{analysis.video.path}: no runner track to analyse")
-    settings = cleaning or CleaningSettings()
-    settings = CleaningSettings(**{**asdict(settings), "cutoff_hz": cutoff_hz})
+    settings = replace(cleaning or CleaningSettings(), cutoff_hz=cutoff_hz)
     real_times = analysis.real_times_s
     cleaned = clean_track(track.keypoints, real_times, settings)
     points = cleaned.keypoints
