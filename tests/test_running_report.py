@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 
+from app.core.analysis import Track
 from app.core.kinematics import ANGLE_NAMES
 from app.core.metrics import METRIC_SPECS, StepMetrics, summarize
 from app.core.running_report import build_report, write_angles_csv, write_report_files
@@ -115,6 +116,27 @@ def test_a_person_standing_still_gets_no_metrics_but_valid_files(tmp_path):
     write_report_files(report, tmp_path, "still")
     document = json.loads((tmp_path / "still.metrics.json").read_text())
     assert document["cadence_spm"]["mean"] is None and document["steps"] == []
+
+
+def test_a_single_frame_gets_its_angles_and_valid_files(tmp_path):
+    """A photo (a one-image folder) has no frame rate: nothing over time can be cleaned or
+    measured, but its angles are reported (this raised 'need at least two frame times')."""
+    run = case("treadmill_right_60fps")
+    analysis = as_analysis(run)
+    track = analysis.tracks[1]
+    photo = dataclasses.replace(
+        analysis,
+        times_s=analysis.times_s[:1],
+        tracks={1: Track(1, track.keypoints[:1], track.boxes[:1], track.scores[:1])},
+    )
+    report = build_report(photo)
+    assert report.steps == [] and report.gait.events == []
+    assert report.angles["knee_flexion_left"][0] == pytest.approx(
+        run.angles["knee_flexion_left"][0], abs=3.0
+    )
+    write_report_files(report, tmp_path, "photo", plots=True)
+    document = json.loads((tmp_path / "photo.metrics.json").read_text())
+    assert document["frame_rate_hz"] is None and document["steps"] == []
 
 
 def test_bad_input_is_refused_with_a_clear_error():
