@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.analysis import Analysis
+from app.core.video import VIDEO_EXTENSIONS
 from app.ui import tasks
 from app.ui.clock import format_clock
 from app.ui.export_dialog import ExportController
@@ -42,7 +43,7 @@ from app.ui.workers import Task, remaining_seconds
 
 log = logging.getLogger(__name__)
 
-VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.avi *.mkv *.webm *.mts *.m2ts *.3gp);;All files (*)"
+VIDEO_FILTER = f"Videos ({' '.join('*' + ext for ext in VIDEO_EXTENSIONS)});;All files (*)"
 SIDECAR_NOTE = "Reopened from the saved analysis"
 
 
