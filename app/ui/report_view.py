@@ -7,7 +7,7 @@ Only reshaping and number formatting happen here; every number comes from the re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,6 +16,9 @@ from app.core.kinematics import ELBOW, HIP, KNEE, SHOULDER, mid_hip, mid_shoulde
 from app.ui.metrics_panel import MetricRow
 from app.ui.overlay import AngleLabel
 from app.ui.plots import EventMarker, angle_side
+
+if TYPE_CHECKING:
+    from app.core.running_report import RunningReport
 
 # Curves shaded with a metric's typical range: the band tells where the curve should sit at
 # the instant the metric is taken (e.g. knee flexion at initial contact and peak in stance).
@@ -57,7 +60,7 @@ class ReportView:
     metric_rows: list[MetricRow]
     summary: str
     strike_frames: np.ndarray
-    report: Any = None
+    report: RunningReport | None = None
 
 
 def label_position(name: str, keypoints: np.ndarray) -> tuple[float, float] | None:
@@ -99,7 +102,7 @@ def _format(value: float | None, decimals: int) -> str:
     return "–" if value is None or not np.isfinite(value) else f"{value:.{decimals}f}"
 
 
-def metric_rows(report: Any) -> list[MetricRow]:
+def metric_rows(report: RunningReport) -> list[MetricRow]:
     """One row per metric summary of the report, in ``METRIC_ORDER``."""
     from app.core.metrics import METRIC_SPECS
 
@@ -139,7 +142,7 @@ def metric_rows(report: Any) -> list[MetricRow]:
     return rows
 
 
-def curve_ranges(report: Any) -> dict[str, list[tuple[float, float]]]:
+def curve_ranges(report: RunningReport) -> dict[str, list[tuple[float, float]]]:
     """Typical-range bands to shade behind each angle curve."""
     ranges: dict[str, list[tuple[float, float]]] = {}
     for name in report.angles:
@@ -152,7 +155,7 @@ def curve_ranges(report: Any) -> dict[str, list[tuple[float, float]]]:
     return ranges
 
 
-def build_report_view(report: Any, analysis: Analysis) -> ReportView:
+def build_report_view(report: RunningReport, analysis: Analysis) -> ReportView:
     """Shape a ``RunningReport`` for the plots, the metrics panel and the player."""
     events = [
         EventMarker(e.side, e.kind.lower(), int(e.frame), float(analysis.times_s[e.frame]))

@@ -10,7 +10,7 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -20,6 +20,10 @@ from app.core.sidecars import find_sidecar, save_sidecar
 from app.ui.report_view import ReportView, build_report_view
 from app.ui.settings import AnalysisPreferences
 from app.ui.workers import Cancelled, TaskContext
+
+if TYPE_CHECKING:
+    from app.core.pipeline import FrameResult
+    from app.core.video import VideoSource
 
 
 @dataclass
@@ -62,7 +66,7 @@ def report_settings(prefs: AnalysisPreferences) -> dict[str, Any]:
     }
 
 
-def open_reader(path: str | Path):
+def open_reader(path: str | Path) -> VideoSource:
     """A frame reader for the player's decoding thread."""
     from app.core.video import open_video
 
@@ -95,10 +99,10 @@ class LivePoses:
     """
 
     def __init__(self) -> None:
-        self.frames: dict[int, Any] = {}
+        self.frames: dict[int, FrameResult] = {}
         self.done = 0
 
-    def add(self, batch: list) -> None:
+    def add(self, batch: list[FrameResult]) -> None:
         for result in batch:
             self.frames[result.index] = result
         self.done += len(batch)
@@ -112,7 +116,7 @@ def analyse_video(context: TaskContext, path: Path, prefs: AnalysisPreferences) 
     options = analysis_options(prefs)
     live = LivePoses()
 
-    def on_frames(batch: list) -> None:
+    def on_frames(batch: list[FrameResult]) -> None:
         live.add(batch)
         context.partial(live)
 

@@ -15,9 +15,14 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.core.options import DEFAULT_CUTOFF_HZ, DEVICES, MODELS, RUNNER_HEIGHT_RANGE_CM
 from rhpnet.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from app.core.analysis import Analysis
+    from app.core.pipeline import EstimatorFactory
 
 EXIT_SOME_FAILED = 1
 
@@ -160,7 +165,7 @@ def _report_error(video: str, error: Exception) -> None:
     tqdm.write(f"rhpnet-coach: error: {message}", file=sys.stderr)
 
 
-def _analyse_one(video: str, factory, args: argparse.Namespace) -> None:
+def _analyse_one(video: str, factory: EstimatorFactory, args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from app.core.export import ExportOptions, write_video_outputs
@@ -215,7 +220,7 @@ def _analyse_one(video: str, factory, args: argparse.Namespace) -> None:
     )
 
 
-def _write_running_outputs(analysis, args: argparse.Namespace) -> list[Path]:
+def _write_running_outputs(analysis: Analysis, args: argparse.Namespace) -> list[Path]:
     """Angles CSV, metrics JSON (and plot) of the runner: docs/kinematics.md."""
     from tqdm import tqdm
 
