@@ -284,9 +284,6 @@ class VideoCanvas(QWidget):
         if moved < 5 and self.image is not None:
             self.clickedAt.emit(*self.widget_to_image(event.position()))
 
-    def person_at_widget(self, point: QPointF) -> int | None:
-        return person_at(self.people, *self.widget_to_image(point))
-
 
 class PlayerWidget(QWidget):
     """Canvas + transport bar. ``positionChanged(index)`` fires whenever the playhead moves."""
