@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.clips import trim_video
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -71,22 +73,10 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
 def treadmill_segment(videos_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The first 60 frames (1 s at 60 fps) of the real portrait treadmill clip, at half size
     (540x960) so that tests stay fast."""
-    import cv2
-
-    from app.core.video import open_video
-    from app.core.video_writer import H264Writer
-
     target = tmp_path_factory.mktemp("clips") / "treadmill_segment.mp4"
-    with open_video(videos_dir / "treadmill_side_IMG_5396.mp4") as source:
-        size = (source.info.width // 2, source.info.height // 2)
-        with H264Writer(target, *size, source.info.fps, crf=18) as writer:
-            for frame in source.frames():
-                if frame.index >= 60:
-                    break
-                writer.write(
-                    cv2.resize(frame.image, size, interpolation=cv2.INTER_AREA), frame.time_s
-                )
-    return target
+    return trim_video(
+        videos_dir / "treadmill_side_IMG_5396.mp4", target, max_frames=60, scale=0.5, crf=18
+    )
 
 
 @pytest.fixture(scope="session")

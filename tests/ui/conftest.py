@@ -14,32 +14,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
+from tests.clips import trim_video  # noqa: E402
+
 SOCCER_CLIP = "posetrack18_000001_soccer_run_5frames.mp4"
 TREADMILL_CLIP = "treadmill_side_IMG_5396.mp4"  # 60 fps portrait, side view
 SEGMENT_START_S = 1.0
 SEGMENT_SECONDS = 3.0  # about six ground contacts
 SEGMENT_SCALE = 0.5  # 540x960: same motion, a quarter of the pixels to decode and encode
-
-
-def trim_clip(
-    source: Path, target: Path, start_s: float, seconds: float, scale: float = 1.0
-) -> Path:
-    """Re-encode ``seconds`` of ``source`` from ``start_s`` into ``target`` (H.264), resized."""
-    import cv2
-
-    from app.core.video import open_video
-    from app.core.video_writer import H264Writer
-
-    with open_video(source) as video:
-        first = int((video.times_s < start_s).sum())
-        size = (round(video.info.width * scale / 2) * 2, round(video.info.height * scale / 2) * 2)
-        with H264Writer(target, *size, video.info.fps) as writer:
-            for frame in video.frames(first):
-                if frame.time_s > start_s + seconds:
-                    break
-                image = cv2.resize(frame.image, size, interpolation=cv2.INTER_AREA)
-                writer.write(image, frame.time_s - start_s)
-    return target
 
 
 def analyse_once(video: Path):
@@ -54,36 +35,40 @@ def analyse_once(video: Path):
 
 
 @pytest.fixture(scope="session")
-def treadmill_segment(tmp_path_factory: pytest.TempPathFactory, videos_dir: Path) -> Path:
-    """3 s of the side-view treadmill clip (half size), analysed once, sidecar beside it."""
-    folder = tmp_path_factory.mktemp("segment")
-    clip = trim_clip(
+def treadmill_3s_clip(tmp_path_factory: pytest.TempPathFactory, videos_dir: Path) -> Path:
+    """3 s of the side-view treadmill clip (half size), analysed once, its sidecar beside it.
+
+    Shared by the whole session: tests open ``clip_with_sidecar`` or ``clip_without_sidecar``,
+    their own copies, never this file.
+    """
+    folder = tmp_path_factory.mktemp("treadmill_3s")
+    clip = trim_video(
         videos_dir / TREADMILL_CLIP,
         folder / "treadmill_3s.mp4",
-        SEGMENT_START_S,
-        SEGMENT_SECONDS,
-        SEGMENT_SCALE,
+        start_s=SEGMENT_START_S,
+        seconds=SEGMENT_SECONDS,
+        scale=SEGMENT_SCALE,
     )
     analyse_once(clip)
     return clip
 
 
 @pytest.fixture
-def analysed_clip(treadmill_segment: Path, tmp_path: Path) -> Path:
-    """A private copy of the analysed segment and its sidecar."""
-    target = tmp_path / treadmill_segment.name
-    shutil.copy2(treadmill_segment, target)
-    for sidecar in treadmill_segment.parent.glob(f"{treadmill_segment.stem}.analysis.*"):
+def clip_with_sidecar(treadmill_3s_clip: Path, tmp_path: Path) -> Path:
+    """A private copy of the 3 s clip and its sidecar: opening it shows the analysis at once."""
+    target = tmp_path / treadmill_3s_clip.name
+    shutil.copy2(treadmill_3s_clip, target)
+    for sidecar in treadmill_3s_clip.parent.glob(f"{treadmill_3s_clip.stem}.analysis.*"):
         shutil.copy2(sidecar, tmp_path / sidecar.name)
     return target
 
 
 @pytest.fixture
-def fresh_clip(treadmill_segment: Path, tmp_path: Path) -> Path:
-    """A copy of the segment without a sidecar (opening it starts an analysis)."""
-    target = tmp_path / "fresh" / treadmill_segment.name
+def clip_without_sidecar(treadmill_3s_clip: Path, tmp_path: Path) -> Path:
+    """A private copy of the 3 s clip alone: opening it starts an analysis."""
+    target = tmp_path / "fresh" / treadmill_3s_clip.name
     target.parent.mkdir()
-    shutil.copy2(treadmill_segment, target)
+    shutil.copy2(treadmill_3s_clip, target)
     return target
 
 

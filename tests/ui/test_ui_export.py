@@ -23,9 +23,9 @@ def _export(qtbot, window, key, path):
 
 @pytest.mark.slow
 def test_keypoint_and_report_exports_write_valid_files(
-    qtbot, window, analysed_clip, tmp_path, monkeypatch
+    qtbot, window, clip_with_sidecar, tmp_path, monkeypatch
 ):
-    window.open_video(analysed_clip)
+    window.open_video(clip_with_sidecar)
     wait_for_report(qtbot, window)
     frames = window.analysis.frame_count
     out = tmp_path / "out"
@@ -41,7 +41,7 @@ def test_keypoint_and_report_exports_write_valid_files(
     window.exporter.actions["keypoints_csv"].trigger()
     with qtbot.waitSignal(window.exporter.exported, timeout=30_000):
         pass
-    assert proposed == [str(analysed_clip.with_name(f"{analysed_clip.stem}.keypoints.csv"))]
+    assert proposed == [str(clip_with_sidecar.with_name(f"{clip_with_sidecar.stem}.keypoints.csv"))]
     with open(out / "run.keypoints.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == frames and rows[0]["frame"] == "0"
@@ -70,8 +70,8 @@ def test_keypoint_and_report_exports_write_valid_files(
 
 
 @pytest.mark.slow
-def test_annotated_video_export_and_cancel(qtbot, window, analysed_clip, tmp_path):
-    window.open_video(analysed_clip)
+def test_annotated_video_export_and_cancel(qtbot, window, clip_with_sidecar, tmp_path):
+    window.open_video(clip_with_sidecar)
     qtbot.waitUntil(
         lambda: window.analysis is not None and window.analysis_task is None, timeout=30_000
     )

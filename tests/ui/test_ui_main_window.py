@@ -42,8 +42,8 @@ def test_opening_a_clip_analyses_it_and_reopens_from_the_sidecar(qtbot, window, 
     assert "saved analysis" in window.status_label.text()
 
 
-def test_player_navigation_and_shortcuts(qtbot, window, analysed_clip):
-    window.open_video(analysed_clip)
+def test_player_navigation_and_shortcuts(qtbot, window, clip_with_sidecar):
+    window.open_video(clip_with_sidecar)
     wait_for_report(qtbot, window)
     player = window.player
     count = player.frame_count
@@ -93,8 +93,10 @@ def test_player_navigation_and_shortcuts(qtbot, window, analysed_clip):
     assert player.canvas.fit and player.canvas.zoom == pytest.approx(fitted)
 
 
-def test_plots_show_angles_and_seeking_from_the_plot_moves_the_player(qtbot, window, analysed_clip):
-    window.open_video(analysed_clip)
+def test_plots_show_angles_and_seeking_from_the_plot_moves_the_player(
+    qtbot, window, clip_with_sidecar
+):
+    window.open_video(clip_with_sidecar)
     wait_for_report(qtbot, window)
     plots = window.plots
     assert set(plots.curves) >= {"knee_flexion_left", "knee_flexion_right"}
@@ -131,8 +133,8 @@ def test_plots_show_angles_and_seeking_from_the_plot_moves_the_player(qtbot, win
     assert "hip_flexion_left" in window.settings.value("plot_angles", [])
 
 
-def test_metrics_panel_lists_metrics_and_flags(qtbot, window, analysed_clip):
-    window.open_video(analysed_clip)
+def test_metrics_panel_lists_metrics_and_flags(qtbot, window, clip_with_sidecar):
+    window.open_video(clip_with_sidecar)
     wait_for_report(qtbot, window)
     rows = {row.key: row for row in window.metrics_panel.rows}
     assert {"cadence_spm", "contact_time_ms", "duty_factor", "knee_flexion_ic_deg"} <= set(rows)
@@ -145,12 +147,12 @@ def test_metrics_panel_lists_metrics_and_flags(qtbot, window, analysed_clip):
             assert row.reason
 
 
-def test_clicking_another_person_makes_them_the_runner(qtbot, window, analysed_clip):
+def test_clicking_another_person_makes_them_the_runner(qtbot, window, clip_with_sidecar):
     # add a second person (the runner shifted right) to the sidecar, as a multi-person analysis would
     from app.core.sidecars import find_sidecar
     from app.ui.tasks import model_settings
 
-    analysis, sidecar = find_sidecar(analysed_clip, model_settings(window.settings.analysis()))
+    analysis, sidecar = find_sidecar(clip_with_sidecar, model_settings(window.settings.analysis()))
     runner = analysis.tracks[analysis.subject_id]
     other = type(runner)(7, runner.keypoints.copy(), runner.boxes.copy(), runner.scores.copy())
     other.keypoints[..., 0] += analysis.video.width * 0.4
@@ -158,7 +160,7 @@ def test_clicking_another_person_makes_them_the_runner(qtbot, window, analysed_c
     analysis.tracks[7] = other
     analysis.save(sidecar)
 
-    window.open_video(analysed_clip)
+    window.open_video(clip_with_sidecar)
     wait_for_report(qtbot, window)
     old_subject = window.analysis.subject_id
     qtbot.waitUntil(lambda: len(window.player.canvas.people) == 2)
@@ -177,7 +179,7 @@ def test_clicking_another_person_makes_them_the_runner(qtbot, window, analysed_c
 
 
 def test_corrupt_file_shows_an_error_and_the_app_stays_usable(
-    qtbot, window, tmp_path, analysed_clip
+    qtbot, window, tmp_path, clip_with_sidecar
 ):
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"this is not a video" * 100)
@@ -186,14 +188,14 @@ def test_corrupt_file_shows_an_error_and_the_app_stays_usable(
     assert "broken.mp4" in error.args[0]
     assert window.video_path is None and window.analysis is None
     assert str(bad.resolve()) not in window.settings.recent_files()
-    window.open_video(analysed_clip)
+    window.open_video(clip_with_sidecar)
     wait_for_report(qtbot, window)
     assert window.analysis.frame_count > 60
 
 
 @pytest.mark.slow
-def test_cancel_shows_partial_results_then_leaves_no_file(qtbot, window, fresh_clip):
-    window.open_video(fresh_clip)
+def test_cancel_shows_partial_results_then_leaves_no_file(qtbot, window, clip_without_sidecar):
+    window.open_video(clip_without_sidecar)
     qtbot.waitUntil(
         lambda: window.live_poses is not None and window.live_poses.done > 0, timeout=30_000
     )
@@ -205,34 +207,38 @@ def test_cancel_shows_partial_results_then_leaves_no_file(qtbot, window, fresh_c
         qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.analysis_task is None)
     assert window.analysis is None
-    assert sorted(p.name for p in fresh_clip.parent.iterdir()) == [fresh_clip.name]
+    assert sorted(p.name for p in clip_without_sidecar.parent.iterdir()) == [
+        clip_without_sidecar.name
+    ]
     assert not window.test_errors
     assert "cancelled" in window.status_label.text()
 
 
 @pytest.mark.slow
-def test_closing_during_analysis_cancels_cleanly(qtbot, app_settings, fresh_clip):
+def test_closing_during_analysis_cancels_cleanly(qtbot, app_settings, clip_without_sidecar):
     from app.ui.main_window import MainWindow
 
     win = MainWindow(app_settings)
     qtbot.addWidget(win)
     win.show()
-    win.open_video(fresh_clip)
+    win.open_video(clip_without_sidecar)
     qtbot.waitUntil(
         lambda: win.analysis_task is not None and win.analysis_task.isRunning(), timeout=10_000
     )
     task = win.analysis_task
     win.close()
     assert not task.isRunning() and task.is_cancelled
-    assert sorted(p.name for p in fresh_clip.parent.iterdir()) == [fresh_clip.name]
+    assert sorted(p.name for p in clip_without_sidecar.parent.iterdir()) == [
+        clip_without_sidecar.name
+    ]
 
 
-def test_drop_and_recent_files_open_videos(qtbot, window, analysed_clip):
+def test_drop_and_recent_files_open_videos(qtbot, window, clip_with_sidecar):
     from PySide6.QtCore import QMimeData, QUrl
     from PySide6.QtGui import QDropEvent
 
     mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(analysed_clip))])
+    mime.setUrls([QUrl.fromLocalFile(str(clip_with_sidecar))])
     event = QDropEvent(
         QPointF(10, 10),
         Qt.DropAction.CopyAction,
@@ -242,11 +248,11 @@ def test_drop_and_recent_files_open_videos(qtbot, window, analysed_clip):
     )
     window.dropEvent(event)
     wait_for_report(qtbot, window)
-    assert window.video_path == analysed_clip
+    assert window.video_path == clip_with_sidecar
     window.player.close_video()
     window.analysis = None
     actions = window.recent_menu.actions()
-    assert actions and actions[0].text() == analysed_clip.name
+    assert actions and actions[0].text() == clip_with_sidecar.name
     actions[0].trigger()
     wait_for_report(qtbot, window)
     assert window.analysis is not None

@@ -75,11 +75,11 @@ def test_dialog_requires_an_existing_checkpoint_for_networks(qtbot, tmp_path):
 
 @pytest.mark.slow
 def test_runner_height_updates_the_report_and_a_bad_checkpoint_is_reported(
-    qtbot, window, analysed_clip, tmp_path
+    qtbot, window, clip_with_sidecar, tmp_path
 ):
     from app.ui.settings_dialog import SettingsDialog
 
-    window.open_video(analysed_clip)
+    window.open_video(clip_with_sidecar)
     wait_for_report(qtbot, window)
     rows = {row.key: row for row in window.metrics_panel.rows}
     assert "leg lengths" in rows["vertical_oscillation"].title

@@ -47,14 +47,14 @@ class ClipCamera:
 
 @pytest.mark.slow
 def test_live_preview_skeleton_delay_and_recording(
-    qtbot, app_settings, treadmill_segment, tmp_path
+    qtbot, app_settings, treadmill_3s_clip, tmp_path
 ):
     from app.ui.webcam import WebcamWindow
 
     cameras: list[ClipCamera] = []
 
     def factory(index: int) -> ClipCamera:
-        cameras.append(ClipCamera(treadmill_segment))
+        cameras.append(ClipCamera(treadmill_3s_clip))
         return cameras[-1]
 
     win = WebcamWindow(
@@ -125,7 +125,7 @@ def test_missing_camera_gives_a_clear_message(qtbot, app_settings, tmp_path):
 
 @pytest.mark.slow
 def test_recording_from_the_main_window_is_analysed(
-    qtbot, app_settings, treadmill_segment, tmp_path, monkeypatch
+    qtbot, app_settings, treadmill_3s_clip, tmp_path, monkeypatch
 ):
     from app.ui import webcam
     from app.ui.main_window import MainWindow
@@ -133,7 +133,7 @@ def test_recording_from_the_main_window_is_analysed(
     monkeypatch.setattr(webcam, "recordings_dir", lambda: tmp_path / "rec")
     monkeypatch.setattr(webcam, "camera_indices", lambda: [0])
     win = MainWindow(
-        app_settings, camera_factory=lambda i: ClipCamera(treadmill_segment, max_frames=25)
+        app_settings, camera_factory=lambda i: ClipCamera(treadmill_3s_clip, max_frames=25)
     )
     qtbot.addWidget(win)
     win.show()

@@ -37,7 +37,7 @@ def xvfb_display(tmp_path):
 
 @pytest.mark.xvfb
 @pytest.mark.slow
-def test_app_under_xvfb_shows_a_clip(xvfb_display, analysed_clip, tmp_path):
+def test_app_under_xvfb_shows_a_clip(xvfb_display, clip_with_sidecar, tmp_path):
     env = {
         **os.environ,
         "QT_QPA_PLATFORM": "xcb",
@@ -49,7 +49,7 @@ def test_app_under_xvfb_shows_a_clip(xvfb_display, analysed_clip, tmp_path):
     shots = tmp_path / "screenshots"
     shots.mkdir()
     result = subprocess.run(
-        [sys.executable, "-m", "tests.ui.xvfb_app", str(analysed_clip), str(shots)],
+        [sys.executable, "-m", "tests.ui.xvfb_app", str(clip_with_sidecar), str(shots)],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
