@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -343,7 +344,7 @@ class MainWindow(QMainWindow):
     def open_video(self, path: str | Path) -> None:
         """Probe the file in a worker; reuse its sidecar or start the analysis."""
         path = Path(path).expanduser()
-        self.cancel_analysis(wait=True)
+        self._abandon_analysis()
         self.player.close_video()
         self.analysis, self.report, self.sidecar_file = None, None, None
         self.live_poses = None
@@ -398,14 +399,15 @@ class MainWindow(QMainWindow):
     def start_analysis(self) -> None:
         if self.video_path is None:
             return
-        self.cancel_analysis(wait=True)
+        self._abandon_analysis()
         prefs = self.settings.analysis()
         task = Task("Analysing the video", tasks.analyse_video, self.video_path, prefs, parent=self)
-        task.progress.connect(self._on_progress)
-        task.partial.connect(self._on_partial_analysis)
-        task.succeeded.connect(self._on_analysis_done)
-        task.cancelled.connect(self._on_analysis_cancelled)
-        task.finished.connect(self._on_analysis_thread_finished)
+        # Each slot is told which task spoke: a task abandoned for another video is ignored.
+        task.progress.connect(partial(self._on_progress, task))
+        task.partial.connect(partial(self._on_partial_analysis, task))
+        task.succeeded.connect(partial(self._on_analysis_done, task))
+        task.cancelled.connect(partial(self._on_analysis_cancelled, task))
+        task.finished.connect(partial(self._on_analysis_thread_finished, task))
         self.analysis_task = task
         self.metrics_panel.set_message(
             "Analysing… the skeleton appears on analysed frames as it runs."
@@ -420,20 +422,33 @@ class MainWindow(QMainWindow):
         self.start_task(task)
         self._update_actions()
 
-    def cancel_analysis(self, wait: bool = False) -> None:
-        task = self.analysis_task
+    def cancel_analysis(self) -> None:
+        """The Cancel button: the analysis stops at its next frame and says so when it has."""
+        if self.analysis_task is not None:
+            self.analysis_task.cancel()
+
+    def _abandon_analysis(self) -> None:
+        """Cancel the running analysis without waiting for it, for another video or a re-analysis.
+
+        Its worker may be in the middle of a frame (tens of ms for BlazePose, far more for a
+        network on a CPU): it finishes in the background, keeps its place in ``_tasks`` until
+        then (closing the window still waits for it), and whatever it reports meanwhile is
+        ignored because it is no longer ``analysis_task``.
+        """
+        task, self.analysis_task = self.analysis_task, None
         if task is None:
             return
         task.cancel()
-        if wait:
-            task.wait()
+        self._hide_progress()
 
-    def _on_progress(self, done: int, total: int, message: str) -> None:
+    def _on_progress(self, task: Task, done: int, total: int, message: str) -> None:
         """Remember the progress; the bar is redrawn by the twice-a-second status timer.
 
         QProgressBar.setValue repaints synchronously (the whole window's pending updates with
         it), which at the worker's 30 Hz would be needless UI work.
         """
+        if task is not self.analysis_task:
+            return
         first = self._progress == (0, 0)
         self._progress = (done, total)
         if first or (total > 0 and done >= total):
@@ -455,14 +470,16 @@ class MainWindow(QMainWindow):
             text += f", about {format_clock(remaining)} left"
         self.time_label.setText(text)
 
-    def _on_partial_analysis(self, live: tasks.LivePoses) -> None:
-        if self.analysis_task is None or self.analysis_task.is_cancelled:
+    def _on_partial_analysis(self, task: Task, live: tasks.LivePoses) -> None:
+        if task is not self.analysis_task or task.is_cancelled:
             return
         self.live_poses = live
         if self.player.displayed_index in live.frames:
             self.player.refresh_overlay()
 
-    def _on_analysis_done(self, result: tasks.AnalysisResult) -> None:
+    def _on_analysis_done(self, task: Task, result: tasks.AnalysisResult) -> None:
+        if task is not self.analysis_task:
+            return
         self.sidecar_file = result.sidecar
         self._set_analysis(result.analysis)
         self.status_label.setText(
@@ -472,17 +489,21 @@ class MainWindow(QMainWindow):
         self.analysisFinished.emit(result.analysis)
         self.request_report()
 
-    def _on_analysis_cancelled(self) -> None:
+    def _on_analysis_cancelled(self, task: Task) -> None:
+        if task is not self.analysis_task:
+            return
         self.status_label.setText("Analysis cancelled — nothing was saved.")
         self.metrics_panel.set_message(
             "Analysis cancelled. Use Analysis ▸ Re-analyse to start again."
         )
 
-    def _on_analysis_thread_finished(self) -> None:
-        if self.sender() is self.analysis_task or (
-            self.analysis_task and not self.analysis_task.isRunning()
-        ):
-            self.analysis_task = None
+    def _on_analysis_thread_finished(self, task: Task) -> None:
+        if task is not self.analysis_task:
+            return
+        self.analysis_task = None
+        self._hide_progress()
+
+    def _hide_progress(self) -> None:
         self._elapsed_timer.stop()
         self.progress_bar.setVisible(False)
         self.time_label.setVisible(False)

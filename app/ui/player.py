@@ -3,7 +3,9 @@
 Decoding happens on a ``FrameProvider`` living in its own QThread; the UI thread only asks for
 an index and paints the image that comes back. Requests coalesce (only the latest pending index
 is decoded), so scrubbing a long clip never queues up work, and playback drops frames rather
-than falling behind when decoding is slower than real time.
+than falling behind when decoding is slower than real time. Closing a video never waits for
+its decoder (it may be opening the file or seeking back to a keyframe): the old decoder is
+told to stop, finishes its frame unseen and closes its file on its own thread.
 """
 
 from __future__ import annotations
@@ -308,6 +310,7 @@ class PlayerWidget(QWidget):
         self._overlay_provider: OverlayProvider | None = None
         self._provider: FrameProvider | None = None
         self._thread: QThread | None = None
+        self._retired: list[tuple[FrameProvider, QThread]] = []
         self._play_timer = QTimer(self)
         self._play_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._play_timer.setInterval(10)
@@ -399,12 +402,14 @@ class PlayerWidget(QWidget):
         """Show a new video: ``open_reader`` is called on the decoding thread."""
         self.close_video()
         self.times_s = np.asarray(times_s, dtype=np.float64)
-        self._thread = QThread(self)
+        self._thread = QThread()
         self._thread.setObjectName("frame-decoder")
         self._provider = FrameProvider(open_reader)
         self._provider.moveToThread(self._thread)
+        # Closes the reader on the decoding thread itself once its event loop has ended.
+        self._thread.finished.connect(self._provider.shutdown, Qt.ConnectionType.DirectConnection)
         self._provider.frameReady.connect(self._on_frame_ready)
-        self._provider.failed.connect(self.error)
+        self._provider.failed.connect(self._on_decoder_failed)
         self._thread.start()
         self.slider.blockSignals(True)
         self.slider.setRange(0, max(0, len(self.times_s) - 1))
@@ -417,13 +422,10 @@ class PlayerWidget(QWidget):
         self.seek(0)
 
     def close_video(self) -> None:
+        """Forget the video without waiting for its decoder (see ``_retire_decoder``)."""
         self.pause()
         if self._provider is not None and self._thread is not None:
-            provider, thread = self._provider, self._thread
-            provider.frameReady.disconnect(self._on_frame_ready)
-            thread.quit()
-            thread.wait()
-            provider.shutdown()
+            self._retire_decoder(self._provider, self._thread)
         self._provider, self._thread = None, None
         self.times_s = np.zeros(0)
         self.canvas.set_frame(None, [], [])
@@ -564,10 +566,17 @@ class PlayerWidget(QWidget):
 
     @Slot(int, QImage, QSize)
     def _on_frame_ready(self, index: int, image: QImage, source_size: QSize) -> None:
+        if self.sender() is not self._provider:
+            return  # queued by a decoder of a closed video before it was disconnected
         self.displayed_index = index
         people, labels = self._overlay_for(index)
         self.canvas.set_frame(image, people, labels, source_size)
         self._on_zoom_changed(self.canvas.zoom)
+
+    @Slot(str)
+    def _on_decoder_failed(self, message: str) -> None:
+        if self.sender() is self._provider:
+            self.error.emit(message)
 
     def _on_canvas_click(self, x: float, y: float) -> None:
         track_id = person_at(self.canvas.people, x, y)
@@ -602,5 +611,22 @@ class PlayerWidget(QWidget):
         self.next_strike_button.setEnabled(has_strikes)
         self._update_time_label()
 
+    def _retire_decoder(self, provider: FrameProvider, thread: QThread) -> None:
+        """Stop a decoder that may be busy on a frame, and keep it alive until it has stopped.
+
+        Its frames and errors are no longer wanted: they are disconnected here, and a frame it
+        had already queued is recognised by its sender and dropped. Python holds the thread and
+        the provider until the thread has finished (destroying a running QThread aborts).
+        """
+        provider.frameReady.disconnect(self._on_frame_ready)
+        provider.failed.disconnect(self._on_decoder_failed)
+        thread.quit()
+        self._retired = [(p, t) for p, t in self._retired if not t.isFinished()]
+        self._retired.append((provider, thread))
+
     def shutdown(self) -> None:
+        """Close the video and wait for every decoder to stop (the app is closing)."""
         self.close_video()
+        for _provider, thread in self._retired:
+            thread.wait()
+        self._retired.clear()

@@ -104,7 +104,9 @@ class Task(QThread):
     """Runs ``function(context, *args)`` off the UI thread.
 
     Exactly one of ``succeeded(result)``, ``failed(message, details)`` or ``cancelled()`` is
-    emitted, then QThread's own ``finished``.
+    emitted, then QThread's own ``finished``. Once cancelled, the outcome is ``cancelled()``
+    whatever happens next: an error raised while a cancelled task winds down (often caused by
+    the cancel itself) is logged, never put in front of a user who has moved on.
     """
 
     progress = Signal(int, int, str)
@@ -137,27 +139,31 @@ class Task(QThread):
         except Cancelled:
             self.cancelled.emit()
             return
-        except UserFacingError as error:
+        except Exception as error:
             if self.is_cancelled:
+                log.info("%s: error after it was cancelled", self.name, exc_info=True)
                 self.cancelled.emit()
             else:
-                self.failed.emit(str(error), "")
-            return
-        except MemoryError:
-            self.failed.emit(f"{self.name}: not enough memory", traceback.format_exc())
-            return
-        except OSError as error:
-            self.failed.emit(f"{self.name}: {error.strerror or error}", traceback.format_exc())
-            return
-        except Exception as error:  # a bug: keep the traceback for the details pane and the log
-            log.exception("%s failed", self.name)
-            self.failed.emit(f"{self.name} failed: {error}", traceback.format_exc())
+                self._report_failure(error)
             return
         if self.is_cancelled:
             self.cancelled.emit()
             return
         self.context.flush_partial()
         self.succeeded.emit(result)
+
+    def _report_failure(self, error: Exception) -> None:
+        """A one-line message for the user; the traceback goes to the details pane (and the log
+        for what can only be a bug)."""
+        if isinstance(error, UserFacingError):
+            self.failed.emit(str(error), "")
+        elif isinstance(error, MemoryError):
+            self.failed.emit(f"{self.name}: not enough memory", traceback.format_exc())
+        elif isinstance(error, OSError):
+            self.failed.emit(f"{self.name}: {error.strerror or error}", traceback.format_exc())
+        else:
+            log.exception("%s failed", self.name)
+            self.failed.emit(f"{self.name} failed: {error}", traceback.format_exc())
 
 
 def remaining_seconds(elapsed: float, done: int, total: int) -> float | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
@@ -268,3 +270,63 @@ def test_overlay_toggles_are_persisted(qtbot, window, app_settings):
     again = MainWindow(app_settings)
     qtbot.addWidget(again)
     assert not again.skeleton_action.isChecked() and not again.player.canvas.options.show_skeleton
+
+
+class StuckAnalysis:
+    """Stands in for ``tasks.analyse_video``: busy on one frame, deaf to Cancel (as a model is in
+    the middle of an inference) until the test releases it; then it reports poses and progress
+    late and fails, as a worker torn down under its feet might."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[object, threading.Event]] = []
+        self.late_poses: list[object] = []
+
+    def __call__(self, context, path, prefs):
+        from app.ui.tasks import LivePoses
+
+        gate = threading.Event()
+        self.calls.append((path, gate))
+        gate.wait(5)
+        live = LivePoses()
+        live.done = 1
+        self.late_poses.append(live)
+        context.partial(live)
+        context.flush_partial()
+        context.progress(7, 9)
+        raise RuntimeError("the model's session was closed")
+
+
+def test_opening_another_video_during_an_analysis_does_not_wait_for_it(
+    qtbot, window, clip_without_sidecar, soccer_clip, monkeypatch
+):
+    from app.ui import tasks
+
+    stuck = StuckAnalysis()
+    monkeypatch.setattr(tasks, "analyse_video", stuck)
+    window.open_video(clip_without_sidecar)
+    qtbot.waitUntil(lambda: len(stuck.calls) == 1, timeout=10_000)
+    old = window.analysis_task
+
+    window.open_video(soccer_clip)  # returns at once: the old worker is still on its frame
+    assert old.isRunning() and old.is_cancelled
+    qtbot.waitUntil(lambda: len(stuck.calls) == 2, timeout=10_000)
+    new = window.analysis_task
+    assert new is not old and stuck.calls[1][0] == soccer_clip
+    qtbot.waitUntil(lambda: window.player.displayed_index == 0, timeout=10_000)
+
+    # the old worker finishes its frame: what it reports late changes nothing on screen
+    with qtbot.waitSignal(old.finished, timeout=10_000):
+        stuck.calls[0][1].set()
+    qtbot.wait(50)
+    assert window.live_poses is not stuck.late_poses[0]
+    assert window.analysis_task is new and window.video_path == soccer_clip
+    assert window.progress_bar.isVisible() and window.cancel_button.isVisible()
+    assert window._progress == (0, 0)
+    assert not window.test_errors
+
+    with qtbot.waitSignal(new.finished, timeout=10_000):
+        window.cancel_analysis()
+        stuck.calls[1][1].set()
+    qtbot.waitUntil(lambda: window.analysis_task is None)
+    assert "cancelled" in window.status_label.text()
+    assert not window.test_errors and not window.progress_bar.isVisible()

@@ -1,0 +1,53 @@
+"""The player's decoding thread: switching videos never waits for a frame being decoded."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+
+class FakeReader:
+    """Frames of one flat grey level; ``gate`` (if given) holds every read, as a slow seek does."""
+
+    def __init__(self, level: int, gate: threading.Event | None = None) -> None:
+        self.level = level
+        self.gate = gate
+        self.reading = threading.Event()
+        self.closed_on: threading.Thread | None = None
+
+    def read_frame(self, index: int) -> np.ndarray:
+        self.reading.set()
+        if self.gate is not None:
+            self.gate.wait(5)
+        return np.full((90, 160, 3), self.level, np.uint8)
+
+    def close(self) -> None:
+        self.closed_on = threading.current_thread()
+
+
+def test_opening_a_video_does_not_wait_for_the_previous_decoder(qtbot):
+    from app.ui.player import PlayerWidget
+
+    player = PlayerWidget()
+    qtbot.addWidget(player)
+    player.show()
+    gate = threading.Event()
+    slow, fast = FakeReader(200, gate), FakeReader(50)
+    player.set_video(lambda: slow, np.arange(10) / 30)
+    qtbot.waitUntil(slow.reading.is_set)
+
+    player.set_video(lambda: fast, np.arange(5) / 30)  # returns while the old frame decodes
+    assert slow.closed_on is None
+    qtbot.waitUntil(lambda: player.canvas.image is not None)
+    assert player.canvas.image.pixelColor(0, 0).red() == 50
+
+    # the old decoder finishes its frame, which is never shown, and closes its own reader
+    gate.set()
+    qtbot.waitUntil(lambda: slow.closed_on is not None)
+    assert slow.closed_on is not threading.main_thread()
+    qtbot.wait(50)
+    assert player.canvas.image.pixelColor(0, 0).red() == 50 and player.frame_count == 5
+
+    player.shutdown()
+    assert fast.closed_on is not None
