@@ -4,7 +4,10 @@ A 10 ms QTimer records the gap between its ticks; any gap well over 10 ms is tim
 could not react (decoding, painting, signal floods). The same measurement on the idle app is
 the baseline, printed alongside, in the same run:
 
-    QT_QPA_PLATFORM=offscreen python benchmarks/bench_ui_stall.py [VIDEO]
+    QT_QPA_PLATFORM=offscreen python benchmarks/bench_ui_stall.py [VIDEO] [--switch N]
+
+``--switch N`` then opens another copy of the clip N times, 1.5 s apart, each while the previous
+one is being analysed (the old analysis is cancelled, never waited for), and reports that too.
 
 Default clip: the portrait 1080x1920 treadmill video (the heaviest frames to decode and draw).
 """
@@ -76,6 +79,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("video", nargs="?", type=Path, default=default_video())
     parser.add_argument("--no-play", action="store_true", help="only analyse, do not play")
+    parser.add_argument(
+        "--switch", type=int, default=0, metavar="N", help="then switch videos N times mid-analysis"
+    )
     args = parser.parse_args()
     if args.video is None:
         parser.error(f"{CLIP} not found: pass a video path or set RHPNET_COACH_DATA")
@@ -122,18 +128,31 @@ def main() -> int:
             break
     busy = probe.stop()
     elapsed = time.perf_counter() - started
+    frames = window.analysis.frame_count if window.analysis is not None else 0
+    switching: list[float] = []
+    if args.switch and not errors:
+        copies = [work / f"switch_{i}{video.suffix}" for i in range(2)]
+        for copy in copies:
+            shutil.copy2(args.video, copy)
+        probe.start()
+        for i in range(args.switch):
+            window.open_video(copies[i % 2])
+            run_for(1.5)
+        switching = probe.stop()
     window.close()
     shutil.rmtree(work, ignore_errors=True)
     if errors:
         print(f"error: {errors[0]}")
         return 1
     print(
-        f"video: {args.video.name}, {window.analysis.frame_count} frames analysed in "
+        f"video: {args.video.name}, {frames} frames analysed in "
         f"{elapsed:.1f} s" + ("" if args.no_play else " while playing")
     )
     print(f"idle app        : {summary(idle)}")
     print(f"during analysis : {summary(busy)}")
     print(f"longest stall ratio (analysis / idle): {max(busy) / max(idle):.2f}")
+    if switching:
+        print(f"switching videos: {summary(switching)}  ({args.switch} switches mid-analysis)")
     return 0
 
 
