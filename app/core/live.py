@@ -28,11 +28,15 @@ MAX_DELAY_S = 30.0
 
 @dataclass
 class LiveFrame:
-    """A captured frame and, once estimated, its poses."""
+    """A captured frame and, once estimated, its poses.
+
+    ``image`` is the camera's BGR array, or whatever a display keeps of it instead (the app's
+    delay buffer holds the frame already shrunk to the view, ready to paint).
+    """
 
     index: int
     time_s: float
-    image: np.ndarray
+    image: Any
     poses: Any = None
 
 

@@ -245,8 +245,21 @@ class VideoCanvas(QWidget):
             self.source_size.width() * scale,
             self.source_size.height() * scale,
         )
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1.5)
-        painter.drawImage(target, self.image)
+        ratio = self.devicePixelRatioF()
+        if (
+            abs(self.image.width() - target.width() * ratio) <= 1
+            and abs(self.image.height() - target.height() * ratio) <= 1
+        ):
+            # Shrunk to this very size off the UI thread: copy it pixel for pixel, on whole
+            # device pixels. Scaling it by ~1.0 would cost several times more, for a blur.
+            painter.save()
+            painter.translate(round(target.x() * ratio) / ratio, round(target.y() * ratio) / ratio)
+            painter.scale(1 / ratio, 1 / ratio)
+            painter.drawImage(0, 0, self.image)
+            painter.restore()
+        else:
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1.5)
+            painter.drawImage(target, self.image)
         draw_overlay(painter, self.people, scale, offset, self.options)
 
     def wheelEvent(self, event: QWheelEvent) -> None:

@@ -1,9 +1,10 @@
 """Webcam window: live preview with the skeleton, recording, and delayed replay.
 
-Three threads keep the UI fluid: the camera thread captures (and records every frame), the pose
-thread estimates the newest frame it can get (dropping older ones, so the overlay keeps up at
-camera rate even when the model is slower), and the UI thread shows the live or delayed frame
-from the shared buffer 30 times a second. The camera source and the estimator are injectable, so
+Three threads keep the UI fluid: the camera thread captures, records every frame and shrinks it
+to the size it is shown at (as a ready-to-paint QImage), the pose thread estimates the newest
+frame it can get (dropping older ones, so the overlay keeps up at camera rate even when the
+model is slower), and the UI thread only paints the live or delayed frame from the shared
+buffer 30 times a second. The camera source and the estimator are injectable, so
 tests drive the window with frames from a real clip instead of a camera.
 """
 
@@ -16,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QStandardPaths, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QSize, QStandardPaths, Qt, QThread, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from app.core.live import MAX_DELAY_S, DelayBuffer, LiveFrame, Recorder, camera_indices
 from app.ui.overlay import PersonPose
-from app.ui.player import VideoCanvas, bgr_to_qimage
+from app.ui.player import VideoCanvas, bgr_to_qimage, fit_image
 from app.ui.settings import AppSettings
 from rhpnet.errors import UserFacingError
 
@@ -50,13 +51,21 @@ def recordings_dir() -> Path:
 
 
 class LiveSession:
-    """State shared by the camera and pose threads and read by the UI (guarded by one lock)."""
+    """State shared by the camera and pose threads and read by the UI (guarded by one lock).
+
+    ``buffer`` keeps the frames as shown (QImages shrunk to ``preview_size``, the view's size
+    in device pixels, or full size when None), which also keeps delayed replay's memory at the
+    view's size rather than the camera's; ``pending`` is the newest full-size frame, for the
+    pose thread. Poses are in camera pixels (``camera_size``).
+    """
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.buffer = DelayBuffer(MAX_DELAY_S)
         self.new_frame = threading.Condition(self.lock)
         self.pending: LiveFrame | None = None
+        self.preview_size: tuple[int, int] | None = None
+        self.camera_size = QSize()
         self.stop = threading.Event()
         self.captured = 0
         self.estimated = 0
@@ -101,7 +110,11 @@ class CameraThread(QThread):
                     break
                 live = LiveFrame(frame.index, frame.time_s, frame.image)
                 with session.lock:
-                    session.buffer.push(live)
+                    preview_size = session.preview_size
+                shown = bgr_to_qimage(fit_image(frame.image, preview_size))
+                with session.lock:
+                    session.buffer.push(LiveFrame(frame.index, frame.time_s, shown))
+                    session.camera_size = QSize(frame.image.shape[1], frame.image.shape[0])
                     session.pending = live
                     session.captured += 1
                     wanted = session.record_path
@@ -359,13 +372,16 @@ class WebcamWindow(QWidget):
         self.error.emit(message)
 
     def _show_frame(self) -> None:
+        """Paint the live or delayed frame: already shrunk and converted by the camera thread."""
         session = self.session
         if session is None:
             return
         with session.lock:
+            session.preview_size = self.canvas.wanted_size()
             frame = session.buffer.delayed(self.delay_spin.value())
             poses = session.buffer.latest_poses_up_to(frame.index) if frame is not None else None
             captured, estimated = session.captured, session.estimated
+            camera_size = session.camera_size
         if frame is None:
             if captured:
                 self.canvas.placeholder = (
@@ -378,7 +394,7 @@ class WebcamWindow(QWidget):
             people = [
                 PersonPose(i, poses.keypoints[i], poses.boxes[i], True) for i in range(len(poses))
             ]
-        self.canvas.set_frame(bgr_to_qimage(frame.image), people, [])
+        self.canvas.set_frame(frame.image, people, [], camera_size)
         self.displayed_index = frame.index
         self.shown_frames += 1
         now = time.monotonic()

@@ -1,4 +1,5 @@
-"""The player's decoding thread: switching videos never waits for a frame being decoded."""
+"""The player: switching videos never waits for the decoder, and frames shrunk for the view are
+painted as they are."""
 
 from __future__ import annotations
 
@@ -51,3 +52,24 @@ def test_opening_a_video_does_not_wait_for_the_previous_decoder(qtbot):
 
     player.shutdown()
     assert fast.closed_on is not None
+
+
+def test_a_frame_shrunk_to_the_view_is_painted_pixel_for_pixel(qtbot):
+    from PySide6.QtCore import QSize
+
+    from app.ui.player import VideoCanvas, bgr_to_qimage, fit_image
+
+    canvas = VideoCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(400, 300)
+    canvas.show()
+    full = np.random.default_rng(0).integers(0, 256, (601, 1000, 3), dtype=np.uint8)
+    canvas.set_frame(bgr_to_qimage(full), [], [], QSize(1000, 601))
+    shown = fit_image(full, canvas.wanted_size())  # 400x240 for a 400x240.4 area
+    assert shown.shape[:2] == (240, 400)
+    canvas.set_frame(bgr_to_qimage(shown), [], [], QSize(1000, 601))
+    painted = canvas.grab().toImage().convertToFormat(bgr_to_qimage(shown).format())
+    pixels = np.frombuffer(painted.constBits(), np.uint8).reshape(300, painted.bytesPerLine())
+    pixels = pixels[:, : 400 * 3].reshape(300, 400, 3)
+    top = round((300 - 601 * 0.4) / 2)
+    np.testing.assert_array_equal(pixels[top : top + 240], shown)

@@ -47,10 +47,19 @@ class ClipCamera:
 
 @pytest.mark.slow
 def test_live_preview_skeleton_delay_and_recording(
-    qtbot, app_settings, treadmill_3s_clip, tmp_path
+    qtbot, app_settings, treadmill_3s_clip, tmp_path, monkeypatch
 ):
+    from app.ui import webcam
     from app.ui.webcam import WebcamWindow
 
+    converted_on: list[threading.Thread] = []
+
+    def bgr_to_qimage(image):
+        converted_on.append(threading.current_thread())
+        return to_qimage(image)
+
+    to_qimage = webcam.bgr_to_qimage
+    monkeypatch.setattr(webcam, "bgr_to_qimage", bgr_to_qimage)
     cameras: list[ClipCamera] = []
 
     def factory(index: int) -> ClipCamera:
@@ -68,7 +77,17 @@ def test_live_preview_skeleton_delay_and_recording(
     qtbot.waitUntil(
         lambda: win.canvas.image is not None and len(win.canvas.people) == 1, timeout=40_000
     )
-    assert win.canvas.image.width() == cameras[0].info.width
+    # the camera thread shrinks and converts each frame to the view's size: the UI only paints
+    camera = cameras[0].info
+    assert (win.canvas.source_size.width(), win.canvas.source_size.height()) == (
+        camera.width,
+        camera.height,
+    )
+    qtbot.waitUntil(lambda: win.canvas.image.size() != win.canvas.source_size, timeout=5_000)
+    wanted = win.canvas.wanted_size()
+    assert win.canvas.image.width() <= wanted[0] and win.canvas.image.height() <= wanted[1]
+    assert max(win.canvas.image.width() - wanted[0], win.canvas.image.height() - wanted[1]) >= -1
+    assert converted_on and threading.main_thread() not in converted_on
     started_shown = win.shown_frames
     qtbot.wait(1000)
     assert win.shown_frames - started_shown >= 20  # ~30 fps display
