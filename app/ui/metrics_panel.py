@@ -28,11 +28,15 @@ FLAG_COLOR = QColor(255, 190, 90)
 
 @dataclass
 class MetricRow:
-    """One metric as displayed (already formatted by the report adapter)."""
+    """One metric as displayed (already formatted by the report adapter).
+
+    ``value`` is None when the clip gave no value (no steps found, say): the row then shows a
+    dash and no verdict, as there is nothing to compare with the typical range.
+    """
 
     key: str
     title: str
-    value: str
+    value: str | None
     left: str = ""
     right: str = ""
     asymmetry: str = ""
@@ -44,6 +48,7 @@ class MetricRow:
 
 COLUMNS = ("Metric", "Value", "Left", "Right", "Asym.", "Typical", "")
 STATUS_TEXT = {True: "⚠", False: "✓"}
+NO_VALUE = "–"
 
 
 class MetricsPanel(QWidget):
@@ -90,8 +95,9 @@ class MetricsPanel(QWidget):
         self.summary.setText(summary)
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            status = STATUS_TEXT[row.flagged] if row.typical else ""
-            cells = (row.title, row.value, row.left, row.right, row.asymmetry, row.typical, status)
+            status = STATUS_TEXT[row.flagged] if row.typical and row.value is not None else ""
+            value = row.value if row.value is not None else NO_VALUE
+            cells = (row.title, value, row.left, row.right, row.asymmetry, row.typical, status)
             tip = row.reason
             if row.source:
                 tip = f"{tip}\n\nTypical range: {row.typical or 'none established'}. {row.source}".strip()

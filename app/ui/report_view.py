@@ -117,9 +117,11 @@ def metric_rows(report: RunningReport) -> list[MetricRow]:
         title = summary.label.split(" (")[0]
         if summary.unit:
             title += f" ({summary.unit})"
-        value = _format(summary.mean, decimals)
-        if summary.mean is not None and summary.sd is not None:
-            value += f" ± {_format(summary.sd, decimals)}"
+        value = None
+        if summary.mean is not None and np.isfinite(summary.mean):
+            value = _format(summary.mean, decimals)
+            if summary.sd is not None:
+                value += f" ± {_format(summary.sd, decimals)}"
         typical = ""
         if summary.typical_range is not None:
             low, high = summary.typical_range
@@ -129,7 +131,7 @@ def metric_rows(report: RunningReport) -> list[MetricRow]:
             MetricRow(
                 key=key,
                 title=title,
-                value=value if summary.mean is not None else "–",
+                value=value,
                 left=_format(summary.left, decimals),
                 right=_format(summary.right, decimals),
                 asymmetry=asymmetry,

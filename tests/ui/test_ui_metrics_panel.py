@@ -1,0 +1,56 @@
+"""The metrics table: a verdict (✓ or ⚠) only for metrics that have a value."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from app.core.metrics import MetricSummary
+
+
+def _summary(key: str, mean: float | None, flag: str | None = None) -> MetricSummary:
+    return MetricSummary(
+        key=key,
+        label=key.removesuffix("_ms").replace("_", " "),
+        unit="ms",
+        mean=mean,
+        sd=None if mean is None else 4.0,
+        n=0 if mean is None else 6,
+        left=None,
+        right=None,
+        asymmetry_pct=None,
+        left_minus_right=None,
+        typical_range=(200.0, 300.0),
+        source="a study",
+        flag=flag,
+        reason="contact time 150.0 ms is below the typical 200-300 ms" if flag else None,
+    )
+
+
+def test_only_metrics_with_a_value_get_a_verdict(qtbot):
+    from app.ui.metrics_panel import MetricsPanel
+    from app.ui.report_view import metric_rows
+
+    report = SimpleNamespace(
+        summary={
+            "contact_time_ms": _summary("contact_time_ms", 150.0, "low"),
+            "flight_time_ms": _summary("flight_time_ms", 250.0),
+            "step_time_ms": _summary("step_time_ms", None),  # no steps: no value
+        }
+    )
+    rows = metric_rows(report)
+    assert [row.value for row in rows] == [None, "150 ± 4", "250 ± 4"]  # in the panel's order
+
+    panel = MetricsPanel()
+    qtbot.addWidget(panel)
+    panel.set_rows(rows)
+    table = panel.table
+    cells = {
+        table.item(r, 0).text(): [table.item(r, c).text() for c in (1, 5, 6)]
+        for r in range(table.rowCount())
+    }
+    assert cells == {
+        "step time (ms)": ["–", "200–300", ""],
+        "contact time (ms)": ["150 ± 4", "200–300", "⚠"],
+        "flight time (ms)": ["250 ± 4", "200–300", "✓"],
+    }
+    assert "below the typical" in panel.flags.text()
