@@ -3,8 +3,30 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+
+from rhpnet.errors import UserFacingError
+
+NO_DISPLAY_MESSAGE = (
+    "the desktop app needs a graphical session, and this one has no display (DISPLAY and "
+    "WAYLAND_DISPLAY are unset); without one, use: rhpnet-coach analyze VIDEO --out DIR"
+)
+
+
+def lacks_a_display(environ: Mapping[str, str] | None = None, platform: str | None = None) -> bool:
+    """True on Linux with no X11 or Wayland display and no Qt platform chosen by hand.
+
+    Qt would otherwise fail to load its xcb plugin and abort the process with a message about
+    plugins and a core dump. ``QT_QPA_PLATFORM`` set to anything (offscreen, vnc...) is the
+    user's explicit choice and is left to Qt. Windows and macOS always have a window server.
+    """
+    environ = os.environ if environ is None else environ
+    platform = sys.platform if platform is None else platform
+    names = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    return platform.startswith("linux") and not any(environ.get(name) for name in names)
 
 
 def create_app(argv: list[str] | None = None):
@@ -27,7 +49,12 @@ def create_app(argv: list[str] | None = None):
 
 
 def run_gui(video: str | None = None) -> int:
-    """Open the main window (and ``video`` if given); returns the Qt exit code."""
+    """Open the main window (and ``video`` if given); returns the Qt exit code.
+
+    Raises ``UserFacingError`` before starting Qt where there is no display to open it on.
+    """
+    if lacks_a_display():
+        raise UserFacingError(NO_DISPLAY_MESSAGE)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     app = create_app()
     from PySide6.QtCore import QCoreApplication, QEvent
