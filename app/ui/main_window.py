@@ -8,6 +8,7 @@ app stays usable after a bad file or checkpoint.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from functools import partial
@@ -65,6 +66,7 @@ class MainWindow(QMainWindow):
         self.analysis: Analysis | None = None
         self.report: ReportView | None = None
         self.sidecar_file: Path | None = None
+        self.video_slowmo = 1.0  # the open video's slow-motion factor (saved in its sidecar)
         self.live_poses: tasks.LivePoses | None = None
         self.analysis_task: Task | None = None
         self._tasks: set[Task] = set()
@@ -349,6 +351,7 @@ class MainWindow(QMainWindow):
         self.analysis, self.report, self.sidecar_file = None, None, None
         self.live_poses = None
         self.video_path = path
+        self.video_slowmo = 1.0  # real time, unless its sidecar or the user says otherwise
         self.plots.clear()
         self.metrics_panel.set_message("Opening…")
         self.runner_box.clear()
@@ -385,6 +388,7 @@ class MainWindow(QMainWindow):
         if opened.sidecar is not None:
             analysis, sidecar = opened.sidecar
             self.sidecar_file = sidecar
+            self.video_slowmo = analysis.slowmo
             self._set_analysis(analysis)
             self.status_label.setText(f"{SIDECAR_NOTE} ({sidecar.name})")
             self.analysisFinished.emit(analysis)
@@ -401,7 +405,14 @@ class MainWindow(QMainWindow):
             return
         self._abandon_analysis()
         prefs = self.settings.analysis()
-        task = Task("Analysing the video", tasks.analyse_video, self.video_path, prefs, parent=self)
+        task = Task(
+            "Analysing the video",
+            tasks.analyse_video,
+            self.video_path,
+            prefs,
+            self.video_slowmo,
+            parent=self,
+        )
         # Each slot is told which task spoke: a task abandoned for another video is ignored.
         task.progress.connect(partial(self._on_progress, task))
         task.partial.connect(partial(self._on_partial_analysis, task))
@@ -482,6 +493,7 @@ class MainWindow(QMainWindow):
             return
         self.sidecar_file = result.sidecar
         self._set_analysis(result.analysis)
+        self._set_slowmo(self.video_slowmo)  # in case it was changed while the analysis ran
         self.status_label.setText(
             f"Analysed {result.analysis.frame_count} frames in {format_clock(result.seconds)}"
             f" — saved {result.sidecar}"
@@ -542,17 +554,27 @@ class MainWindow(QMainWindow):
         self.runner_box.setCurrentIndex(self.runner_box.findData(track_id))
         self.status_label.setText(f"Person #{track_id} is now the analysed runner.")
         self.player.refresh_overlay()
-        if self.video_path is not None:
-            task = Task(
-                "Saving the runner choice",
-                tasks.save_analysis,
-                self.analysis,
-                self.video_path,
-                parent=self,
-            )
-            task.succeeded.connect(lambda path: setattr(self, "sidecar_file", path))
-            self.start_task(task)
+        self._save_analysis("Saving the runner choice")
         self.request_report()
+
+    def _set_slowmo(self, factor: float) -> None:
+        """Make ``factor`` the open video's slow-motion factor, saved with its analysis.
+
+        The analysis is replaced, not changed: a report being computed from the old one in a
+        worker is then recognised as outdated.
+        """
+        self.video_slowmo = float(factor)
+        if self.analysis is not None and self.analysis.slowmo != self.video_slowmo:
+            self.analysis = dataclasses.replace(self.analysis, slowmo=self.video_slowmo)
+            self._save_analysis("Saving the slow-motion factor")
+
+    def _save_analysis(self, name: str) -> None:
+        """Save the analysis (a changed runner or slow-motion factor) into its sidecar."""
+        if self.video_path is None or self.analysis is None:
+            return
+        task = Task(name, tasks.save_analysis, self.analysis, self.video_path, parent=self)
+        task.succeeded.connect(lambda path: setattr(self, "sidecar_file", path))
+        self.start_task(task)
 
     def request_report(self) -> None:
         if self.analysis is None:
@@ -693,7 +715,8 @@ class MainWindow(QMainWindow):
 
     # --- dialogs ------------------------------------------------------------------------
     def show_settings(self) -> None:
-        dialog = SettingsDialog(self.settings.analysis(), self)
+        slowmo = self.video_slowmo if self.video_path is not None else None
+        dialog = SettingsDialog(self.settings.analysis(), self, slowmo=slowmo)
         dialog.accepted.connect(lambda: self._apply_settings(dialog))
         dialog.open()
 
@@ -701,13 +724,17 @@ class MainWindow(QMainWindow):
         before = self.settings.analysis()
         after = dialog.preferences()
         self.settings.set_analysis(after)
+        slowmo = dialog.slowmo()
+        slowmo_changed = slowmo is not None and slowmo != self.video_slowmo
+        if slowmo_changed:
+            self._set_slowmo(slowmo)
         if self.analysis is None:
             return
         if tasks.model_settings(before) != tasks.model_settings(after):
             self.status_label.setText(
                 "Model settings changed: use Analysis ▸ Re-analyse to apply them."
             )
-        elif tasks.report_settings(before) != tasks.report_settings(after):
+        if slowmo_changed or tasks.report_settings(before) != tasks.report_settings(after):
             self.request_report()
 
     def show_webcam(self) -> None:

@@ -21,7 +21,11 @@ MAX_RECENT_FILES = 10
 
 @dataclass
 class AnalysisPreferences:
-    """What the user chose for analysing videos (the Settings dialog edits exactly these)."""
+    """What the user chose for analysing every video.
+
+    The slow-motion factor is not one of them: it belongs to each video and is saved with its
+    analysis (a 240 fps clip's factor must not carry over to the next, real-time clip).
+    """
 
     model: str = "default"
     checkpoint: str = ""
@@ -29,7 +33,6 @@ class AnalysisPreferences:
     max_people: int = 1
     filter_cutoff_hz: float = DEFAULT_CUTOFF_HZ
     runner_height_cm: float = 0.0
-    slowmo: float = 1.0
 
     def validated(self) -> AnalysisPreferences:
         """Clamp values read from a hand-edited or older settings file into valid ranges."""
@@ -40,7 +43,6 @@ class AnalysisPreferences:
             max_people=min(max(int(self.max_people), 1), 10),
             filter_cutoff_hz=min(max(float(self.filter_cutoff_hz), 1.0), 30.0),
             runner_height_cm=min(max(float(self.runner_height_cm), 0.0), RUNNER_HEIGHT_RANGE_CM[1]),
-            slowmo=min(max(float(self.slowmo), 1.0), 64.0),
         )
 
 

@@ -32,7 +32,16 @@ CHECKPOINT_FILTER = "Checkpoints (*.pth *.pt *.ckpt *.bin *.safetensors);;All fi
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, prefs: AnalysisPreferences, parent: QWidget | None = None) -> None:
+    """The app-wide preferences, plus the open video's slow-motion factor (``slowmo``; None when
+    no video is open, which disables that field)."""
+
+    def __init__(
+        self,
+        prefs: AnalysisPreferences,
+        parent: QWidget | None = None,
+        *,
+        slowmo: float | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setMinimumWidth(520)
@@ -71,7 +80,14 @@ class SettingsDialog(QDialog):
         self.slowmo_spin.setRange(1.0, 64.0)
         self.slowmo_spin.setDecimals(1)
         self.slowmo_spin.setSuffix(" ×")
-        self.slowmo_spin.setValue(prefs.slowmo)
+        self.slowmo_spin.setValue(1.0 if slowmo is None else slowmo)
+        self.slowmo_spin.setEnabled(slowmo is not None)
+        self.slowmo_spin.setToolTip(
+            "How many times slower than reality this video plays (8 for 240 fps footage played "
+            "at 30 fps); saved with this video's analysis"
+            if slowmo is not None
+            else "Open a video to set its slow-motion factor"
+        )
         self.warning = QLabel("", self)
         self.warning.setStyleSheet("color: #ffbe5a")
         self.warning.setWordWrap(True)
@@ -83,11 +99,12 @@ class SettingsDialog(QDialog):
         form.addRow("Max people", self.people_spin)
         form.addRow("Filter cutoff", self.cutoff_spin)
         form.addRow("Runner height", self.height_spin)
-        form.addRow("Slow motion factor", self.slowmo_spin)
+        form.addRow("Slow motion (this video)", self.slowmo_spin)
         note = QLabel(
             "Model, checkpoint and max people apply at the next analysis (Analysis ▸ Re-analyse). "
-            "Filter, height and slow motion update the report at once. Slow motion: 8 for "
-            "240 fps footage played at 30 fps.",
+            "Filter, height and slow motion update the report at once. The slow-motion factor "
+            "belongs to the open video (8 for 240 fps footage played at 30 fps): other videos "
+            "keep their own.",
             self,
         )
         note.setWordWrap(True)
@@ -113,8 +130,11 @@ class SettingsDialog(QDialog):
             max_people=self.people_spin.value(),
             filter_cutoff_hz=self.cutoff_spin.value(),
             runner_height_cm=self.height_spin.value(),
-            slowmo=self.slowmo_spin.value(),
         ).validated()
+
+    def slowmo(self) -> float | None:
+        """The open video's slow-motion factor, or None when no video is open."""
+        return self.slowmo_spin.value() if self.slowmo_spin.isEnabled() else None
 
     def _browse_checkpoint(self) -> None:
         start = str(Path(self.checkpoint_edit.text()).parent) if self.checkpoint_edit.text() else ""

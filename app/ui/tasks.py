@@ -6,7 +6,6 @@ what the GUI does is exactly what the ``analyze`` command does with the same set
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,14 +40,15 @@ class AnalysisResult:
     seconds: float
 
 
-def analysis_options(prefs: AnalysisPreferences) -> AnalysisOptions:
-    """The engine options the app's settings stand for (the same ones ``analyze`` takes)."""
+def analysis_options(prefs: AnalysisPreferences, slowmo: float = 1.0) -> AnalysisOptions:
+    """The engine options the app's settings (and the video's slow-motion factor) stand for:
+    the same ones ``analyze`` takes."""
     return AnalysisOptions(
         model=prefs.model,
         checkpoint=prefs.checkpoint or None,
         device=prefs.device,
         max_people=prefs.max_people,
-        slowmo=prefs.slowmo,
+        slowmo=slowmo,
     )
 
 
@@ -62,7 +62,6 @@ def report_settings(prefs: AnalysisPreferences) -> dict[str, Any]:
     return {
         "filter_cutoff_hz": prefs.filter_cutoff_hz,
         "runner_height_cm": prefs.runner_height_cm,
-        "slowmo": prefs.slowmo,
     }
 
 
@@ -108,12 +107,14 @@ class LivePoses:
         self.done += len(batch)
 
 
-def analyse_video(context: TaskContext, path: Path, prefs: AnalysisPreferences) -> AnalysisResult:
+def analyse_video(
+    context: TaskContext, path: Path, prefs: AnalysisPreferences, slowmo: float = 1.0
+) -> AnalysisResult:
     """Run the engine on the whole video, publishing poses as they come, then save the sidecar."""
     from app.core.pipeline import AnalysisCancelled, analyze_video
 
     started = time.monotonic()
-    options = analysis_options(prefs)
+    options = analysis_options(prefs, slowmo)
     live = LivePoses()
 
     def on_frames(batch: list[FrameResult]) -> None:
@@ -136,22 +137,19 @@ def analyse_video(context: TaskContext, path: Path, prefs: AnalysisPreferences) 
 
 
 def save_analysis(context: TaskContext, analysis: Analysis, path: Path) -> Path:
-    """Persist a changed runner choice so reopening the video keeps it."""
+    """Persist a changed runner choice or slow-motion factor so reopening the video keeps it."""
     return save_sidecar(analysis, path)
 
 
 def compute_report(
     context: TaskContext, analysis: Analysis, prefs: AnalysisPreferences
 ) -> ReportView:
-    """Angles, gait events and metrics of the analysed runner, shaped for the views.
-
-    The slow-motion factor is a report setting: the report is built on a shallow copy carrying
-    the current one, never by changing the ``Analysis`` the UI thread is showing.
-    """
+    """Angles, gait events and metrics of the analysed runner (at the analysis' own slow-motion
+    factor), shaped for the views."""
     from app.core.running_report import build_report
 
     report = build_report(
-        dataclasses.replace(analysis, slowmo=prefs.slowmo),
+        analysis,
         runner_height_cm=prefs.runner_height_cm or None,
         cutoff_hz=prefs.filter_cutoff_hz,
     )

@@ -281,7 +281,7 @@ class StuckAnalysis:
         self.calls: list[tuple[object, threading.Event]] = []
         self.late_poses: list[object] = []
 
-    def __call__(self, context, path, prefs):
+    def __call__(self, context, path, prefs, slowmo=1.0):
         from app.ui.tasks import LivePoses
 
         gate = threading.Event()

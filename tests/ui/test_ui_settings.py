@@ -21,7 +21,6 @@ def test_preferences_persist_and_are_clamped(tmp_path):
             max_people=3,
             filter_cutoff_hz=6.0,
             runner_height_cm=181.0,
-            slowmo=8.0,
         )
     )
     again = AppSettings(QSettings(path, QSettings.Format.IniFormat))
@@ -32,14 +31,14 @@ def test_preferences_persist_and_are_clamped(tmp_path):
         "cpu",
         3,
     )
-    assert (prefs.filter_cutoff_hz, prefs.runner_height_cm, prefs.slowmo) == (6.0, 181.0, 8.0)
+    assert (prefs.filter_cutoff_hz, prefs.runner_height_cm) == (6.0, 181.0)
     raw = QSettings(path, QSettings.Format.IniFormat)
     raw.setValue("analysis/max_people", 99)
     raw.setValue("analysis/model", "nonsense")
-    raw.setValue("analysis/slowmo", "fast")
+    raw.setValue("analysis/filter_cutoff_hz", "fast")
     raw.sync()
     prefs = AppSettings(QSettings(path, QSettings.Format.IniFormat)).analysis()
-    assert (prefs.max_people, prefs.model, prefs.slowmo) == (10, "default", 1.0)
+    assert (prefs.max_people, prefs.model, prefs.filter_cutoff_hz) == (10, "default", 8.0)
     for index in range(12):
         again.add_recent_file(tmp_path / f"clip{index}.mp4")
     recent = again.recent_files()
@@ -52,6 +51,7 @@ def test_dialog_requires_an_existing_checkpoint_for_networks(qtbot, tmp_path):
     dialog = SettingsDialog(AnalysisPreferences())
     qtbot.addWidget(dialog)
     assert not dialog.checkpoint_edit.isEnabled()
+    assert not dialog.slowmo_spin.isEnabled() and dialog.slowmo() is None  # no video open
     dialog.model_box.setCurrentIndex(dialog.model_box.findData("rhpnet"))
     assert dialog.checkpoint_edit.isEnabled()
     dialog.buttons.accepted.emit()
@@ -107,3 +107,42 @@ def test_runner_height_updates_the_report_and_a_bad_checkpoint_is_reported(
     assert window.analysis is not None and window.report is not None
     window.player.step(5)
     assert window.player.position == 5
+
+
+def test_the_slow_motion_factor_belongs_to_each_video(qtbot, window, clip_with_sidecar, tmp_path):
+    import shutil
+
+    from app.core.analysis import Analysis
+    from app.ui.settings_dialog import SettingsDialog
+
+    other = tmp_path / "other" / clip_with_sidecar.name
+    other.parent.mkdir()
+    for path in clip_with_sidecar.parent.glob(f"{clip_with_sidecar.stem}.*"):
+        shutil.copy2(path, other.parent / path.name)
+
+    window.open_video(clip_with_sidecar)
+    wait_for_report(qtbot, window)
+    dialog = SettingsDialog(window.settings.analysis(), window, slowmo=window.video_slowmo)
+    assert dialog.slowmo_spin.isEnabled() and dialog.slowmo() == 1.0
+    dialog.slowmo_spin.setValue(2.0)
+    with qtbot.waitSignal(window.reportUpdated, timeout=30_000):
+        window._apply_settings(dialog)
+    assert window.report.report.slowmo == 2.0 and "slow motion ×2" in window.report.summary
+    # the report's times are real times, half the video's (foot strikes are placed between
+    # frames: within a frame)
+    steps = window.report.report.steps
+    video_times = window.analysis.times_s
+    frame_s = (video_times[1] - video_times[0]) / 2
+    assert steps
+    for step in steps:
+        assert step.ic_time_s == pytest.approx(video_times[step.ic_frame] / 2, abs=frame_s)
+    qtbot.waitUntil(lambda: not window.busy)
+    assert Analysis.load(clip_with_sidecar.with_suffix(".analysis.npz")).slowmo == 2.0
+
+    # another video keeps its own factor (1), and the first one gets its factor back
+    window.open_video(other)
+    wait_for_report(qtbot, window)
+    assert window.video_slowmo == 1.0 and window.report.report.slowmo == 1.0
+    window.open_video(clip_with_sidecar)
+    wait_for_report(qtbot, window)
+    assert window.video_slowmo == 2.0 and window.report.report.slowmo == 2.0
