@@ -237,12 +237,8 @@ class WebcamWindow(QWidget):
         self.displayed_index = -1
         self._rate_window: list[float] = []
 
+        self._camera_choices = camera_choices
         self.camera_box = QComboBox(self)
-        choices = camera_indices() if camera_choices is None else camera_choices
-        for index in choices:
-            self.camera_box.addItem(f"Camera {index}", index)
-        if not choices:
-            self.camera_box.addItem("No camera found", -1)
         self.start_button = QPushButton("Start", self)
         self.start_button.clicked.connect(self.toggle_camera)
         self.skeleton_box = QCheckBox("Skeleton", self)
@@ -251,7 +247,7 @@ class WebcamWindow(QWidget):
         self.delay_spin.setRange(0.0, MAX_DELAY_S)
         self.delay_spin.setDecimals(1)
         self.delay_spin.setSingleStep(0.5)
-        self.delay_spin.setSuffix(" s delay")
+        self.delay_spin.setSuffix(" s")
         self.delay_spin.setSpecialValueText("live")
         self.delay_spin.setToolTip("Delayed replay: show the feed this many seconds late")
         self.record_button = QPushButton("● Record", self)
@@ -261,13 +257,14 @@ class WebcamWindow(QWidget):
         self.analyse_box = QCheckBox("Analyse when recording stops", self)
         self.analyse_box.setChecked(True)
         self.canvas = VideoCanvas(self)
-        self.canvas.placeholder = "Pick a camera and press Start"
         self.status = QLabel("", self)
         controls = QHBoxLayout()
         controls.addWidget(self.camera_box)
         controls.addWidget(self.start_button)
         controls.addSpacing(12)
         controls.addWidget(self.skeleton_box)
+        controls.addSpacing(12)
+        controls.addWidget(QLabel("Delay", self))
         controls.addWidget(self.delay_spin)
         controls.addStretch(1)
         controls.addWidget(self.analyse_box)
@@ -279,6 +276,29 @@ class WebcamWindow(QWidget):
         self.display_timer = QTimer(self)
         self.display_timer.setInterval(33)
         self.display_timer.timeout.connect(self._show_frame)
+        self.list_cameras()
+
+    def list_cameras(self) -> None:
+        """Offer the cameras present now (a webcam may be plugged in after the app started)."""
+        current = self.camera_box.currentData()
+        choices = camera_indices() if self._camera_choices is None else self._camera_choices
+        self.camera_box.clear()
+        for index in choices:
+            self.camera_box.addItem(f"Camera {index}", index)
+        if not choices:
+            self.camera_box.addItem("No camera found", -1)
+        self.camera_box.setCurrentIndex(max(0, self.camera_box.findData(current)))
+        self.canvas.placeholder = (
+            "Pick a camera and press Start"
+            if choices
+            else "No camera found: connect a webcam, then reopen this window"
+        )
+        self.canvas.update()
+
+    def showEvent(self, event) -> None:
+        if not self.running:
+            self.list_cameras()
+        super().showEvent(event)
 
     def _default_estimator(self):
         """The model the app's settings choose, as for analysing a video."""

@@ -166,3 +166,22 @@ def test_recording_from_the_main_window_is_analysed(
     assert win.video_path.parent == tmp_path / "rec"
     assert finished.args[0].frame_count >= 15
     win.close()
+
+
+def test_a_camera_plugged_in_later_is_offered_when_the_window_is_shown_again(
+    qtbot, app_settings, tmp_path, monkeypatch
+):
+    from app.ui import webcam
+
+    present: list[int] = []
+    monkeypatch.setattr(webcam, "camera_indices", lambda: list(present))
+    win = webcam.WebcamWindow(app_settings, recordings_folder=tmp_path)
+    qtbot.addWidget(win)
+    win.show()
+    assert win.camera_box.itemText(0) == "No camera found"
+    assert "connect a webcam" in win.canvas.placeholder
+    win.hide()
+    present.append(2)
+    win.show()
+    assert [win.camera_box.itemData(i) for i in range(win.camera_box.count())] == [2]
+    assert win.canvas.placeholder == "Pick a camera and press Start"
