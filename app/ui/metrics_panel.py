@@ -60,6 +60,7 @@ class MetricsPanel(QWidget):
         self.summary = QLabel("", self)
         self.summary.setObjectName("metricsSummary")
         self.summary.setWordWrap(True)
+        self.summary.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setObjectName("metricsTable")
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -85,14 +86,18 @@ class MetricsPanel(QWidget):
         self.set_message("No analysis yet.")
 
     def set_message(self, text: str) -> None:
+        """No metrics (yet): the message alone, without an empty table."""
         self.rows = []
         self.table.setRowCount(0)
+        self.table.setVisible(False)
         self.summary.setText(text)
         self.flags.setText("")
+        self.flags.setVisible(False)
 
     def set_rows(self, rows: list[MetricRow], summary: str = "") -> None:
         self.rows = list(rows)
         self.summary.setText(summary)
+        self.table.setVisible(True)
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             status = STATUS_TEXT[row.flagged] if row.typical and row.value is not None else ""

@@ -442,6 +442,8 @@ class PlayerWidget(QWidget):
         self._provider, self._thread = None, None
         self.times_s = np.zeros(0)
         self.canvas.set_frame(None, [], [])
+        self.canvas.fit = True
+        self._on_zoom_changed(self.canvas.zoom)
         self._update_enabled()
 
     @property

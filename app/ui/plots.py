@@ -13,12 +13,21 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.core.kinematics import ANGLE_DEFINITIONS
 from app.core.overlay_style import CENTRE_RGB, LEFT_RGB, RIGHT_RGB
 
 DEFAULT_ANGLES = ("knee_flexion_left", "knee_flexion_right", "trunk_lean")
+EMPTY_TEXT = "The joint angles are plotted here once the video is analysed."
 _JOINT_SHADE = {"knee": 100, "hip": 135, "thigh": 115, "shank": 155, "shoulder": 125, "elbow": 170}
 
 
@@ -130,9 +139,19 @@ class AnglePlotPanel(QWidget):
         self.playhead.sigDragged.connect(lambda line: self.request_seek(line.value()))
         self.plot.addItem(self.playhead, ignoreBounds=True)
 
+        # Without curves, a sentence instead of empty axes (whose 0-1 ranges mean nothing).
+        self.placeholder = QLabel(EMPTY_TEXT, self)
+        self.placeholder.setObjectName("plotPlaceholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.plot_stack = QStackedWidget(self)
+        self.plot_stack.addWidget(self.plot_widget)
+        self.plot_stack.addWidget(self.placeholder)
+        self.plot_stack.setCurrentWidget(self.placeholder)
+
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(list_box)
-        splitter.addWidget(self.plot_widget)
+        splitter.addWidget(self.plot_stack)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([180, 800])
         layout = QVBoxLayout(self)
@@ -212,6 +231,9 @@ class AnglePlotPanel(QWidget):
             self.plot.removeItem(item)
         self.curves, self.regions, self.markers = {}, [], []
         self.legend.clear()
+        self.plot_stack.setCurrentWidget(
+            self.plot_widget if len(self.times_s) else self.placeholder
+        )
         if len(self.times_s) == 0:
             return
         bands = {band for name in self.selected() for band in self.ranges.get(name, [])}

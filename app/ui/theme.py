@@ -18,6 +18,7 @@ QLabel#panelTitle { color: #aeb4bd; font-weight: 600; padding: 4px 2px; }
 QLabel#timecode { color: #e9ecf1; font-family: monospace; padding-left: 6px; }
 QLabel#metricsSummary { color: #c9ccd2; padding: 0 2px 4px 2px; }
 QLabel#metricsFlags { color: #ffbe5a; padding: 4px 2px; }
+QLabel#plotPlaceholder { background: #181a1e; color: #8a9099; }
 QTableWidget { background: #202328; alternate-background-color: #262a30; color: #e2e4e8;
                gridline-color: #33373e; border: 1px solid #33373e; }
 QHeaderView::section { background: #2a2d33; color: #b8bdc6; border: 0; padding: 4px 6px; }

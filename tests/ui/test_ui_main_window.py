@@ -98,9 +98,11 @@ def test_player_navigation_and_shortcuts(qtbot, window, clip_with_sidecar):
 def test_plots_show_angles_and_seeking_from_the_plot_moves_the_player(
     qtbot, window, clip_with_sidecar
 ):
+    plots = window.plots
+    assert plots.plot_stack.currentWidget() is plots.placeholder  # a sentence, not empty axes
     window.open_video(clip_with_sidecar)
     wait_for_report(qtbot, window)
-    plots = window.plots
+    assert plots.plot_stack.currentWidget() is plots.plot_widget
     assert set(plots.curves) >= {"knee_flexion_left", "knee_flexion_right"}
     x, y = plots.curves["knee_flexion_left"].getData()
     assert np.isfinite(y).sum() > 0.8 * len(y)

@@ -54,3 +54,16 @@ def test_only_metrics_with_a_value_get_a_verdict(qtbot):
         "flight time (ms)": ["250 ± 4", "200–300", "✓"],
     }
     assert "below the typical" in panel.flags.text()
+
+
+def test_without_metrics_the_panel_shows_its_message_alone(qtbot):
+    from app.ui.metrics_panel import MetricRow, MetricsPanel
+
+    panel = MetricsPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    assert panel.summary.text() == "No analysis yet." and not panel.table.isVisible()
+    panel.set_rows([MetricRow("cadence_spm", "Cadence (steps/min)", "170 ± 3")], "Runner #0")
+    assert panel.table.isVisible() and panel.table.rowCount() == 1
+    panel.set_message("Analysing…")
+    assert not panel.table.isVisible() and panel.rows == []

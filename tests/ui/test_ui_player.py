@@ -37,9 +37,12 @@ def test_opening_a_video_does_not_wait_for_the_previous_decoder(qtbot):
     slow, fast = FakeReader(200, gate), FakeReader(50)
     player.set_video(lambda: slow, np.arange(10) / 30)
     qtbot.waitUntil(slow.reading.is_set)
+    player.zoom_by(2.0)
+    assert player.zoom_label.text() != "fit"
 
     player.set_video(lambda: fast, np.arange(5) / 30)  # returns while the old frame decodes
     assert slow.closed_on is None
+    assert player.zoom_label.text() == "fit"  # a new video starts fitted, and says so at once
     qtbot.waitUntil(lambda: player.canvas.image is not None)
     assert player.canvas.image.pixelColor(0, 0).red() == 50
 
