@@ -102,6 +102,12 @@ def _format(value: float | None, decimals: int) -> str:
     return "–" if value is None or not np.isfinite(value) else f"{value:.{decimals}f}"
 
 
+def _signed_percent(value: float) -> str:
+    """'+12%', '-3%', and '0%' for anything that rounds to zero (never '-0%')."""
+    rounded = round(value)
+    return f"{rounded:+d}%" if rounded else "0%"
+
+
 def metric_rows(report: RunningReport) -> list[MetricRow]:
     """One row per metric summary of the report, in ``METRIC_ORDER``."""
     from app.core.metrics import METRIC_SPECS
@@ -126,7 +132,7 @@ def metric_rows(report: RunningReport) -> list[MetricRow]:
         if summary.typical_range is not None:
             low, high = summary.typical_range
             typical = f"{low:g}–{high:g}"
-        asymmetry = "" if summary.asymmetry_pct is None else f"{summary.asymmetry_pct:+.0f}%"
+        asymmetry = "" if summary.asymmetry_pct is None else _signed_percent(summary.asymmetry_pct)
         rows.append(
             MetricRow(
                 key=key,

@@ -7,7 +7,9 @@ from types import SimpleNamespace
 from app.core.metrics import MetricSummary
 
 
-def _summary(key: str, mean: float | None, flag: str | None = None) -> MetricSummary:
+def _summary(
+    key: str, mean: float | None, flag: str | None = None, asymmetry: float | None = None
+) -> MetricSummary:
     return MetricSummary(
         key=key,
         label=key.removesuffix("_ms").replace("_", " "),
@@ -17,7 +19,7 @@ def _summary(key: str, mean: float | None, flag: str | None = None) -> MetricSum
         n=0 if mean is None else 6,
         left=None,
         right=None,
-        asymmetry_pct=None,
+        asymmetry_pct=asymmetry,
         left_minus_right=None,
         typical_range=(200.0, 300.0),
         source="a study",
@@ -32,13 +34,14 @@ def test_only_metrics_with_a_value_get_a_verdict(qtbot):
 
     report = SimpleNamespace(
         summary={
-            "contact_time_ms": _summary("contact_time_ms", 150.0, "low"),
-            "flight_time_ms": _summary("flight_time_ms", 250.0),
+            "contact_time_ms": _summary("contact_time_ms", 150.0, "low", asymmetry=-0.4),
+            "flight_time_ms": _summary("flight_time_ms", 250.0, asymmetry=-12.6),
             "step_time_ms": _summary("step_time_ms", None),  # no steps: no value
         }
     )
     rows = metric_rows(report)
     assert [row.value for row in rows] == [None, "150 ± 4", "250 ± 4"]  # in the panel's order
+    assert [row.asymmetry for row in rows] == ["", "0%", "-13%"]  # never "-0%"
 
     panel = MetricsPanel()
     qtbot.addWidget(panel)
