@@ -233,6 +233,7 @@ class WebcamWindow(QWidget):
         self.session: LiveSession | None = None
         self.camera_thread: CameraThread | None = None
         self.pose_thread: PoseThread | None = None
+        self._stopping: list[QThread] = []
         self.shown_frames = 0
         self.displayed_index = -1
         self._rate_window: list[float] = []
@@ -324,6 +325,7 @@ class WebcamWindow(QWidget):
             )
             return
         self.stop_camera()
+        self.wait_stopped(cameras_only=True)  # the previous capture lets go of the device
         self.session = LiveSession()
         self.shown_frames = 0
         self.camera_thread = CameraThread(self.session, self.camera_factory, int(index), self)
@@ -340,13 +342,18 @@ class WebcamWindow(QWidget):
         self.display_timer.start()
 
     def stop_camera(self) -> None:
+        """Stop the live view at once, without waiting for its threads.
+
+        The pose thread may be in the middle of an estimate (hundreds of ms for a network on a
+        CPU) and the camera thread may be closing a recording: both end on their own a moment
+        later. ``wait_stopped`` waits for them where that matters.
+        """
         if self.session is not None:
             self.session.stop.set()
             with self.session.lock:
                 self.session.new_frame.notify_all()
-        for thread in (self.camera_thread, self.pose_thread):
-            if thread is not None:
-                thread.wait()
+        self._stopping = [t for t in self._stopping if not t.isFinished()]
+        self._stopping += [t for t in (self.camera_thread, self.pose_thread) if t is not None]
         self.camera_thread = self.pose_thread = None
         self.display_timer.stop()
         self.start_button.setText("Start")
@@ -354,6 +361,14 @@ class WebcamWindow(QWidget):
         self.record_button.setChecked(False)
         self.record_button.blockSignals(False)
         self.record_button.setEnabled(False)
+
+    def wait_stopped(self, cameras_only: bool = False) -> None:
+        """Wait for stopped threads to end (only the capture ones: a restart needs the camera
+        device released, not the last estimate finished)."""
+        for thread in self._stopping:
+            if not cameras_only or isinstance(thread, CameraThread):
+                thread.wait()
+        self._stopping = [t for t in self._stopping if not t.isFinished()]
 
     def set_recording(self, on: bool) -> None:
         if self.session is None:
@@ -369,7 +384,7 @@ class WebcamWindow(QWidget):
 
     def _on_opened(self, text: str) -> None:
         """The camera works: start estimating poses (not before, a missing camera loads no model)."""
-        if self.session is None or self.session.stop.is_set():
+        if self.sender() is not self.camera_thread or self.session.stop.is_set():
             return
         self.pose_thread = PoseThread(self.session, self.estimator_factory, self)
         self.pose_thread.failed.connect(self._fail)
@@ -428,5 +443,7 @@ class WebcamWindow(QWidget):
             )
 
     def closeEvent(self, event) -> None:
+        """Closing the window ends everything: nothing keeps running, the recording is saved."""
         self.stop_camera()
+        self.wait_stopped()
         super().closeEvent(event)

@@ -185,3 +185,42 @@ def test_a_camera_plugged_in_later_is_offered_when_the_window_is_shown_again(
     win.show()
     assert [win.camera_box.itemData(i) for i in range(win.camera_box.count())] == [2]
     assert win.canvas.placeholder == "Pick a camera and press Start"
+
+
+@pytest.mark.slow
+def test_stop_does_not_wait_for_the_pose_estimate(qtbot, app_settings, treadmill_3s_clip, tmp_path):
+    from app.ui.webcam import WebcamWindow
+
+    gate, estimating = threading.Event(), threading.Event()
+
+    class SlowEstimator:
+        """A network on a CPU: one estimate takes as long as the test says."""
+
+        def estimate(self, image, time_s):
+            estimating.set()
+            gate.wait(5)
+
+        def close(self) -> None:
+            pass
+
+    win = WebcamWindow(
+        app_settings,
+        camera_factory=lambda i: ClipCamera(treadmill_3s_clip),
+        estimator_factory=SlowEstimator,
+        recordings_folder=tmp_path,
+        camera_choices=[0],
+    )
+    qtbot.addWidget(win)
+    win.show()
+    win.start_camera()
+    qtbot.waitUntil(estimating.is_set, timeout=10_000)
+    pose = win.pose_thread
+    win.stop_camera()  # returns while the estimate runs on
+    assert pose.isRunning()
+    assert not win.running and win.start_button.text() == "Start"
+    gate.set()
+    qtbot.waitUntil(lambda: not pose.isRunning(), timeout=10_000)
+    with qtbot.waitSignal(win.cameraOpened, timeout=10_000):  # and the camera starts again
+        win.start_camera()
+    win.close()
+    assert not win.running
