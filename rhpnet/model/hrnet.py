@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rhpnet.model.blocks import BasicBlock, Bottleneck, conv_bn, init_weights, make_blocks
+from rhpnet.model.blocks import BasicBlock, Bottleneck, conv_bn, make_blocks
 from rhpnet.model.config import ModelConfig
 
 
@@ -80,6 +80,10 @@ def _transition(previous: tuple[int, ...], current: tuple[int, ...]) -> nn.Modul
 class HRNetTrunk(nn.Module):
     """Stem, stage 1 and stages 2-4 of HRNet; subclasses add a head.
 
+    Constructors only lay out the layers; ``rhpnet.build_model`` builds them on the meta device
+    and applies HRNet's initialisation once the memory exists (initialising meta tensors here
+    would cost time and, on first use, an import of torch's compiler stack, for nothing).
+
     ``forward_features`` returns the stage-1 output (the spec's shallow features S) and the
     stage-4 outputs: only the 1/4 map for HRNet, all four resolutions when the last module is
     built with ``multi_scale_output=True`` (RHPNet, spec §3.2).
@@ -148,7 +152,6 @@ class HRNet(HRNetTrunk):
     def __init__(self, config: ModelConfig):
         super().__init__(config, multi_scale_output=False)
         self.final_layer = nn.Conv2d(config.widths[0], config.num_keypoints, 1)
-        init_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _, features = self.forward_features(x)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rhpnet.model.blocks import conv_bn, init_weights
+from rhpnet.model.blocks import conv_bn
 from rhpnet.model.config import ModelConfig
 from rhpnet.model.hrnet import HRNetTrunk
 from rhpnet.model.rfsp import RFB, RFBS, SimSPPF
@@ -42,7 +42,6 @@ class RHPNet(HRNetTrunk):
         self.merge_relu = nn.ReLU(inplace=True)
         self.sppf = SimSPPF(base + config.shallow_channels, base)
         self.final_layer = nn.Conv2d(base, config.num_keypoints, 1)
-        init_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shallow, features = self.forward_features(x)
