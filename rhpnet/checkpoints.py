@@ -29,23 +29,16 @@ from torch import nn
 
 import rhpnet
 from rhpnet.errors import CheckpointError
-from rhpnet.model import ARCHITECTURES, ModelConfig, build_from_config
+from rhpnet.model import ARCHITECTURES, DEFAULT_INPUT_SIZE, ModelConfig, build_from_config
 from rhpnet.safe_load import read_torch_file
-from rhpnet.skeleton import (
-    COCO_FLIP_PAIRS,
-    COCO_KEYPOINT_NAMES,
-    MPII_FLIP_PAIRS,
-    MPII_KEYPOINT_NAMES,
-)
+from rhpnet.skeleton import COCO_KEYPOINT_NAMES, KNOWN_FLIP_PAIRS, MPII_KEYPOINT_NAMES
 
 FORMAT_MARKER = "rhpnet-coach-checkpoint"
 FORMAT_VERSION = 1
-DEFAULT_INPUT_SIZE = (256, 192)
 PLAIN_HEAD_PREFIXES = ("final_layer.",)
 RFSP_ONLY_PREFIXES = ("rfb_s.", "rfb.", "merge.", "sppf.")
 RFSP_HEAD_PREFIXES = RFSP_ONLY_PREFIXES + PLAIN_HEAD_PREFIXES
 _COUNTER_SUFFIX = ".num_batches_tracked"
-_KNOWN_FLIP_PAIRS = {COCO_KEYPOINT_NAMES: COCO_FLIP_PAIRS, MPII_KEYPOINT_NAMES: MPII_FLIP_PAIRS}
 
 
 @dataclass(frozen=True)
@@ -511,7 +504,7 @@ def _meta_for(source: _Source, config: ModelConfig, file: Path) -> CheckpointMet
     names = tuple(str(name) for name in names)
     pairs = meta.get("flip_pairs") if names == tuple(meta.get("keypoint_names") or ()) else None
     if pairs is None:
-        pairs = _KNOWN_FLIP_PAIRS.get(names)
+        pairs = KNOWN_FLIP_PAIRS.get(names)
     input_size = meta.get("input_size") or DEFAULT_INPUT_SIZE
     height, width = (int(v) for v in input_size)
     return CheckpointMeta(

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from rhpnet.model.config import DEFAULT_INPUT_SIZE
+
 
 @dataclass(frozen=True)
 class Complexity:
@@ -47,7 +49,7 @@ def count_params(model: nn.Module) -> int:
 
 
 def count_params_and_macs(
-    model: nn.Module, input_size: tuple[int, int] = (256, 192), in_channels: int = 3
+    model: nn.Module, input_size: tuple[int, int] = DEFAULT_INPUT_SIZE, in_channels: int = 3
 ) -> Complexity:
     """Count trainable parameters and conv/linear MACs of one forward at 1 x C x H x W.
 

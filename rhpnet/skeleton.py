@@ -112,6 +112,13 @@ MPII_FLIP_PAIRS: tuple[tuple[int, int], ...] = (
     (12, 13),
 )
 
+# Left/right pairs of the keypoint sets known by their names: checkpoints of these sets need not
+# store their pairs, and the flip test finds them from the names alone.
+KNOWN_FLIP_PAIRS: dict[tuple[str, ...], tuple[tuple[int, int], ...]] = {
+    COCO_KEYPOINT_NAMES: COCO_FLIP_PAIRS,
+    MPII_KEYPOINT_NAMES: MPII_FLIP_PAIRS,
+}
+
 # BlazePose landmark index for each COCO keypoint (nose, eyes, ears, shoulders ... ankles).
 BLAZEPOSE_TO_COCO: tuple[int, ...] = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
 

@@ -24,19 +24,8 @@ import torch
 
 from rhpnet import codec
 from rhpnet.device import resolve_device
-from rhpnet.skeleton import (
-    COCO_FLIP_PAIRS,
-    COCO_KEYPOINT_NAMES,
-    MPII_FLIP_PAIRS,
-    MPII_KEYPOINT_NAMES,
-    flip_permutation,
-)
-
-DEFAULT_INPUT_SIZE = (256, 192)
-_KNOWN_FLIP_PAIRS: dict[tuple[str, ...], tuple[tuple[int, int], ...]] = {
-    COCO_KEYPOINT_NAMES: COCO_FLIP_PAIRS,
-    MPII_KEYPOINT_NAMES: MPII_FLIP_PAIRS,
-}
+from rhpnet.model import DEFAULT_INPUT_SIZE
+from rhpnet.skeleton import COCO_KEYPOINT_NAMES, KNOWN_FLIP_PAIRS, flip_permutation
 
 
 @dataclass
@@ -111,7 +100,7 @@ class TopDownEstimator:
             keypoint_names or getattr(meta, "keypoint_names", None) or COCO_KEYPOINT_NAMES
         )
         self.flip_test = bool(flip_test)
-        pairs = flip_pairs if flip_pairs is not None else _KNOWN_FLIP_PAIRS.get(self.keypoint_names)
+        pairs = flip_pairs if flip_pairs is not None else KNOWN_FLIP_PAIRS.get(self.keypoint_names)
         if pairs is None and self.flip_test:
             raise ValueError(
                 "flip test needs the left/right pairs of these keypoints "

@@ -10,6 +10,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
+# (height, width) of the crops the COCO networks are trained on, and of every public HRNet-W32
+# checkpoint; the default wherever a model carries no input size of its own.
+DEFAULT_INPUT_SIZE: tuple[int, int] = (256, 192)
+
 HeadKind = Literal["plain", "rfsp"]
 HEADS: tuple[str, ...] = ("plain", "rfsp")
 
