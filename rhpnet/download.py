@@ -20,6 +20,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from rhpnet.atomic import durable_replace
 from rhpnet.errors import UserFacingError
 
 CHUNK_BYTES = 1 << 20
@@ -114,9 +115,7 @@ def download_file(
             f"checksum mismatch for {target.name}: expected sha256 {sha256_prefix}..., got "
             f"{digest[:8]}...; the download was deleted, try again later"
         )
-    _fsync(partial)
-    os.replace(partial, target)
-    _fsync_dir(target.parent)
+    durable_replace(partial, target)
     return target
 
 
@@ -200,16 +199,3 @@ def sha256_of(path: Path) -> str:
             digest.update(block)
     return digest.hexdigest()
 
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name == "posix":
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
