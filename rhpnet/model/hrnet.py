@@ -31,20 +31,28 @@ class HighResolutionModule(nn.Module):
         )
         num_outputs = len(widths) if multi_scale_output else 1
         self.fuse_layers = nn.ModuleList(
-            nn.ModuleList(_fuse_layer(widths, j, i) for j in range(len(widths)))
-            for i in range(num_outputs)
+            fuse_layers(widths, target) for target in range(num_outputs)
         )
-        self.relu = nn.ReLU(inplace=True)
 
     def forward(self, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
         features = [branch(x) for branch, x in zip(self.branches, inputs, strict=True)]
-        outputs = []
-        for fuse in self.fuse_layers:
-            total = fuse[0](features[0])
-            for j in range(1, len(features)):
-                total = total + fuse[j](features[j])
-            outputs.append(self.relu(total))
-        return outputs
+        return [fuse(layers, features) for layers in self.fuse_layers]
+
+
+def fuse_layers(widths: tuple[int, ...], target: int) -> nn.ModuleList:
+    """The layers bringing every branch to branch ``target``'s width and resolution (spec §2.3)."""
+    return nn.ModuleList(_fuse_layer(widths, source, target) for source in range(len(widths)))
+
+
+def fuse(layers: nn.ModuleList, features: list[torch.Tensor]) -> torch.Tensor:
+    """HRNet's fusion: ReLU of the sum of every branch brought to one resolution by ``layers``.
+
+    The ReLU works in place on the sum, a fresh tensor (there are always at least two branches).
+    """
+    total = layers[0](features[0])
+    for layer, feature in zip(layers[1:], features[1:], strict=True):
+        total = total + layer(feature)
+    return torch.relu_(total)
 
 
 def _fuse_layer(widths: tuple[int, ...], source: int, target: int) -> nn.Module:
