@@ -50,9 +50,9 @@ def shared_videos() -> Path:
 
 def raw_loop(path: Path) -> tuple[int, float]:
     """Decode with OpenCV, convert to RGB, run mediapipe Pose: sequential. -> (frames, seconds)."""
-    from rhpnet.estimators.blazepose import _import_mediapipe
+    from rhpnet.estimators.blazepose import import_mediapipe
 
-    mp = _import_mediapipe()
+    mp = import_mediapipe()
     started = time.perf_counter()
     pose = mp.solutions.pose.Pose(
         static_image_mode=False, model_complexity=1, smooth_landmarks=False

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from rhpnet.estimators.blazepose import import_mediapipe, landmarks_in_pixels, solution_landmarks
 from rhpnet.skeleton import (
     BLAZEPOSE_TO_COCO,
     COCO_FLIP_PERMUTATION,
@@ -270,10 +271,8 @@ class BlazePoseBoxEstimator:
     """BlazePose (mediapipe 0.10.14 legacy ``Pose``, model_complexity=1) on given person boxes."""
 
     def __init__(self, settings: BoxPromptSettings = DEFAULT_SETTINGS) -> None:
-        import mediapipe as mp
-
         self.settings = settings
-        self._pose = mp.solutions.pose.Pose(
+        self._pose = import_mediapipe().solutions.pose.Pose(
             static_image_mode=True,
             model_complexity=1,
             smooth_landmarks=False,
@@ -329,23 +328,11 @@ class BlazePoseBoxEstimator:
         """COCO-17 keypoints in crop pixels (x, y, visibility), or None when nobody is found."""
         height, width = crop_bgr.shape[:2]
         rgb = np.ascontiguousarray(crop_bgr[:, :, ::-1])
-        result = self._pose.process(rgb)
-        if result.pose_landmarks is None:
+        landmarks = solution_landmarks(self._pose.process(rgb))
+        if len(landmarks) == 0:
             return None
-        landmarks = result.pose_landmarks.landmark
-        # Normalised coordinates count from the image edge (0) to the far edge (1): pixel
-        # centres sit at (i + 0.5) / size, so x_px = x * size - 0.5.
-        return np.array(
-            [
-                (
-                    landmarks[i].x * width - 0.5,
-                    landmarks[i].y * height - 0.5,
-                    min(max(landmarks[i].visibility, 0.0), 1.0),
-                )
-                for i in BLAZEPOSE_TO_COCO
-            ],
-            dtype=np.float64,
-        )
+        pixels = landmarks_in_pixels(landmarks, width, height)[0]
+        return pixels[list(BLAZEPOSE_TO_COCO)].astype(np.float64)
 
     def describe(self) -> dict[str, Any]:
         return {
