@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from rhpnet.boxes import box_iou
 from rhpnet.estimators.blazepose import import_mediapipe, landmarks_in_pixels, solution_landmarks
 from rhpnet.skeleton import (
     BLAZEPOSE_TO_COCO,
@@ -219,15 +220,6 @@ def pose_similarity(a: np.ndarray, b: np.ndarray, area: float) -> np.ndarray:
     return np.exp(-squared / (2 * variances * max(area, 1.0)))
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    """IoU of two x, y, w, h boxes."""
-    ix = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    iy = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    inter = max(ix, 0.0) * max(iy, 0.0)
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
 def keypoint_extent(keypoints: np.ndarray) -> np.ndarray:
     low, high = keypoints[:, :2].min(axis=0), keypoints[:, :2].max(axis=0)
     return np.array([low[0], low[1], high[0] - low[0], high[1] - low[1]])
@@ -242,7 +234,8 @@ def combine_candidates(
     box = np.asarray(box_xywh, dtype=np.float64)
     area = AREA_FROM_BOX * box[2] * box[3]
     if settings.select == "box":
-        anchor = max(candidates, key=lambda c: box_iou(keypoint_extent(c), box))
+        fit = box_iou(np.stack([keypoint_extent(c) for c in candidates]), box)[:, 0]
+        anchor = candidates[int(np.argmax(fit))]
     elif settings.select == "visibility":
         anchor = max(candidates, key=lambda c: c[:, 2].mean())
     else:
