@@ -24,6 +24,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from rhpnet.boxes import extent_boxes
 from rhpnet.poses import FramePoses
 from rhpnet.skeleton import BLAZEPOSE_TO_COCO, NUM_COCO_KEYPOINTS
 
@@ -99,12 +100,7 @@ def landmarks_to_poses(
     if len(pixels) == 0:
         return FramePoses.empty()
     keypoints = pixels[:, list(BLAZEPOSE_TO_COCO)]
-    low = pixels[:, :, :2].min(axis=1)
-    high = pixels[:, :, :2].max(axis=1)
-    pad = (high - low) * box_padding
-    low = np.clip(low - pad, 0, [width, height])
-    high = np.clip(high + pad, 0, [width, height])
-    boxes = np.concatenate([low, high - low], axis=1)
+    boxes = extent_boxes(pixels[:, :, :2], [box_padding] * 4, (width, height))
     scores = keypoints[:, :, 2].mean(axis=1)
     return FramePoses(keypoints, boxes, scores)
 

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from rhpnet.boxes import box_iou
+from rhpnet.boxes import box_iou, extent_boxes
 from rhpnet.estimators.blazepose import import_mediapipe, landmarks_in_pixels, solution_landmarks
 from rhpnet.skeleton import (
     BLAZEPOSE_TO_COCO,
@@ -220,11 +220,6 @@ def pose_similarity(a: np.ndarray, b: np.ndarray, area: float) -> np.ndarray:
     return np.exp(-squared / (2 * variances * max(area, 1.0)))
 
 
-def keypoint_extent(keypoints: np.ndarray) -> np.ndarray:
-    low, high = keypoints[:, :2].min(axis=0), keypoints[:, :2].max(axis=0)
-    return np.array([low[0], low[1], high[0] - low[0], high[1] - low[1]])
-
-
 def combine_candidates(
     candidates: list[np.ndarray], box_xywh: np.ndarray, settings: BoxPromptSettings
 ) -> np.ndarray | None:
@@ -234,7 +229,7 @@ def combine_candidates(
     box = np.asarray(box_xywh, dtype=np.float64)
     area = AREA_FROM_BOX * box[2] * box[3]
     if settings.select == "box":
-        fit = box_iou(np.stack([keypoint_extent(c) for c in candidates]), box)[:, 0]
+        fit = box_iou(extent_boxes(np.stack(candidates)[:, :, :2]), box)[:, 0]
         anchor = candidates[int(np.argmax(fit))]
     elif settings.select == "visibility":
         anchor = max(candidates, key=lambda c: c[:, 2].mean())

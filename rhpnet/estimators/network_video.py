@@ -16,12 +16,15 @@ from typing import Any
 
 import numpy as np
 
-from rhpnet.boxes import box_iou
+from rhpnet.boxes import box_iou, extent_boxes
 from rhpnet.errors import CheckpointError, UserFacingError
 from rhpnet.poses import FramePoses
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES
 
 FAMILIES = ("rhpnet", "hrnet")
+# Margins (left, top, right, bottom) around COCO keypoints: the head top and feet lie beyond the
+# eyes and ankles.
+_KEYPOINT_BOX_GROWTH = (0.1, 0.2, 0.1, 0.1)
 
 
 def boxes_from_keypoints(
@@ -39,16 +42,10 @@ def boxes_from_keypoints(
         good = points[np.isfinite(points).all(axis=1) & (points[:, 2] >= min_score)]
         if len(good) < 4:
             continue
-        low, high = good[:, :2].min(axis=0), good[:, :2].max(axis=0)
-        width, height = np.maximum(high - low, 1.0)
-        x0, x1 = low[0] - 0.1 * width, high[0] + 0.1 * width
-        y0, y1 = low[1] - 0.2 * height, high[1] + 0.1 * height
-        if image_size is not None:
-            x0, x1 = np.clip([x0, x1], 0, image_size[0])
-            y0, y1 = np.clip([y0, y1], 0, image_size[1])
-        if x1 - x0 < 2 or y1 - y0 < 2:
+        box = extent_boxes(good[:, :2], _KEYPOINT_BOX_GROWTH, image_size)
+        if box[2] < 2 or box[3] < 2:
             continue
-        boxes[n] = [x0, y0, x1 - x0, y1 - y0]
+        boxes[n] = box
         usable[n] = True
     return boxes, usable
 
