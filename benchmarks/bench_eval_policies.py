@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -25,8 +24,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("GLOG_minloglevel", "2")
 
+from benchmarks.common import find_shared_data  # noqa: E402
 from rhpnet.estimators.blazepose_boxes import (  # noqa: E402
     BASELINE_SETTINGS,
     DEFAULT_SETTINGS,
@@ -95,19 +94,12 @@ VARIANTS: tuple[Variant, ...] = (
 
 
 def find_data(explicit: str | None) -> Path:
-    repo = Path(__file__).resolve().parents[1]
-    candidates = (
-        explicit,
-        os.environ.get("RHPNET_COACH_DATA"),
-        repo.parent / "shared" / "data",
-        repo.parent.parent / "shared" / "data",
-    )
-    for candidate in candidates:
-        if candidate and (Path(candidate) / SETS[0] / "annotations.json").is_file():
-            return Path(candidate)
-    raise SystemExit(
-        "data not found: pass --data DIR holding dev-sportpose/ and dev-running-lspet/"
-    )
+    data = find_shared_data(f"{SETS[0]}/annotations.json", explicit)
+    if data is None:
+        raise SystemExit(
+            "data not found: pass --data DIR holding dev-sportpose/ and dev-running-lspet/"
+        )
+    return data
 
 
 def run_variant(variant: Variant, datasets: dict[str, CocoKeypointSet]) -> dict[str, dict]:

@@ -35,17 +35,14 @@ from app.core.analysis import VideoInfo  # noqa: E402
 from app.core.export import ExportOptions, write_video_outputs  # noqa: E402
 from app.core.pipeline import analyze_video  # noqa: E402
 from app.core.video import Frame, VideoSource, open_video  # noqa: E402
+from benchmarks.common import find_shared_data  # noqa: E402
 
 
 def shared_videos() -> Path:
-    for candidate in (
-        os.environ.get("RHPNET_COACH_DATA"),
-        REPO.parent / "shared" / "data",
-        Path("/work/shared/data"),
-    ):
-        if candidate and (Path(candidate) / "videos").is_dir():
-            return Path(candidate) / "videos"
-    raise SystemExit("real videos not found: set RHPNET_COACH_DATA")
+    data = find_shared_data("videos")
+    if data is None:
+        raise SystemExit("real videos not found: set RHPNET_COACH_DATA")
+    return data / "videos"
 
 
 def raw_loop(path: Path) -> tuple[int, float]:
