@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -107,7 +108,7 @@ class LoadReport:
         return asdict(self)
 
 
-def _group(names) -> str:
+def _group(names: Iterable[str]) -> str:
     counts = Counter(_part_name(name) for name in names)
     return ", ".join(f"{part} x{count}" for part, count in counts.items())
 

@@ -63,7 +63,9 @@ def count_params_and_macs(
         if isinstance(module, nn.Conv2d | nn.Linear):
             part = name.split(".")[0]
 
-            def hook(module: nn.Module, _inputs, output, part: str = part) -> None:
+            def hook(
+                module: nn.Module, _inputs: object, output: torch.Tensor, part: str = part
+            ) -> None:
                 macs_by_part[part] += layer_macs(module, output)
 
             handles.append(module.register_forward_hook(hook))

@@ -19,6 +19,8 @@ import contextlib
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 import cv2
@@ -35,7 +37,7 @@ BACKENDS = ("solution", "tasks")
 DEFAULT_SINGLE_PERSON_BACKEND = "solution"
 
 
-def import_mediapipe():
+def import_mediapipe() -> ModuleType:
     """mediapipe, imported with its C++ logging kept to errors and a noisy warning silenced."""
     # glog reads the level once, at import.
     os.environ.setdefault("GLOG_minloglevel", "2")
@@ -47,7 +49,7 @@ def import_mediapipe():
 
 
 @contextlib.contextmanager
-def _quiet_native_stderr():
+def _quiet_native_stderr() -> Iterator[None]:
     """Silence C++ log lines written while mediapipe builds its graph and loads the models.
 
     mediapipe then logs harmless lines ("Created TensorFlow Lite XNNPACK delegate", "Feedback
@@ -158,7 +160,7 @@ class BlazePoseEstimator:
                 min_detection_confidence, min_tracking_confidence
             )
 
-    def _create_landmarker(self, min_detection: float, min_tracking: float):
+    def _create_landmarker(self, min_detection: float, min_tracking: float) -> Any:
         from mediapipe.tasks import python as mp_tasks
         from mediapipe.tasks.python import vision
 

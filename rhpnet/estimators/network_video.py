@@ -12,14 +12,17 @@ through ``TopDownEstimator`` (UDP crops, flip test, DARK-UDP decoding). Implemen
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from rhpnet.boxes import box_iou, extent_boxes
 from rhpnet.errors import CheckpointError, UserFacingError
-from rhpnet.poses import FramePoses
+from rhpnet.poses import Estimator, FramePoses
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES
+
+if TYPE_CHECKING:
+    from rhpnet.estimators.topdown import TopDownEstimator
 
 FAMILIES = ("rhpnet", "hrnet")
 # Margins (left, top, right, bottom) around COCO keypoints: the head top and feet lie beyond the
@@ -52,7 +55,7 @@ def boxes_from_keypoints(
 
 def load_network(
     checkpoint: str | Path | None, *, arch_family: str, device: str = "auto"
-) -> tuple[Any, dict[str, Any]]:
+) -> tuple[TopDownEstimator, dict[str, Any]]:
     """A ``TopDownEstimator`` for a complete, COCO-17 ``arch_family`` checkpoint, and its
     provenance. Loading is weights-only; problems raise ``CheckpointError`` /
     ``UserFacingError`` with a one-line reason. Load once and share it between videos."""
@@ -83,9 +86,7 @@ def load_network(
             f"{name} predicts {len(meta.keypoint_names)} keypoints "
             f"({', '.join(meta.keypoint_names[:3])}, ...); video analysis needs a COCO-17 model"
         )
-    topdown = TopDownEstimator(
-        model, input_size=tuple(meta.input_size), device=device, keypoint_names=meta.keypoint_names
-    )
+    topdown = TopDownEstimator(model, device=device)  # input size and names from the metadata
     provenance = {
         "arch": meta.arch,
         "checkpoint": str(Path(checkpoint).resolve()),
@@ -100,7 +101,7 @@ class NetworkVideoEstimator:
 
     def __init__(
         self,
-        topdown,
+        topdown: TopDownEstimator,
         *,
         name: str,
         max_people: int = 1,
@@ -108,7 +109,7 @@ class NetworkVideoEstimator:
         min_keypoint_score: float = 0.3,
         min_person_score: float = 0.2,
         provenance: dict[str, Any] | None = None,
-        detector=None,
+        detector: Estimator | None = None,
     ) -> None:
         if max_people < 1:
             raise ValueError(f"max_people must be at least 1, got {max_people}")
