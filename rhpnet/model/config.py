@@ -7,6 +7,7 @@ widths or keypoint count rebuilds the exact network without knowing the architec
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -64,10 +65,10 @@ class ModelConfig:
         return self.stage1_planes * 4
 
     def replace(self, **changes: Any) -> ModelConfig:
-        valid = {field.name for field in dataclasses.fields(self)}
-        unknown = sorted(set(changes) - valid)
+        unknown = self._unknown_fields(changes)
         if unknown:
-            raise TypeError(f"unknown model option(s) {unknown}; valid: {sorted(valid)}")
+            valid = sorted(field.name for field in dataclasses.fields(self))
+            raise TypeError(f"unknown model option(s) {unknown}; valid: {valid}")
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -79,8 +80,11 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        valid = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - valid)
+        unknown = cls._unknown_fields(data)
         if unknown:
             raise ValueError(f"unknown model config field(s) {unknown}")
         return cls(**data)
+
+    @classmethod
+    def _unknown_fields(cls, names: Iterable[str]) -> list[str]:
+        return sorted(set(names) - {field.name for field in dataclasses.fields(cls)})
