@@ -67,6 +67,28 @@ def _quiet_native_stderr() -> Iterator[None]:
         os.close(saved)
 
 
+def legacy_pose(
+    *,
+    static_image_mode: bool,
+    smooth_landmarks: bool,
+    min_detection_confidence: float,
+    min_tracking_confidence: float = 0.5,
+) -> Any:
+    """mediapipe's legacy ``solutions.pose.Pose`` with the full landmark model.
+
+    ``model_complexity=1`` always: it is the only complexity whose weights ship in the
+    mediapipe 0.10.14 wheel; 0 and 2 would download theirs at run time.
+    """
+    return import_mediapipe().solutions.pose.Pose(
+        static_image_mode=static_image_mode,
+        model_complexity=1,
+        smooth_landmarks=smooth_landmarks,
+        enable_segmentation=False,
+        min_detection_confidence=min_detection_confidence,
+        min_tracking_confidence=min_tracking_confidence,
+    )
+
+
 def landmarks_in_pixels(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
     """(N, 33, 3+) normalised landmarks x, y, score -> (N, 33, 3) x, y in pixels and score.
 
@@ -147,11 +169,9 @@ class BlazePoseEstimator:
         if backend == "solution":
             # smooth_landmarks=False: mediapipe's filter is causal (it lags fast limbs); the
             # kinematics apply a zero-lag filter instead.
-            self._runner = self._mp.solutions.pose.Pose(
+            self._runner = legacy_pose(
                 static_image_mode=False,
-                model_complexity=1,
                 smooth_landmarks=smooth_landmarks,
-                enable_segmentation=False,
                 min_detection_confidence=min_detection_confidence,
                 min_tracking_confidence=min_tracking_confidence,
             )

@@ -20,7 +20,7 @@ from typing import Any, Literal
 import numpy as np
 
 from rhpnet.boxes import box_iou, extent_boxes
-from rhpnet.estimators.blazepose import import_mediapipe, landmarks_in_pixels, solution_landmarks
+from rhpnet.estimators.blazepose import landmarks_in_pixels, legacy_pose, solution_landmarks
 from rhpnet.skeleton import (
     BLAZEPOSE_TO_COCO,
     COCO_FLIP_PERMUTATION,
@@ -260,11 +260,9 @@ class BlazePoseBoxEstimator:
 
     def __init__(self, settings: BoxPromptSettings = DEFAULT_SETTINGS) -> None:
         self.settings = settings
-        self._pose = import_mediapipe().solutions.pose.Pose(
+        self._pose = legacy_pose(
             static_image_mode=True,
-            model_complexity=1,
             smooth_landmarks=False,
-            enable_segmentation=False,
             min_detection_confidence=settings.min_detection_confidence,
         )
 
