@@ -131,8 +131,9 @@ def _notes(gait: GaitEvents, steps: list[StepMetrics], facing: np.ndarray) -> li
     if gait.stride_s is None and gait.suggested_slowmo is not None:
         notes.append(
             f"the legs swing once every {gait.slow_swing_s:.1f} s, too slow for running: if the "
-            f"footage is slow motion, give its factor (about {gait.suggested_slowmo:.0f} here, "
-            "e.g. --slowmo 4 for 120 fps played at 30)"
+            f"footage is slow motion, give its slow-motion factor (about "
+            f"{gait.suggested_slowmo:.0f} here; 4 for 120 fps played at 30), with --slowmo or "
+            "in the app's settings"
         )
     elif gait.stride_s is None:
         notes.append("no periodic leg motion found: no gait events or running metrics")
