@@ -31,6 +31,7 @@ from torch import nn
 import rhpnet
 from rhpnet.errors import CheckpointError
 from rhpnet.model import ARCHITECTURES, DEFAULT_INPUT_SIZE, ModelConfig, build_from_config
+from rhpnet.model.blocks import init_weights
 from rhpnet.safe_load import read_torch_file
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES, KNOWN_FLIP_PAIRS, MPII_KEYPOINT_NAMES
 
@@ -253,7 +254,7 @@ def load_checkpoint(
     file = _resolve(path)
     source = _read_source(file)
     config = _target_config(source, arch, num_keypoints, backbone_only, file)
-    model = build_from_config(config)
+    model = build_from_config(config, initialise=False)
     report = _load_into(model, source, backbone_only, file)
     model.checkpoint_meta = _meta_for(source, config, file)
     model.load_report = report
@@ -425,6 +426,8 @@ def _public_arch(source: _Source) -> str:
 
 
 def _load_into(model: nn.Module, source: _Source, backbone_only: bool, file: Path) -> LoadReport:
+    """Fill ``model`` (allocated, not initialised) from the checkpoint; only the tensors the file
+    does not provide get HRNet's initialisation, instead of initialising all and overwriting."""
     config: ModelConfig = model.config
     head_prefixes = RFSP_HEAD_PREFIXES if config.head == "rfsp" else PLAIN_HEAD_PREFIXES
     load_head = not backbone_only and (config.head == "rfsp") == source.has_rfsp
@@ -432,19 +435,20 @@ def _load_into(model: nn.Module, source: _Source, backbone_only: bool, file: Pat
     checkpoint = source.state_dict
     report = LoadReport(source.format)
     new_state = {}
+    fresh: list[str] = []
     missing: list[str] = []
     last = config.modules_per_stage[2] - 1
-    for name, initial in target.items():
+    for name, allocated in target.items():
         counter = name.endswith(_COUNTER_SUFFIX)
         new_layer = name.startswith(head_prefixes) and not load_head
         if name in checkpoint and not new_layer:
-            new_state[name] = _checked(name, checkpoint[name], initial, file)
+            new_state[name] = _checked(name, checkpoint[name], allocated, file)
             report.loaded.append(name)
             continue
         if not source.has_rfsp and _is_extra_fuse(name, last):
             origin = _warm_start_source(name, last)
             if origin in checkpoint:
-                new_state[name] = _checked(name, checkpoint[origin], initial, file)
+                new_state[name] = _checked(name, checkpoint[origin], allocated, file)
                 report.warm_started[name] = origin
                 continue
             new_layer = True
@@ -452,7 +456,7 @@ def _load_into(model: nn.Module, source: _Source, backbone_only: bool, file: Pat
             missing.append(name)
         elif not counter:
             report.random.append(name)
-        new_state[name] = initial
+        fresh.append(name)
     if missing:
         raise CheckpointError(
             f"{file.name} lacks {len(missing)} tensors of {config.arch}, e.g. {missing[0]}: "
@@ -471,6 +475,11 @@ def _load_into(model: nn.Module, source: _Source, backbone_only: bool, file: Pat
             f"not have, e.g. {unexpected[0]}"
         )
     report.ignored = unused
+    # Initialising a whole layer also resets tensors the file provides; those are loaded after.
+    for owner in {name.rpartition(".")[0] for name in fresh}:
+        init_weights(model.get_submodule(owner))
+    initialised = model.state_dict()
+    new_state.update({name: initialised[name] for name in fresh})
     model.load_state_dict(new_state)
     return report
 
