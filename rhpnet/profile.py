@@ -80,9 +80,8 @@ def count_params_and_macs(
         for handle in handles:
             handle.remove()
         model.train(was_training)
-    params_by_part = {
-        name: count_params(child) for name, child in model.named_children() if count_params(child)
-    }
+    by_child = {name: count_params(child) for name, child in model.named_children()}
+    params_by_part = {name: count for name, count in by_child.items() if count}
     direct = sum(p.numel() for p in model.parameters(recurse=False))
     if direct:
         params_by_part[""] = direct
