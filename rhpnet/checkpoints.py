@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 import rhpnet
+from rhpnet.atomic import atomic_path
 from rhpnet.errors import CheckpointError
 from rhpnet.model import ARCHITECTURES, DEFAULT_INPUT_SIZE, ModelConfig, build_from_config
 from rhpnet.model.blocks import init_weights
@@ -150,8 +151,6 @@ def save_checkpoint(
     ``weights_only=True`` on any machine. ``flip_pairs`` (left/right index pairs) is needed only
     for keypoint sets other than COCO-17 and MPII-16, whose pairs are known by name.
     """
-    from rhpnet.atomic import atomic_path
-
     network = _unwrap(model)
     config: ModelConfig | None = getattr(network, "config", None)
     if not isinstance(config, ModelConfig):
