@@ -74,14 +74,16 @@ def durable_replace(finished: Path, target: Path) -> None:
     """Rename a completely written file onto ``target`` so that a crash right after leaves
     either the old target or the whole new one: the data reaches the disk before the rename,
     and the rename before returning."""
-    _fsync(finished)
+    # Windows flushes a file only through a handle with write access (fsync on a read-only
+    # descriptor fails there); only POSIX can open a folder to flush its entries.
+    _fsync(finished, os.O_RDWR)
     os.replace(finished, target)
-    if os.name == "posix":  # only POSIX can open a folder to flush its entries
-        _fsync(target.parent)
+    if os.name == "posix":
+        _fsync(target.parent, os.O_RDONLY)
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+def _fsync(path: Path, flags: int) -> None:
+    fd = os.open(path, flags)
     try:
         os.fsync(fd)
     finally:

@@ -49,6 +49,27 @@ def test_atomic_write_leaves_old_file_on_error(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["result.txt"]
 
 
+def test_atomic_write_flushes_the_file_through_a_writable_handle(tmp_path, monkeypatch):
+    """On Windows fsync needs write access (FlushFileBuffers): a read-only descriptor fails with
+    EBADF there, so every atomic write would fail. Emulated here for regular files."""
+    import errno
+    import fcntl
+    import os
+    import stat
+
+    real_fsync = os.fsync
+
+    def windows_like_fsync(fd: int) -> None:
+        read_only = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY
+        if stat.S_ISREG(os.fstat(fd).st_mode) and read_only:
+            raise OSError(errno.EBADF, "Bad file descriptor")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", windows_like_fsync)
+    atomic_write_text(tmp_path / "result.txt", "whole")
+    assert (tmp_path / "result.txt").read_text() == "whole"
+
+
 def _toy_analysis(tmp_path) -> Analysis:
     frames = 5
     track = Track.empty(3, frames)
