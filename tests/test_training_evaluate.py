@@ -11,8 +11,10 @@ from torch import nn
 from training_samples import mpii_entries
 
 from rhpnet import codec
+from rhpnet.datasets.coco_format import load_coco_keypoints
+from rhpnet.datasets.keypoint_set import KeypointSet
 from training.config import load_config
-from training.datasets import KeypointSet, load_coco_keypoints, load_mpii, read_image
+from training.datasets import load_mpii
 from training.distributed import DistContext
 from training.evaluate import Validator
 from training.transforms import TopDownTransform
@@ -37,7 +39,7 @@ class TargetOracle(nn.Module):
         permutation = transform.flip_permutation
         self.table = []
         for instance in keypoint_set.instances:
-            sample = transform(read_image(instance.image.path), instance, np.random.default_rng(0))
+            sample = transform(instance.image.read(), instance, np.random.default_rng(0))
             crop, maps = torch.from_numpy(sample.image), torch.from_numpy(sample.heatmaps)
             self.table.append((crop, maps))
             mirrored = codec.flip_heatmaps(sample.heatmaps, permutation).copy()

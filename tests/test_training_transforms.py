@@ -9,7 +9,7 @@ import pytest
 from rhpnet import codec
 from rhpnet.skeleton import COCO_FLIP_PERMUTATION
 from training.config import ConfigError, available_configs, load_config, tiny_preset
-from training.datasets import load_split, read_image
+from training.datasets import load_split
 from training.loader import PoseDataset
 from training.transforms import TopDownTransform, grid_mask, random_erasing
 
@@ -73,7 +73,7 @@ def test_config_errors_name_the_setting(tmp_path):
 
 def test_flip_mirrors_the_crop_and_swaps_left_and_right_targets(running_set):
     instance = running_set.instances[0]
-    image = read_image(instance.image.path)
+    image = instance.image.read()
     plain = _transform(running_set, [*GEOMETRY_ONLY, "augment.flip_prob=0"])(
         image, instance, np.random.default_rng(1)
     )
@@ -100,10 +100,10 @@ def test_flip_mirrors_the_crop_and_swaps_left_and_right_targets(running_set):
 def test_unaugmented_targets_peak_on_the_keypoints(running_set):
     instance = running_set.instances[3]
     sample = _transform(running_set, [], train=False)(
-        read_image(instance.image.path), instance, np.random.default_rng(0)
+        instance.image.read(), instance, np.random.default_rng(0)
     )
     assert sample.image.shape == (3, 256, 192) and sample.heatmaps.shape == (17, 64, 48)
-    center, scale = codec.box_to_center_scale(instance.box, 192 / 256)
+    center, scale = codec.box_to_center_scale(instance.crop_box, 192 / 256)
     matrix = codec.udp_warp_matrix(center, scale, (256, 192))
     expected = codec.transform_points(instance.keypoints[None, :, :2], matrix[None])[0]
     labelled = instance.keypoints[:, 2] > 0

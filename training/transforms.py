@@ -20,9 +20,9 @@ import cv2
 import numpy as np
 
 from rhpnet import codec
+from rhpnet.datasets.keypoint_set import PersonInstance
 from rhpnet.skeleton import flip_permutation
 from training.config import AugmentConfig, ModelConfig
-from training.datasets import PersonInstance
 
 # Keypoints below the waist; everything else is "upper body" for half-body crops (HRNet).
 _LOWER_BODY_WORDS = ("hip", "knee", "ankle", "pelvis", "heel", "toe", "foot")
@@ -116,7 +116,7 @@ class TopDownTransform:
         """Crop centre/scale/rotation/flip: the GT box, then the random part of spec §10."""
         in_h, in_w = self.input_size
         aspect = in_w / in_h
-        center, scale = codec.box_to_center_scale(instance.box, aspect, self.augment.padding)
+        center, scale = codec.box_to_center_scale(instance.crop_box, aspect, self.augment.padding)
         if not self.train:
             return CropGeometry(center, scale, 0.0, False)
         a = self.augment
