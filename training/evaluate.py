@@ -34,6 +34,7 @@ from rhpnet.evaluation.coco import (
 )
 from rhpnet.evaluation.oks_nms import oks_nms
 from rhpnet.evaluation.pckh import compute_pckh
+from rhpnet.skeleton import COCO_OKS_SIGMAS
 from training import distributed
 from training.config import Config
 from training.distributed import DistContext
@@ -84,6 +85,14 @@ class Validator:
             )
         if metric == "coco" and keypoint_set.format != "coco":
             raise DataError('OKS AP needs a COCO-format validation set; use metric = "pckh"')
+        if metric == "coco" and keypoint_set.num_keypoints != len(COCO_OKS_SIGMAS):
+            # pycocotools would fail on the first validation, epochs into the run.
+            raise DataError(
+                f"{keypoint_set.annotation_file}: OKS AP is defined for the "
+                f"{len(COCO_OKS_SIGMAS)} COCO keypoints (their OKS sigmas), this set has "
+                f"{keypoint_set.num_keypoints}; validate on a 17-keypoint COCO-format set or "
+                'with metric = "pckh" on MPII'
+            )
         self.input_size = (config.model.input_height, config.model.input_width)
 
     def estimator(self, model: nn.Module) -> TopDownEstimator:
