@@ -63,6 +63,10 @@ def test_config_errors_name_the_setting(tmp_path):
         load_config("coco_256x192", ["optim.lr=fast"])
     with pytest.raises(ConfigError, match="train.amp"):
         load_config("coco_256x192", ["train.amp=fp8"])
+    with pytest.raises(ConfigError, match="train.eval_every = 0 must be at least 1"):
+        load_config("coco_256x192", ["train.eval_every=0"])
+    with pytest.raises(ConfigError, match="data.workers = -1 must be at least 0"):
+        load_config("coco_256x192", ["data.workers=-1"])
     bad = tmp_path / "bad.toml"
     bad.write_text("[optim\nlr = 1")
     with pytest.raises(ConfigError, match="not valid TOML"):
