@@ -105,20 +105,20 @@ def test_malformed_json_is_a_clear_data_error(tmp_path, content, message):
 
 
 def test_layouts_are_found(sportpose_dir, tmp_path):
-    single = find_split(sportpose_dir, "train", "auto")
+    single = find_split(sportpose_dir, "train")
     assert single.format == "coco" and single.annotations.name == "annotations.json"
     coco = tmp_path / "coco"
     (coco / "annotations").mkdir(parents=True)
     (coco / "annotations" / "person_keypoints_val2017.json").write_text("{}")
     (coco / "val2017").mkdir()
-    found = find_split(coco, "val", "auto")
+    found = find_split(coco, "val")
     assert found.images == coco / "val2017" and found.format == "coco"
     mpii = tmp_path / "mpii"
     (mpii / "annot").mkdir(parents=True)
     (mpii / "annot" / "valid.json").write_text("[]")
-    assert find_split(mpii, "val", "auto").format == "mpii"
+    assert find_split(mpii, "val").format == "mpii"
     with pytest.raises(DataError, match="no train annotations"):
-        find_split(mpii, "train", "auto")
+        find_split(mpii, "train")
 
 
 def test_mpii_layout_boxes_joints_and_head_boxes(sportpose_dir, tmp_path):

@@ -37,6 +37,7 @@ from rhpnet.datasets.keypoint_set import (
 from rhpnet.datasets.skips import SkipCounter
 from rhpnet.errors import DataError
 from rhpnet.skeleton import MPII_KEYPOINT_NAMES
+from training.config import DataConfig
 
 log = logging.getLogger("training.datasets")
 
@@ -215,17 +216,23 @@ def _mpii_head_boxes(path: str | Path, count: int) -> np.ndarray:
     return boxes.transpose(2, 0, 1).reshape(count, 4) - 1
 
 
-def find_split(
-    root: str | Path, split: str, config_format: str, annotations: str = "", images: str = ""
-) -> SplitFiles:
+def find_split(root: str | Path, split: str, data: DataConfig | None = None) -> SplitFiles:
     """Locate a split's annotation file and image folder under ``root`` (or ``root`` itself).
 
     Recognised without configuration: COCO 2017 (``annotations/person_keypoints_<split>2017.json``
     with ``<split>2017/``), MPII (``annot/<train|valid>.json`` or
     ``annotations/mpii_<train|val>.json`` with ``images/``), and single sets (``annotations.json``
     or ``annotations/<split>.json`` with ``images/``), such as dev-sportpose or a pseudo-labelled
-    folder. ``root`` may also be the annotation file itself.
+    folder. ``root`` may also be the annotation file itself. ``data`` (``format`` and the split's
+    ``*_annotations`` / ``*_images`` paths) overrides the detection.
     """
+    data = data or DataConfig()
+    config_format = data.format
+    annotations, images = (
+        (data.val_annotations, data.val_images)
+        if split == "val"
+        else (data.train_annotations, data.train_images)
+    )
     root = Path(root)
     if not root.exists():
         raise DataError(f"data path not found: {root}")
@@ -281,18 +288,13 @@ def _mpii_head_box_file(root: Path, split: str) -> Path | None:
 
 
 def load_split(
-    root: str | Path,
-    split: str,
-    *,
-    config_format: str = "auto",
-    annotations: str = "",
-    images: str = "",
-    training: bool,
-    check_images: bool = True,
-    max_instances: int = 0,
+    root: str | Path, split: str, data: DataConfig | None = None, *, training: bool
 ) -> KeypointSet:
-    """Find and parse one split; the one entry point the trainer and the CLI use."""
-    files = find_split(root, split, config_format, annotations, images)
+    """Find and parse one split as ``data`` configures it; the one entry point the trainer,
+    the preview and the CLI use."""
+    data = data or DataConfig()
+    files = find_split(root, split, data)
+    max_instances = data.max_val_instances if split == "val" else data.max_train_instances
     if files.format == "mpii":
         return load_mpii(
             files.annotations,
@@ -306,7 +308,7 @@ def load_split(
         files.images,
         any_keypoints=True,
         training=training,
-        check_images=check_images,
+        check_images=data.check_images,
         max_instances=max_instances,
         logger=log,
     )

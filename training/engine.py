@@ -155,7 +155,7 @@ class _Run:
                 f"batch size {config.optim.batch_size} does not split over {ctx.world_size} "
                 "processes; choose a multiple of the process count"
             )
-        train_set = self._load_train_set()
+        train_set = load_split(self.options.data, "train", config.data, training=True)
         validator = self._make_validator(train_set)
         model = self._build_model(train_set)
         dataset = PoseDataset(
@@ -274,47 +274,16 @@ class _Run:
         logger.addHandler(handler)
         return handler
 
-    def _load_train_set(self) -> KeypointSet:
-        d = self.config.data
-        return load_split(
-            self.options.data,
-            "train",
-            config_format=d.format,
-            annotations=d.train_annotations,
-            images=d.train_images,
-            training=True,
-            check_images=d.check_images,
-            max_instances=d.max_train_instances,
-        )
-
     def _make_validator(self, train_set: KeypointSet) -> Validator | None:
         d = self.config.data
-        root = self.options.val_data
+        root = self.options.val_data or self._val_split_beside(train_set)
         if root is None:
-            files = None
-            try:
-                files = find_split(
-                    self.options.data, "val", d.format, d.val_annotations, d.val_images
-                )
-            except UserFacingError:
-                pass
-            if files is None or files.annotations == train_set.annotation_file:
-                log.warning(
-                    "no validation set found beside the training data: training without "
-                    "evaluation (give one with --val-data)"
-                )
-                return None
-            root = self.options.data
-        val_set = load_split(
-            root,
-            "val",
-            config_format=d.format,
-            annotations=d.val_annotations,
-            images=d.val_images,
-            training=False,
-            check_images=d.check_images,
-            max_instances=d.max_val_instances,
-        )
+            log.warning(
+                "no validation set found beside the training data: training without "
+                "evaluation (give one with --val-data)"
+            )
+            return None
+        val_set = load_split(root, "val", d, training=False)
         detections = None
         if d.val_detections:
             base = Path(root) if Path(root).is_dir() else Path(root).parent
@@ -331,6 +300,14 @@ class _Run:
                 f"{train_set.num_keypoints}"
             )
         return Validator(val_set, self.config, self.ctx, detections)
+
+    def _val_split_beside(self, train_set: KeypointSet) -> Path | None:
+        """``--data`` again if it holds a validation split of its own, else None."""
+        try:
+            files = find_split(self.options.data, "val", self.config.data)
+        except UserFacingError:
+            return None
+        return None if files.annotations == train_set.annotation_file else self.options.data
 
     def _build_model(self, train_set: KeypointSet) -> nn.Module:
         m = self.config.model

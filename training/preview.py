@@ -24,16 +24,7 @@ def write_preview(
     config: Config, data: Path, out: Path, count: int = 16, columns: int = 8, epoch: int = 0
 ) -> Path:
     """Write the grid for ``count`` people spread over the training set; returns ``out``."""
-    d = config.data
-    train_set = load_split(
-        data,
-        "train",
-        config_format=d.format,
-        annotations=d.train_annotations,
-        images=d.train_images,
-        training=True,
-        check_images=d.check_images,
-    )
+    train_set = load_split(data, "train", config.data, training=True)
     transform = TopDownTransform(
         config.model, config.augment, train_set.keypoint_names, train_set.flip_pairs, train=True
     )
