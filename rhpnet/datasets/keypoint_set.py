@@ -101,17 +101,15 @@ class KeypointSet:
         found = self._by_image.get(image_id, [])
         return [i for i in found if i.is_scored] if scored_only else list(found)
 
-    def ground_truth(self, image_ids: Iterable[int] | None = None) -> dict[str, Any]:
-        """The set as a COCO dict for pycocotools, optionally restricted to some images.
+    def ground_truth(self) -> dict[str, Any]:
+        """The set as a COCO dict for pycocotools.
 
         ``num_keypoints`` is counted from the visibilities and the person category gets
         ``PERSON_CATEGORY_ID``, the id predictions are written with.
         """
-        keep = set(self.images) if image_ids is None else set(image_ids) & set(self.images)
         images = [
             {"id": im.id, "file_name": im.file_name, "width": im.width, "height": im.height}
             for im in self.images.values()
-            if im.id in keep
         ]
         annotations = [
             {
@@ -125,7 +123,6 @@ class KeypointSet:
                 "num_keypoints": inst.num_labelled,
             }
             for inst in self.instances
-            if inst.image_id in keep
         ]
         category = {
             "id": PERSON_CATEGORY_ID,

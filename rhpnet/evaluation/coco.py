@@ -90,17 +90,14 @@ def evaluate_keypoints(
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
-    if isinstance(ground_truth, KeypointSet):
-        gt_dict = ground_truth.ground_truth(image_ids)
-    else:
-        gt_dict = ground_truth
-        if image_ids is not None:
-            keep = set(image_ids)
-            gt_dict = {
-                **gt_dict,
-                "images": [im for im in gt_dict["images"] if im["id"] in keep],
-                "annotations": [a for a in gt_dict["annotations"] if a["image_id"] in keep],
-            }
+    gt_dict = ground_truth.ground_truth() if isinstance(ground_truth, KeypointSet) else ground_truth
+    if image_ids is not None:
+        keep = set(image_ids)
+        gt_dict = {
+            **gt_dict,
+            "images": [im for im in gt_dict["images"] if im["id"] in keep],
+            "annotations": [a for a in gt_dict["annotations"] if a["image_id"] in keep],
+        }
     evaluated_ids = {image["id"] for image in gt_dict["images"]}
     results = [r for r in results if r["image_id"] in evaluated_ids]
     scored = [

@@ -18,6 +18,7 @@ import numpy as np
 from rhpnet.datasets.keypoint_set import KeypointSet
 from rhpnet.errors import DataError
 from rhpnet.evaluation.coco import KeypointPrediction, coco_results, evaluate_keypoints
+from rhpnet.skeleton import NUM_COCO_KEYPOINTS
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def predict_on_ground_truth_boxes(
         start = time.perf_counter()
         keypoints = np.asarray(predict(pixels, boxes), dtype=np.float64)
         run.inference_s += time.perf_counter() - start
-        if keypoints.shape != (len(instances), 17, 3):
+        if keypoints.shape != (len(instances), NUM_COCO_KEYPOINTS, 3):
             raise ValueError(
                 f"estimator returned keypoints of shape {keypoints.shape} for {len(instances)} boxes"
             )
