@@ -39,12 +39,14 @@ class ModelConfig:
     init: str = ""
 
     @property
-    def heatmap_height(self) -> int:
-        return self.input_height // 4
+    def input_size(self) -> tuple[int, int]:
+        """(height, width), the order the codec and checkpoints use."""
+        return self.input_height, self.input_width
 
     @property
-    def heatmap_width(self) -> int:
-        return self.input_width // 4
+    def heatmap_size(self) -> tuple[int, int]:
+        """(height, width) of the network's output, a quarter of the input."""
+        return self.input_height // 4, self.input_width // 4
 
 
 @dataclass

@@ -346,7 +346,13 @@ class _Run:
         device_ids = [self.ctx.device.index] if self.ctx.device.type == "cuda" else None
         return DistributedDataParallel(model, device_ids=device_ids)
 
-    def _resume(self, model, optimizer, scheduler, scaler) -> TrainingProgress:
+    def _resume(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        scheduler: torch.optim.lr_scheduler.LambdaLR,
+        scaler: torch.amp.GradScaler,
+    ) -> TrainingProgress:
         state = read_training_checkpoint(self.out / LATEST)
         if state.arch != self.config.model.arch:
             raise UserFacingError(
@@ -526,16 +532,28 @@ class _Run:
             self.writer.add_images("val/predicted_red_vs_target_green", batch, epoch)
         self.writer.flush()
 
-    def _recipe(self) -> dict[str, Any]:
-        return self.config.to_dict()
+    def _checkpoint_fields(self, train_set: KeypointSet) -> dict[str, Any]:
+        """What both checkpoints record beside the weights, so each opens as a model."""
+        return {
+            "keypoint_names": train_set.keypoint_names,
+            "input_size": self.config.model.input_size,
+            "recipe": self.config.to_dict(),
+        }
 
-    def _save(self, model, optimizer, scheduler, scaler, progress, rng_states, train_set) -> None:
+    def _save(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        scheduler: torch.optim.lr_scheduler.LambdaLR,
+        scaler: torch.amp.GradScaler,
+        progress: TrainingProgress,
+        rng_states: list[dict[str, Any]],
+        train_set: KeypointSet,
+    ) -> None:
         save_training_checkpoint(
             self.out / LATEST,
             model,
-            keypoint_names=train_set.keypoint_names,
-            input_size=(self.config.model.input_height, self.config.model.input_width),
-            recipe=self._recipe(),
+            **self._checkpoint_fields(train_set),
             optimizer=optimizer,
             scheduler=scheduler,
             scaler=scaler,
@@ -544,13 +562,13 @@ class _Run:
         )
         atomic_write_text(self.out / "metrics.json", json.dumps(progress.history, indent=1))
 
-    def _save_best(self, model, train_set, epoch: int, evaluation: Evaluation) -> None:
+    def _save_best(
+        self, model: nn.Module, train_set: KeypointSet, epoch: int, evaluation: Evaluation
+    ) -> None:
         save_best_model(
             self.out / BEST,
             model,
-            keypoint_names=train_set.keypoint_names,
-            input_size=(self.config.model.input_height, self.config.model.input_width),
-            recipe=self._recipe(),
+            **self._checkpoint_fields(train_set),
             epoch=epoch,
             metrics={evaluation.metric: evaluation.value, **evaluation.metrics},
         )

@@ -93,7 +93,7 @@ class Validator:
                 f"{keypoint_set.num_keypoints}; validate on a 17-keypoint COCO-format set or "
                 'with metric = "pckh" on MPII'
             )
-        self.input_size = (config.model.input_height, config.model.input_width)
+        self.input_size = config.model.input_size
 
     def estimator(self, model: nn.Module) -> TopDownEstimator:
         return TopDownEstimator(

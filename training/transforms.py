@@ -63,8 +63,8 @@ class TopDownTransform:
         *,
         train: bool,
     ) -> None:
-        self.input_size = (model.input_height, model.input_width)
-        self.heatmap_size = (model.heatmap_height, model.heatmap_width)
+        self.input_size = model.input_size
+        self.heatmap_size = model.heatmap_size
         self.sigma = model.sigma
         self.augment = augment
         self.train = train
