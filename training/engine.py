@@ -231,7 +231,7 @@ class _Run:
         try:
             return self._loop(
                 model, ddp_model, loader, sampler, optimizer, scheduler, scaler, amp_dtype,
-                progress, validator, train_set, iters_per_epoch,
+                progress, validator, train_set,
             )  # fmt: skip
         finally:
             if self.writer is not None:
@@ -406,17 +406,19 @@ class _Run:
         progress: TrainingProgress,
         validator: Validator | None,
         train_set: KeypointSet,
-        iters_per_epoch: int,
     ) -> FitSummary:
         from tqdm import tqdm
 
         config, ctx = self.config, self.ctx
         criterion = JointsMSELoss()
         evaluation: Evaluation | None = None
-        max_steps = config.train.max_steps
         channels_last = ctx.device.type == "cuda" and config.train.channels_last
+
+        def out_of_steps() -> bool:
+            return bool(config.train.max_steps) and progress.global_step >= config.train.max_steps
+
         for epoch in range(progress.epoch, config.optim.epochs):
-            if max_steps and progress.global_step >= max_steps:
+            if out_of_steps():
                 break
             sampler.set_epoch(epoch)
             _set_train_mode(ddp_model, config.train.batchnorm == "frozen")
@@ -450,20 +452,8 @@ class _Run:
                 steps += 1
                 loss_sum += loss
                 if progress.global_step % config.train.log_every == 0:
-                    value = float(distributed.mean_over_ranks(loss))
-                    if not math.isfinite(value):
-                        raise UserFacingError(
-                            f"the loss became {value} at step {progress.global_step}; lower the "
-                            "learning rate or enable gradient clipping (optim.grad_clip)"
-                        )
-                    progress.history["steps"].append(
-                        {"step": progress.global_step, "epoch": epoch + 1, "loss": value, "lr": lr}
-                    )
-                    bar.set_postfix(loss=f"{value:.3e}", lr=f"{lr:.1e}")
-                    if self.writer is not None:
-                        self.writer.add_scalar("train/loss", value, progress.global_step)
-                        self.writer.add_scalar("train/lr", lr, progress.global_step)
-                if max_steps and progress.global_step >= max_steps:
+                    self._log_step(progress, epoch, loss, lr, bar)
+                if out_of_steps():
                     break
             bar.close()
             progress.epoch = epoch + 1
@@ -475,9 +465,7 @@ class _Run:
                 "steps": progress.global_step,
                 "seconds": round(time.perf_counter() - started, 2),
             }
-            last_epoch = progress.epoch == config.optim.epochs or (
-                max_steps and progress.global_step >= max_steps
-            )
+            last_epoch = progress.epoch == config.optim.epochs or out_of_steps()
             improved = False
             if validator is not None and (
                 progress.epoch % config.train.eval_every == 0 or last_epoch
@@ -517,6 +505,24 @@ class _Run:
         )
 
     # ------------------------------------------------------------------------------ outputs
+
+    def _log_step(
+        self, progress: TrainingProgress, epoch: int, loss: torch.Tensor, lr: float, bar: Any
+    ) -> None:
+        """Record the loss over all ranks; a loss that is no longer finite ends the run."""
+        value = float(distributed.mean_over_ranks(loss))
+        if not math.isfinite(value):
+            raise UserFacingError(
+                f"the loss became {value} at step {progress.global_step}; lower the "
+                "learning rate or enable gradient clipping (optim.grad_clip)"
+            )
+        progress.history["steps"].append(
+            {"step": progress.global_step, "epoch": epoch + 1, "loss": value, "lr": lr}
+        )
+        bar.set_postfix(loss=f"{value:.3e}", lr=f"{lr:.1e}")
+        if self.writer is not None:
+            self.writer.add_scalar("train/loss", value, progress.global_step)
+            self.writer.add_scalar("train/lr", lr, progress.global_step)
 
     def _log_evaluation(
         self, model: nn.Module, validator: Validator, evaluation: Evaluation, epoch: int
