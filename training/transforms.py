@@ -76,7 +76,7 @@ class TopDownTransform:
     def __call__(
         self, image_bgr: np.ndarray, instance: PersonInstance, rng: np.random.Generator
     ) -> TrainingSample:
-        keypoints = instance.keypoints.astype(np.float64).copy()
+        keypoints = instance.keypoints.astype(np.float64)
         width = image_bgr.shape[1]
         geometry = self.sample_geometry(instance, keypoints, width, rng)
         matrix = codec.udp_warp_matrix(
