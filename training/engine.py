@@ -37,6 +37,7 @@ from torch.utils.data import DataLoader
 
 import rhpnet
 from rhpnet.atomic import atomic_write_text
+from rhpnet.checkpoints import save_checkpoint
 from rhpnet.errors import UserFacingError
 from training import distributed
 from training.checkpointing import (
@@ -47,7 +48,6 @@ from training.checkpointing import (
     read_training_checkpoint,
     remove_stale_partials,
     restore_rng_state,
-    save_best_model,
     save_training_checkpoint,
 )
 from training.config import Config
@@ -571,12 +571,13 @@ class _Run:
     def _save_best(
         self, model: nn.Module, train_set: KeypointSet, epoch: int, evaluation: Evaluation
     ) -> None:
-        save_best_model(
+        """The model alone (no optimiser state), with the metrics that made it the best."""
+        metrics = {evaluation.metric: evaluation.value, **evaluation.metrics}
+        save_checkpoint(
             self.out / BEST,
             model,
             **self._checkpoint_fields(train_set),
-            epoch=epoch,
-            metrics={evaluation.metric: evaluation.value, **evaluation.metrics},
+            extra={"epoch": epoch, "metrics": metrics},
         )
         log.info("epoch %d is the best so far (%s %.4f): saved %s", epoch, evaluation.metric,
                  evaluation.value, self.out / BEST)  # fmt: skip
