@@ -153,6 +153,13 @@ def test_mpii_layout_boxes_joints_and_head_boxes(sportpose_dir, tmp_path):
         load_mpii(
             path, sportpose_dir / "images", training=False, head_boxes_file=tmp_path / "short.mat"
         )
+    whole = (tmp_path / "gt_valid.mat").read_bytes()
+    for cut in (10, 100, len(whole) // 2):
+        (tmp_path / "cut.mat").write_bytes(whole[:cut])
+        with pytest.raises(DataError, match="no readable 'headboxes_src'"):
+            load_mpii(
+                path, sportpose_dir / "images", training=False, head_boxes_file=tmp_path / "cut.mat"
+            )
 
 
 def test_pckh_hand_computed():

@@ -201,11 +201,13 @@ def load_mpii(
 def _mpii_head_boxes(path: str | Path, count: int) -> np.ndarray:
     """(N, 4) x1, y1, x2, y2 head boxes from ``headboxes_src`` (2 x 2 x N) in a .mat file."""
     from scipy.io import loadmat
+    from scipy.io.matlab import MatReadError
 
     path = Path(path)
     try:
         boxes = np.asarray(loadmat(str(path))["headboxes_src"], np.float32)
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, IndexError, MatReadError) as error:
+        # A truncated or foreign file fails in scipy's reader in any of these ways.
         raise DataError(f"{path}: no readable 'headboxes_src' array ({error})") from None
     if boxes.shape != (2, 2, count):
         raise DataError(
