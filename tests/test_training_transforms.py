@@ -67,6 +67,8 @@ def test_config_errors_name_the_setting(tmp_path):
         load_config("coco_256x192", ["train.eval_every=0"])
     with pytest.raises(ConfigError, match="data.workers = -1 must be at least 0"):
         load_config("coco_256x192", ["data.workers=-1"])
+    with pytest.raises(ConfigError, match="train.seed = -1 must be at least 0"):
+        load_config("coco_256x192", ["train.seed=-1"])
     bad = tmp_path / "bad.toml"
     bad.write_text("[optim\nlr = 1")
     with pytest.raises(ConfigError, match="not valid TOML"):
@@ -156,3 +158,23 @@ def test_preview_grid_is_written(sportpose_dir, tmp_path):
     # Four 128x96 crops shown at 2x in one row, 4 px gaps.
     assert grid.shape == (256 + 8, 4 * 192 + 5 * 4, 3)
     assert grid.std() > 20  # real picture content, not a blank canvas
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["preview", "--count", "0"], "argument --count: must be at least 1, got 0"),
+        (["preview", "--epoch", "-1"], "argument --epoch: must be at least 0, got -1"),
+        (["pseudo-label", "run.mp4", "--sample-fps", "0"], "--sample-fps: must be above 0"),
+    ],
+)
+def test_counts_and_rates_out_of_range_are_usage_errors(tmp_path, capsys, argv, message):
+    from training.cli import main
+
+    if argv[0] == "preview":
+        argv += ["--config", "coco_256x192", "--data", str(tmp_path)]
+    argv += ["--out", str(tmp_path / "out")]
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -184,6 +184,7 @@ _LOWEST: dict[tuple[str, str], int] = {
     ("train", "checkpoint_every"): 1,
     ("train", "preview_images"): 0,
     ("train", "max_steps"): 0,
+    ("train", "seed"): 0,
     ("eval", "batch_size"): 1,
     ("data", "workers"): 0,
     ("data", "max_train_instances"): 0,
