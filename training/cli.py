@@ -18,9 +18,12 @@ import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rhpnet.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from training.config import Config
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
@@ -166,7 +169,9 @@ def _config_arguments(parser: argparse.ArgumentParser, configs: str) -> None:
     parser.add_argument("--seed", type=int, help="random seed (default: the config's)")
 
 
-def _resolve_config(args: argparse.Namespace):
+def _resolve_config(args: argparse.Namespace) -> Config:
+    """The named config with --set, --tiny and the command-line shortcuts applied, validated
+    once at the end so an override cannot slip past the checks."""
     from training.config import load_config, tiny_preset
 
     config = load_config(args.config, args.overrides)
