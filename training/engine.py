@@ -38,6 +38,7 @@ from torch.utils.data import DataLoader
 import rhpnet
 from rhpnet.atomic import atomic_write_text
 from rhpnet.checkpoints import save_checkpoint
+from rhpnet.datasets.keypoint_set import KeypointSet
 from rhpnet.errors import UserFacingError
 from training import distributed
 from training.checkpointing import (
@@ -51,7 +52,7 @@ from training.checkpointing import (
     save_training_checkpoint,
 )
 from training.config import Config
-from training.datasets import KeypointSet, find_split, load_person_detections, load_split
+from training.datasets import find_split, load_person_detections, load_split
 from training.distributed import DistContext
 from training.evaluate import Evaluation, Validator
 from training.loader import EpochSampler, PoseDataset
