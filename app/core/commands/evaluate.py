@@ -21,10 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from app.core.options import MODELS
 from rhpnet.errors import CheckpointError, UserFacingError
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES
-
-MODELS = ("default", "rhpnet", "hrnet")
 
 
 def build_parser(prog: str) -> argparse.ArgumentParser:
