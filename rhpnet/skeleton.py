@@ -144,3 +144,10 @@ def keypoint_index(name: str) -> int:
         raise KeyError(
             f"unknown keypoint {name!r}; expected one of {COCO_KEYPOINT_NAMES}"
         ) from None
+
+
+# How sides are drawn everywhere (app player, exported overlay videos, training previews): a
+# colour-blind-safe blue/orange pair for left/right, light grey for the head and trunk. RGB.
+LEFT_RGB: tuple[int, int, int] = (0, 114, 178)  # blue
+RIGHT_RGB: tuple[int, int, int] = (230, 159, 0)  # orange
+CENTRE_RGB: tuple[int, int, int] = (225, 225, 225)  # light grey

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from app.core.live import DelayBuffer, LiveFrame, Recorder
 
@@ -55,3 +56,16 @@ def test_recorder_finish_writes_video_and_abort_leaves_nothing(tmp_path):
     recorder.write(np.zeros((48, 64, 3), np.uint8), 0.0)
     recorder.abort()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["take.mp4"]
+
+
+def test_recorder_block_keeps_the_file_only_when_it_succeeds(tmp_path):
+    with Recorder(tmp_path / "kept.mp4", 64, 48, 30.0) as recorder:
+        for index in range(3):
+            recorder.write(np.zeros((48, 64, 3), np.uint8), index / 30)
+    with (
+        pytest.raises(RuntimeError, match="camera unplugged"),
+        Recorder(tmp_path / "dropped.mp4", 64, 48, 30.0) as recorder,
+    ):
+        recorder.write(np.zeros((48, 64, 3), np.uint8), 0.0)
+        raise RuntimeError("camera unplugged")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept.mp4"]

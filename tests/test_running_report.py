@@ -10,9 +10,10 @@ import math
 import numpy as np
 import pytest
 
+from app.core.analysis import Track
 from app.core.kinematics import ANGLE_NAMES
 from app.core.metrics import METRIC_SPECS, StepMetrics, summarize
-from app.core.running_report import build_report, write_report_files
+from app.core.running_report import build_report, write_angles_csv, write_report_files
 from rhpnet.errors import DataError
 from tests.synthetic_runner import as_analysis, case
 
@@ -83,6 +84,18 @@ def test_exports_are_complete_and_valid(slow_motion_report, tmp_path):
     assert png.startswith(b"\x89PNG") and len(png) > 20_000
 
 
+def test_angles_csv_leaves_missing_angles_empty(slow_motion_report, tmp_path):
+    _, report = slow_motion_report
+    angles = {name: values.copy() for name, values in report.angles.items()}
+    angles["knee_flexion_left"][10:20] = np.nan
+    path = write_angles_csv(dataclasses.replace(report, angles=angles), tmp_path / "a.csv")
+    text = path.read_text()
+    rows = list(csv.DictReader(text.splitlines()))
+    assert [row["knee_flexion_left"] for row in rows[10:20]] == [""] * 10
+    assert rows[9]["knee_flexion_left"] and rows[15]["knee_flexion_right"]
+    assert "nan" not in text.lower()
+
+
 def test_rewriting_replaces_the_files_whole(slow_motion_report, tmp_path):
     _, report = slow_motion_report
     target = tmp_path / "clip.metrics.json"
@@ -103,6 +116,27 @@ def test_a_person_standing_still_gets_no_metrics_but_valid_files(tmp_path):
     write_report_files(report, tmp_path, "still")
     document = json.loads((tmp_path / "still.metrics.json").read_text())
     assert document["cadence_spm"]["mean"] is None and document["steps"] == []
+
+
+def test_a_single_frame_gets_its_angles_and_valid_files(tmp_path):
+    """A photo (a one-image folder) has no frame rate: nothing over time can be cleaned or
+    measured, but its angles are reported (this raised 'need at least two frame times')."""
+    run = case("treadmill_right_60fps")
+    analysis = as_analysis(run)
+    track = analysis.tracks[1]
+    photo = dataclasses.replace(
+        analysis,
+        times_s=analysis.times_s[:1],
+        tracks={1: Track(1, track.keypoints[:1], track.boxes[:1], track.scores[:1])},
+    )
+    report = build_report(photo)
+    assert report.steps == [] and report.gait.events == []
+    assert report.angles["knee_flexion_left"][0] == pytest.approx(
+        run.angles["knee_flexion_left"][0], abs=3.0
+    )
+    write_report_files(report, tmp_path, "photo", plots=True)
+    document = json.loads((tmp_path / "photo.metrics.json").read_text())
+    assert document["frame_rate_hz"] is None and document["steps"] == []
 
 
 def test_bad_input_is_refused_with_a_clear_error():
@@ -146,6 +180,26 @@ def test_summary_statistics_flags_and_asymmetry():
         assert spec.source, key
         assert spec.typical_range is None or spec.typical_range[0] < spec.typical_range[1]
     assert math.isclose(summary["step_time_ms"].mean, 400.0)
+
+
+def test_asymmetry_is_left_out_where_a_side_is_zero_within_its_scatter():
+    """Hip extension of 1 +- 1 deg on the left, 3 deg on the right: the left mean is no clearer
+    than zero, so no symmetry index (it read -100 %); a clear difference still gets one."""
+    left, right = [1.5, -0.5, 2.0], [3.0, 3.2, 2.8]
+    steps = [
+        StepMetrics("left", 0, 0.0, 0, 0.0, hip_extension_to_deg=value, overstride=0.3)
+        for value in left
+    ] + [
+        StepMetrics("right", 0, 0.0, 0, 0.0, hip_extension_to_deg=value, overstride=0.2)
+        for value in right
+    ]
+    summary = summarize(steps)
+    hip = summary["hip_extension_to_deg"]
+    assert hip.asymmetry_pct is None
+    assert hip.left_minus_right == pytest.approx(np.mean(left) - np.mean(right))
+    assert summary["overstride"].asymmetry_pct == pytest.approx(100 * 0.1 / 0.25)
+    one_step_each = summarize([steps[0], steps[3]])
+    assert one_step_each["hip_extension_to_deg"].asymmetry_pct is None
 
 
 def test_slow_motion_footage_without_its_factor_gets_a_hint(slow_motion_report):

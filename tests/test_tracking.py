@@ -201,3 +201,47 @@ def test_two_real_runners_keep_separate_ids(treadmill_segment, tmp_path):
         assert track.frame_count_present >= 23
         centres = track.boxes[track.present, 0] + track.boxes[track.present, 2] / 2
         assert np.all(centres < width) or np.all(centres > width)  # never jumps sides
+
+
+def test_slow_motion_runner_is_judged_by_real_speed():
+    """In 8x slow motion every movement is 8x slower in video time; the runner must still win
+    over a larger bystander standing still, because their motion is judged in real time."""
+    from app.core.analysis import VideoInfo
+    from app.core.pipeline import AnalysisOptions, analyze_video
+    from app.core.video import Frame, VideoSource
+
+    slowmo, count = 8.0, 120
+    times = np.arange(count) / FPS  # 240 fps footage played at 30 fps
+
+    class SlowMotionClip(VideoSource):
+        info = VideoInfo("slowmo.mp4", 1280, 720, FPS, count, count / FPS)
+        warnings: list[str] = []
+        times_s = times
+
+        def frames(self, start: int = 0, *, rgb: bool = False):
+            for index in range(start, count):
+                yield Frame(index, float(times[index]), np.zeros((8, 8, 3), np.uint8))
+
+        def read_frame(self, index: int) -> Frame:
+            raise NotImplementedError
+
+        def close(self) -> None:
+            pass
+
+    class TwoPeople:
+        def estimate(self, image: np.ndarray, time_s: float) -> FramePoses:
+            stride_phase = 2 * np.pi * 1.4 * time_s / slowmo  # 1.4 strides per real second
+            runner = person(100, 200, 60, 150, phase=stride_phase, swing=0.25)
+            return frame_of([runner, person(700, 150, 160, 400)])  # bystander: large, still
+
+        def describe(self) -> dict:
+            return {"name": "two-people"}
+
+        def close(self) -> None:
+            pass
+
+    options = AnalysisOptions(max_people=2, slowmo=slowmo)
+    analysis = analyze_video(SlowMotionClip(), options, estimator=TwoPeople())
+    runner = analysis.subject()
+    assert runner is not None and np.nanmax(runner.boxes[:, 0]) < 640  # the left one, not the
+    # bystander standing at x = 700

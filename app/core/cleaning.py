@@ -27,6 +27,7 @@ Everything is a pure function of arrays; times are real (slow-motion corrected) 
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass, field
 
@@ -35,6 +36,7 @@ from scipy.interpolate import PchipInterpolator
 from scipy.signal import butter, filtfilt
 
 from app.core.kinematics import facing_direction, leg_length_px
+from app.core.options import DEFAULT_CUTOFF_HZ
 
 LEG_PAIRS: tuple[tuple[int, int], ...] = ((11, 12), (13, 14), (15, 16))
 ARM_PAIRS: tuple[tuple[int, int], ...] = ((5, 6), (7, 8), (9, 10))
@@ -63,7 +65,7 @@ class CleaningSettings:
 
     min_score: float = 0.3
     max_gap_s: float = 0.1
-    cutoff_hz: float | None = 8.0
+    cutoff_hz: float | None = DEFAULT_CUTOFF_HZ
     filter_order: int = 4
     repair_swaps: bool = True
     swap_penalty: float = 12.0
@@ -93,7 +95,8 @@ class CleanedTrack:
     glitches: (T, 17) bool points removed as glitches.
     interpolated: (T, 17) bool points filled by gap interpolation.
     unfiltered: (T, 17) bool finite points in runs too short for the low-pass filter.
-    sample_rate_hz: real-time sampling rate the filter used (median of the frame intervals).
+    sample_rate_hz: real-time sampling rate the filter used (median of the frame intervals; NaN
+        for a single frame).
     """
 
     keypoints: np.ndarray
@@ -116,29 +119,33 @@ def clean_track(
     points = np.array(keypoints, np.float64, copy=True)
     if points.ndim != 3 or points.shape[1:] != (17, 3) or len(points) != len(times):
         raise ValueError("keypoints must be (T, 17, 3) with one time per frame")
-    sample_rate = sampling_rate_hz(times)
+    # A single frame (a photo) has no frame rate: only the steps that need no motion apply.
+    sample_rate = sampling_rate_hz(times) if len(times) > 1 else math.nan
+    timed = math.isfinite(sample_rate)
 
     points = drop_low_confidence(points, settings.min_score)
     scale = leg_length_px(points)
     usable = np.isfinite(scale)
-    reach = max(1, int(round(settings.glitch_reach_s * sample_rate)))
+    moving = usable and timed
+    reach = max(1, int(round(settings.glitch_reach_s * sample_rate))) if timed else 1
     floor_px = settings.glitch_floor * scale
     glitches = np.zeros(points.shape[:2], bool)
     if settings.remove_glitches and usable:
         glitches |= find_bad_bone_lengths(points, settings.bone_length_tolerance)
         glitches |= find_impossible_legs(points, facing_direction(points, times))
         points[glitches] = np.nan
+    if settings.remove_glitches and moving:
         glitches |= _pair_glitch_mask(points, scale, reach, settings.glitch_threshold, floor_px)
         points[glitches] = np.nan
 
     swapped = {name: np.zeros(len(points), bool) for name in SWAP_GROUPS}
-    if settings.repair_swaps and usable:
+    if settings.repair_swaps and moving:
         for name, pairs in SWAP_GROUPS.items():
             points, swapped[name] = repair_left_right_swaps(
                 points, pairs, scale, settings.swap_penalty, settings.swap_frame_penalty
             )
 
-    if settings.remove_glitches and usable:
+    if settings.remove_glitches and moving:
         single = find_glitches(points[..., :2], reach, settings.glitch_threshold, floor_px)
         points[single] = np.nan
         glitches |= single
@@ -146,10 +153,12 @@ def clean_track(
     points, interpolated = fill_short_gaps(points, times, settings.max_gap_s)
     unsmoothed = points.copy()
     unfiltered = np.zeros(points.shape[:2], bool)
-    if settings.cutoff_hz is not None:
+    if settings.cutoff_hz is not None and timed:
         points[..., :2], unfiltered = lowpass_filter(
             points[..., :2], times, settings.cutoff_hz, settings.filter_order
         )
+    elif settings.cutoff_hz is not None:
+        unfiltered = np.isfinite(points[..., :2]).all(axis=-1)
     return CleanedTrack(
         keypoints=points,
         unsmoothed_keypoints=unsmoothed,

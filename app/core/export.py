@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from app.core.analysis import SIDECAR_SUFFIX, Analysis
-from rhpnet.atomic import atomic_path
+from app.core.table_text import csv_from_columns, number_column
+from rhpnet.atomic import atomic_open, atomic_path, atomic_write_text
 from rhpnet.errors import UserFacingError
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES
 
@@ -56,18 +57,10 @@ def _rows(analysis: Analysis) -> list[tuple[int, int]]:
     return rows
 
 
-def _format_column(values: np.ndarray, fmt: str) -> np.ndarray:
-    text = np.char.mod(fmt, values)
-    return np.where(np.isfinite(values), text, "")
-
-
 def keypoints_csv_text(analysis: Analysis) -> str:
     """The keypoints table: one row per frame per track (over the track's life), empty cells
     where the person or a keypoint was not found."""
     rows = _rows(analysis)
-    header = ",".join(KEYPOINT_CSV_COLUMNS) + "\n"
-    if not rows:
-        return header
     frames = np.array([f for f, _ in rows], np.int64)
     ids = np.array([t for _, t in rows], np.int64)
     kp = np.empty((len(rows), len(COCO_KEYPOINT_NAMES), 3), np.float32)
@@ -82,17 +75,16 @@ def keypoints_csv_text(analysis: Analysis) -> str:
         frames.astype(str),
         np.char.mod("%.6f", np.asarray(analysis.times_s, np.float64)[frames]),
         ids.astype(str),
-        *(_format_column(boxes[:, i], "%.2f") for i in range(4)),
-        _format_column(scores, "%.4f"),
+        *(number_column(boxes[:, i], "%.2f") for i in range(4)),
+        number_column(scores, "%.4f"),
     ]
     for k in range(len(COCO_KEYPOINT_NAMES)):
         columns += [
-            _format_column(kp[:, k, 0], "%.2f"),
-            _format_column(kp[:, k, 1], "%.2f"),
-            _format_column(kp[:, k, 2], "%.4f"),
+            number_column(kp[:, k, 0], "%.2f"),
+            number_column(kp[:, k, 1], "%.2f"),
+            number_column(kp[:, k, 2], "%.4f"),
         ]
-    table = np.stack(columns, axis=1)
-    return header + "\n".join(",".join(row) for row in table.tolist()) + "\n"
+    return csv_from_columns(KEYPOINT_CSV_COLUMNS, columns)
 
 
 def coco_results(analysis: Analysis) -> list[dict]:
@@ -118,15 +110,17 @@ def coco_results(analysis: Analysis) -> list[dict]:
     return results
 
 
+def coco_json_text(analysis: Analysis) -> str:
+    return json.dumps(coco_results(analysis), separators=(",", ":"))
+
+
 def write_keypoints_csv(analysis: Analysis, path: str | Path) -> Path:
-    with atomic_path(path) as tmp:
-        tmp.write_text(keypoints_csv_text(analysis), encoding="utf-8")
+    atomic_write_text(path, keypoints_csv_text(analysis))
     return Path(path)
 
 
 def write_coco_json(analysis: Analysis, path: str | Path) -> Path:
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(coco_results(analysis), separators=(",", ":")), encoding="utf-8")
+    atomic_write_text(path, coco_json_text(analysis))
     return Path(path)
 
 
@@ -240,13 +234,12 @@ def write_video_outputs(
     """
     options = options or ExportOptions()
     paths = output_paths(out_dir, output_stem(analysis), options)
+    texts = {"keypoints_csv": keypoints_csv_text(analysis), "coco_json": coco_json_text(analysis)}
     with contextlib.ExitStack() as stack:
-        csv_tmp = stack.enter_context(atomic_path(paths["keypoints_csv"]))
-        csv_tmp.write_text(keypoints_csv_text(analysis), encoding="utf-8")
-        coco_tmp = stack.enter_context(atomic_path(paths["coco_json"]))
-        coco_tmp.write_text(
-            json.dumps(coco_results(analysis), separators=(",", ":")), encoding="utf-8"
-        )
+        for key, text in texts.items():
+            stack.enter_context(atomic_open(paths[key], "w", encoding="utf-8", newline="")).write(
+                text
+            )
         if options.video:
             overlay_tmp = stack.enter_context(atomic_path(paths["overlay"]))
             _render_overlay(analysis, overlay_tmp, progress, cancel)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.signal import find_peaks
 
+from app.core.cleaning import sampling_rate_hz
 from app.core.kinematics import ANKLE, SIDES, mid_hip
 
 MIN_STRIDE_S = 0.45  # 267 steps/min: faster than any sustained running cadence
@@ -98,7 +99,7 @@ def detect_gait_events(
     if stride is None:
         slow = estimate_stride_period(forward, times, MAX_STRIDE_S, MAX_STRIDE_S * MAX_SLOWMO / 2)
         return GaitEvents([], [], None, slow_swing_s=slow)
-    rate = 1.0 / float(np.median(np.diff(times)))
+    rate = sampling_rate_hz(times)
     stride_frames = stride * rate
     events: list[GaitEvent] = []
     for side in SIDES:
@@ -126,7 +127,7 @@ def estimate_stride_period(
     The first autocorrelation peak between ``min_stride_s`` and ``max_stride_s`` is taken, so a
     stride (same foot to same foot) is found rather than a step (the other foot looks alike).
     """
-    rate = 1.0 / float(np.median(np.diff(times)))
+    rate = sampling_rate_hz(times)
     best: tuple[float, float] | None = None
     for signal in forward.values():
         finite = np.isfinite(signal)

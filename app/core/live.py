@@ -85,7 +85,10 @@ class DelayBuffer:
 
 
 class Recorder:
-    """Writes live frames to an H.264 MP4 atomically: ``finish()`` keeps it, ``abort()`` drops it."""
+    """Writes live frames to an H.264 MP4 atomically: ``finish()`` keeps it, ``abort()`` drops it.
+
+    As a context manager it finishes when the block succeeds and aborts when it raises.
+    """
 
     def __init__(self, path: str | os.PathLike[str], width: int, height: int, fps: float) -> None:
         from app.core.video_writer import H264Writer
@@ -100,6 +103,15 @@ class Recorder:
             raise
         self._t0: float | None = None
         self._open = True
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        if exc_type is None:
+            self.finish()
+        else:
+            self.abort()
 
     @property
     def frames_written(self) -> int:

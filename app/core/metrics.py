@@ -19,9 +19,9 @@ table gives thigh 0.245 H and shank 0.246 H, so leg length = 0.491 x body height
 
 Summaries give mean, SD, the left and right means, their difference, and the symmetry index
 100 x (left - right) / ((left + right) / 2) (Robinson et al. 1987), which is left out where it
-means nothing (trunk lean, a whole-body angle; left and right of opposite signs). Metrics with a published
-typical range for recreational runners are flagged low/high with the reason; the others say why
-there is no range.
+means nothing: for trunk lean (a whole-body angle), and wherever a side's mean is not clearly away
+from zero (see ``symmetry_index``). Metrics with a published typical range for recreational
+runners are flagged low/high with the reason; the others say why there is no range.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from app.core.gait import Step
-from app.core.kinematics import ANKLE, mid_hip
+from app.core.kinematics import ANKLE, SIDES, mid_hip
 
 LEG_LENGTH_PER_HEIGHT = 0.491  # Winter (2009), thigh 0.245 H + shank 0.246 H
 
@@ -213,6 +213,9 @@ def step_metrics(
     times = np.asarray(real_times_s, np.float64)
     pelvis = mid_hip(points)
     pelvis_up = -pelvis[:, 1] / leg_length_px
+    ankle_ahead = {
+        side: facing * (points[:, ANKLE[side], 0] - pelvis[:, 0]) / leg_length_px for side in SIDES
+    }
     ordered = sorted(steps, key=lambda s: s.ic.time_s)
     results = []
     for index, step in enumerate(ordered):
@@ -245,8 +248,7 @@ def step_metrics(
         m.trunk_lean_deg = _nan_reduce(
             np.nanmean, angles["trunk_lean"][step.ic.frame : step.to.frame + 1]
         )
-        ankle_ahead = facing * (points[:, ANKLE[side], 0] - pelvis[:, 0]) / leg_length_px
-        m.overstride = _at_time(ankle_ahead, times, step.ic.time_s)
+        m.overstride = _at_time(ankle_ahead[side], times, step.ic.time_s)
         results.append(m)
     return _drop_implausible_steps(results)
 
@@ -375,14 +377,10 @@ def _cadences(steps: list[StepMetrics]) -> tuple[np.ndarray, np.ndarray]:
 
 def _summary(spec: MetricSpec, values: np.ndarray, sides: np.ndarray, unit: str) -> MetricSummary:
     finite = np.isfinite(values)
-    left = _mean_or_none(values[finite & (sides == "left")])
-    right = _mean_or_none(values[finite & (sides == "right")])
-    asymmetry = difference = None
-    if left is not None and right is not None:
-        difference = left - right
-        # The symmetry index is only meaningful for same-signed values away from zero.
-        if spec.sided and left * right > 0:
-            asymmetry = 100.0 * (left - right) / (0.5 * (left + right))
+    left_values = values[finite & (sides == "left")]
+    right_values = values[finite & (sides == "right")]
+    left, right = _mean_or_none(left_values), _mean_or_none(right_values)
+    difference = left - right if left is not None and right is not None else None
     summary = MetricSummary(
         key=spec.key,
         label=spec.label,
@@ -392,13 +390,36 @@ def _summary(spec: MetricSpec, values: np.ndarray, sides: np.ndarray, unit: str)
         n=int(finite.sum()),
         left=left,
         right=right,
-        asymmetry_pct=asymmetry,
+        asymmetry_pct=symmetry_index(left_values, right_values) if spec.sided else None,
         left_minus_right=difference,
         typical_range=spec.typical_range,
         source=spec.source,
     )
     _flag(summary)
     return summary
+
+
+def symmetry_index(left: np.ndarray, right: np.ndarray) -> float | None:
+    """Robinson's symmetry index of the side means in %, or None where it would mean nothing.
+
+    A ratio of means is only meaningful when both means are clearly on the same side of zero:
+    each must lie at least two standard errors from it, which needs two steps or more per side.
+    Otherwise a side whose mean is zero within its own step-to-step scatter (hip extension at
+    toe-off or an overstride near zero) turns a small difference into -100 % or worse.
+    """
+    means = []
+    for values in (left, right):
+        if len(values) < 2:
+            return None
+        mean = float(np.mean(values))
+        standard_error = float(np.std(values, ddof=1)) / math.sqrt(len(values))
+        if abs(mean) < 2.0 * standard_error:
+            return None
+        means.append(mean)
+    left_mean, right_mean = means
+    if left_mean * right_mean <= 0:
+        return None
+    return 100.0 * (left_mean - right_mean) / (0.5 * (left_mean + right_mean))
 
 
 def _flag(summary: MetricSummary) -> None:

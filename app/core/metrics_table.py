@@ -12,6 +12,7 @@ import io
 from pathlib import Path
 
 from app.core.running_report import RunningReport
+from app.core.table_text import number_cell
 from rhpnet.atomic import atomic_write_text
 
 METRICS_CSV_COLUMNS: tuple[str, ...] = (
@@ -33,7 +34,7 @@ METRICS_CSV_COLUMNS: tuple[str, ...] = (
 
 
 def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:.6g}"
+    return number_cell(value, "%.6g")
 
 
 def metrics_csv_text(report: RunningReport) -> str:

@@ -21,8 +21,8 @@ def draw_people(
     """Draw (N, 17, 3) poses onto ``image`` in place and return it.
 
     The analysed runner is drawn full strength and labelled "runner"; other people thinner and
-    faded. Points and bones under ``style.FADE_BELOW`` confidence are faded (drawn on a copy
-    that is blended back), under ``style.HIDE_BELOW`` (or NaN) left out.
+    faded. Points and bones ``style.point_opacities`` fades are drawn on a copy that is blended
+    back; those it hides are left out.
     """
     height, width = image.shape[:2]
     base = style.line_width(height, width)
@@ -32,23 +32,19 @@ def draw_people(
         is_subject = bool(track_ids[n] == subject_id)
         thickness = base if is_subject else max(1, base // 2)
         points = keypoints[n]
-        # A point is usable when x, y and score are all finite (NaN propagates through sum).
-        score_of = np.where(np.isfinite(points.sum(axis=1)), points[:, 2], np.nan)
-        for a, b in style.SKELETON_EDGES:
-            score = np.minimum(score_of[a], score_of[b])
-            if not np.isfinite(score) or score < style.HIDE_BELOW:
+        opacity = style.point_opacities(points)
+        for (a, b), rgb in zip(style.SKELETON_EDGES, style.EDGE_RGB, strict=True):
+            shown = min(opacity[a], opacity[b])
+            if shown == 0.0:
                 continue
-            colour = style.bgr(style.side_rgb(style.edge_side(a, b)))
-            op = _line(_pt(points[a]), _pt(points[b]), colour, thickness)
-            (solid if is_subject and score >= style.FADE_BELOW else faded).append(op)
-        for k, (x, y, _) in enumerate(points):
-            score = score_of[k]
-            if not np.isfinite(score) or score < style.HIDE_BELOW:
+            op = _line(_pt(points[a]), _pt(points[b]), style.bgr(rgb), thickness)
+            (solid if is_subject and shown == 1.0 else faded).append(op)
+        for k, rgb in enumerate(style.KEYPOINT_RGB):
+            if opacity[k] == 0.0:
                 continue
-            colour = style.bgr(style.side_rgb(style.keypoint_side(k)))
-            op = _dot(_pt((x, y)), colour, thickness + 1)
-            (solid if is_subject and score >= style.FADE_BELOW else faded).append(op)
-        label = _label(points, int(track_ids[n]), is_subject, base)
+            op = _dot(_pt(points[k]), style.bgr(rgb), thickness + 1)
+            (solid if is_subject and opacity[k] == 1.0 else faded).append(op)
+        label = _label(points[opacity > 0], int(track_ids[n]), is_subject, base)
         if label is not None:
             (solid if is_subject else faded).append(label)
     if faded:
@@ -77,9 +73,8 @@ def _dot(p: tuple[int, int], colour, radius: int) -> _Draw:
     return draw
 
 
-def _label(points: np.ndarray, track_id: int, is_subject: bool, base: int) -> _Draw | None:
-    usable = np.isfinite(points.sum(axis=1))
-    visible = points[usable & (np.nan_to_num(points[:, 2]) >= style.HIDE_BELOW)]
+def _label(visible: np.ndarray, track_id: int, is_subject: bool, base: int) -> _Draw | None:
+    """The track's label above its drawn points (None when none is drawn)."""
     if not len(visible):
         return None
     origin = (int(visible[:, 0].min()), max(int(visible[:, 1].min()) - 4 * base, 12))

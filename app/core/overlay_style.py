@@ -1,17 +1,25 @@
 """How skeletons look, in one place: the exported overlay video and the app's player share it.
 
-Left and right are a colour-blind-safe blue/orange pair; the trunk and head are light grey.
+Left and right are ``rhpnet.skeleton``'s blue/orange pair; the trunk and head are light grey.
 Points and bones below ``FADE_BELOW`` confidence are drawn faded (partly transparent), below
-``HIDE_BELOW`` not at all. Colours are RGB (Qt's order); ``bgr`` converts for OpenCV.
+``HIDE_BELOW`` not at all (``point_opacities`` is that rule, for both renderers). Colours are RGB
+(Qt's order); ``bgr`` converts for OpenCV.
 """
 
 from __future__ import annotations
 
-from rhpnet.skeleton import COCO_LEFT, COCO_RIGHT, COCO_SKELETON
+import numpy as np
 
-LEFT_RGB = (0, 114, 178)  # blue
-RIGHT_RGB = (230, 159, 0)  # orange
-CENTRE_RGB = (225, 225, 225)  # light grey
+from rhpnet.skeleton import (
+    CENTRE_RGB,
+    COCO_LEFT,
+    COCO_RIGHT,
+    COCO_SKELETON,
+    LEFT_RGB,
+    NUM_COCO_KEYPOINTS,
+    RIGHT_RGB,
+)
+
 LABEL_RGB = (255, 255, 255)
 FADE_BELOW = 0.5
 HIDE_BELOW = 0.05
@@ -38,6 +46,25 @@ def edge_side(a: int, b: int) -> str:
 
 def side_rgb(side: str) -> tuple[int, int, int]:
     return {"left": LEFT_RGB, "right": RIGHT_RGB}.get(side, CENTRE_RGB)
+
+
+EDGE_RGB: tuple[tuple[int, int, int], ...] = tuple(
+    side_rgb(edge_side(a, b)) for a, b in SKELETON_EDGES
+)
+KEYPOINT_RGB: tuple[tuple[int, int, int], ...] = tuple(
+    side_rgb(keypoint_side(k)) for k in range(NUM_COCO_KEYPOINTS)
+)
+
+
+def point_opacities(points: np.ndarray) -> np.ndarray:
+    """(K,) opacity of each (x, y, score) point: 1.0 when confident, ``FADED_OPACITY`` below
+    ``FADE_BELOW``, 0.0 (not drawn) below ``HIDE_BELOW`` or when any of x, y, score is missing.
+
+    A bone is drawn at the smaller opacity of its two ends.
+    """
+    points = np.asarray(points, np.float64)
+    score = np.where(np.isfinite(points).all(axis=-1), points[..., 2], -np.inf)
+    return np.where(score >= FADE_BELOW, 1.0, np.where(score >= HIDE_BELOW, FADED_OPACITY, 0.0))
 
 
 def bgr(rgb: tuple[int, int, int]) -> tuple[int, int, int]:

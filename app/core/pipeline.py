@@ -14,24 +14,23 @@ compact track arrays, never images.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from app.core.analysis import Analysis
-from app.core.tracking import Tracker, TrackerConfig, TrackSet, choose_subject
+from app.core.options import AnalysisOptions
+from app.core.tracking import Tracker, TrackSet, choose_subject
 from app.core.video import VideoSource, open_video
 from rhpnet.errors import UserFacingError
 from rhpnet.poses import Estimator, FramePoses
 
-MODELS = ("default", "rhpnet", "hrnet")
-DEVICES = ("auto", "cpu", "cuda")
 QUEUE_SIZE = 4
 UPDATE_INTERVAL_S = 1.0 / 30.0
 
@@ -45,48 +44,6 @@ class AnalysisCancelled(Exception):
 
 class NoPersonFoundError(UserFacingError):
     """The estimator found nobody in the whole video."""
-
-
-@dataclass
-class AnalysisOptions:
-    """What to run. ``model='default'`` is the bundled BlazePose; the networks need a checkpoint."""
-
-    model: str = "default"
-    checkpoint: str | None = None
-    device: str = "auto"
-    max_people: int = 1
-    slowmo: float = 1.0
-    track_id: int | None = None
-    image_fps: float = 30.0
-    blazepose_backend: str = "auto"
-    tracker: TrackerConfig | None = None
-
-    def model_settings(self) -> dict[str, Any]:
-        """The settings that change keypoints. Stored with every analysis, so a sidecar made with
-        other values (by the app or by ``analyze``) is never reused for these."""
-        checkpoint = ""
-        if self.model != "default" and self.checkpoint:
-            checkpoint = str(Path(self.checkpoint).expanduser().resolve())
-        return {"model": self.model, "checkpoint": checkpoint, "max_people": int(self.max_people)}
-
-    def validate(self) -> None:
-        if self.model not in MODELS:
-            raise UserFacingError(
-                f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}"
-            )
-        if self.device not in DEVICES:
-            raise UserFacingError(
-                f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}"
-            )
-        if self.max_people < 1:
-            raise UserFacingError(f"--max-people must be at least 1, got {self.max_people}")
-        if not self.slowmo > 0:
-            raise UserFacingError(f"--slowmo must be a positive factor, got {self.slowmo}")
-        if self.model != "default" and not self.checkpoint:
-            raise UserFacingError(
-                f"--model {self.model} needs --checkpoint PATH (a trained {self.model} checkpoint); "
-                "use --model default for the bundled model"
-            )
 
 
 @dataclass
@@ -179,7 +136,13 @@ class _Decoder(threading.Thread):
             return item
 
     def shutdown(self) -> None:
+        """Stop and wait for the thread. Emptying the queue wakes a decoder blocked on a full
+        queue at once, instead of at its next put timeout: a cancel (which the app waits for
+        on its UI thread before opening another video) ends within one decoded frame."""
         self.stop_event.set()
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self.items.get_nowait()
         self.join(timeout=5.0)
 
 
@@ -294,7 +257,8 @@ def _finish(
             )
         subject = options.track_id
     else:
-        subject = choose_subject(tracks, times, video.info.height)
+        # The runner is told apart by how fast they move in reality, not in slow motion.
+        subject = choose_subject(tracks, times / options.slowmo, video.info.height)
     info = video.info
     if video.is_live:
         info.frame_count = len(times)

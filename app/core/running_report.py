@@ -13,12 +13,10 @@ Every file is written atomically. Conventions and definitions: docs/kinematics.m
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +33,8 @@ from app.core.metrics import (
     step_metrics,
     summarize,
 )
+from app.core.options import DEFAULT_CUTOFF_HZ, RUNNER_HEIGHT_RANGE_CM
+from app.core.table_text import csv_from_columns, number_column
 from rhpnet.atomic import atomic_path, atomic_write_text
 from rhpnet.errors import DataError
 
@@ -68,13 +68,19 @@ class RunningReport:
     def asymmetry(self) -> dict[str, float | None]:
         return {key: s.asymmetry_pct for key, s in self.summary.items()}
 
+    @property
+    def facing_label(self) -> str:
+        """Which way the runner faces in the image: 'right', 'left', or 'both' (turns around)."""
+        directions = {"right" if value > 0 else "left" for value in np.unique(self.facing)}
+        return directions.pop() if len(directions) == 1 else "both"
+
 
 def build_report(
     analysis: Analysis,
     *,
     track_id: int | None = None,
     runner_height_cm: float | None = None,
-    cutoff_hz: float | None = 8.0,
+    cutoff_hz: float | None = DEFAULT_CUTOFF_HZ,
     cleaning: CleaningSettings | None = None,
 ) -> RunningReport:
     """Clean the runner's track, compute angles, gait events and metrics.
@@ -82,14 +88,16 @@ def build_report(
     ``track_id`` defaults to the analysis' subject. ``cutoff_hz`` (real-time Hz, None = no
     low-pass) overrides the cleaning settings' cutoff. Raises ``DataError`` if there is no runner.
     """
-    if runner_height_cm is not None and not 50.0 <= runner_height_cm <= 250.0:
-        raise DataError(f"runner height {runner_height_cm} cm is not a human height (50-250 cm)")
+    low, high = RUNNER_HEIGHT_RANGE_CM
+    if runner_height_cm is not None and not low <= runner_height_cm <= high:
+        raise DataError(
+            f"runner height {runner_height_cm} cm is not a human height ({low:g}-{high:g} cm)"
+        )
     track_id = analysis.subject_id if track_id is None else track_id
     track = analysis.tracks.get(track_id) if track_id is not None else None
     if track is None:
         raise DataError(f"{analysis.video.path}: no runner track to analyse")
-    settings = cleaning or CleaningSettings()
-    settings = CleaningSettings(**{**asdict(settings), "cutoff_hz": cutoff_hz})
+    settings = replace(cleaning or CleaningSettings(), cutoff_hz=cutoff_hz)
     real_times = analysis.real_times_s
     cleaned = clean_track(track.keypoints, real_times, settings)
     points = cleaned.keypoints
@@ -164,22 +172,21 @@ def write_report_files(
 
 def write_angles_csv(report: RunningReport, path: Path) -> Path:
     """One row per frame; ``time_s`` is the video's presentation time (as in keypoints.csv)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["frame", "time_s", "track_id", *ANGLE_NAMES])
-    columns = np.stack([report.angles[name] for name in ANGLE_NAMES], axis=1)
-    for frame, time_s, row in zip(report.frames, report.video_times_s, columns, strict=True):
-        cells = ["" if not np.isfinite(v) else f"{v:.2f}" for v in row]
-        writer.writerow([int(frame), f"{time_s:.6f}", report.track_id, *cells])
-    atomic_write_text(path, buffer.getvalue())
+    columns = [
+        np.asarray(report.frames).astype(str),
+        number_column(report.video_times_s, "%.6f"),
+        np.full(len(report.frames), str(report.track_id)),
+        *(number_column(report.angles[name], "%.2f") for name in ANGLE_NAMES),
+    ]
+    atomic_write_text(
+        path, csv_from_columns(["frame", "time_s", "track_id", *ANGLE_NAMES], columns)
+    )
     return path
 
 
 def metrics_document(report: RunningReport) -> dict[str, Any]:
     """The content of ``metrics.json`` as plain JSON-able data (NaN becomes null)."""
     leg_cm = LEG_LENGTH_PER_HEIGHT * report.runner_height_cm if report.runner_height_cm else None
-    facing = {1.0: "right", -1.0: "left"}
-    directions = {facing.get(float(v), "right") for v in np.unique(report.facing)}
     document: dict[str, Any] = {
         "format": METRICS_FORMAT,
         "video": report.video_path,
@@ -191,7 +198,7 @@ def metrics_document(report: RunningReport) -> dict[str, Any]:
         "runner_height_cm": report.runner_height_cm,
         "leg_length_px": report.leg_length_px,
         "leg_length_cm": leg_cm,
-        "facing": directions.pop() if len(directions) == 1 else "both",
+        "facing": report.facing_label,
         "stride_time_s": report.gait.stride_s,
     }
     for key, summary in report.summary.items():

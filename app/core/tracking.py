@@ -232,6 +232,8 @@ def subject_scores(
 ) -> list[SubjectScore]:
     """Score = presence x size x (0.1 + 0.9 x min(1, motion / 0.3)).
 
+    ``times_s`` are real (slow-motion corrected) seconds: the motion threshold is a real speed.
+
     The runner is the person seen longest, largest and moving: a static bystander keeps only a
     tenth of the score of an equally visible moving person; motion above 0.3 body heights per
     second (a jogger's limbs move well above that) counts fully.
@@ -268,7 +270,10 @@ def _median_keypoint_speed(track: Track, times_s: np.ndarray) -> float:
 
 
 def choose_subject(tracks: dict[int, Track], times_s: np.ndarray, frame_height: int) -> int | None:
-    """Id of the most persistent, largest, moving person (``None`` when nobody was seen)."""
+    """Id of the most persistent, largest, moving person (``None`` when nobody was seen).
+
+    ``times_s`` are real (slow-motion corrected) seconds, as for :func:`subject_scores`.
+    """
     scores = subject_scores(tracks, times_s, frame_height)
     if not scores:
         return None

@@ -213,16 +213,8 @@ class FileVideoSource(VideoSource):
         """
         decode_order_pts: list[int] = []
         keyframe_seek_ts: list[tuple[int, int]] = []  # (decode position, seek timestamp)
-        error: Exception | None = None
-        demux = self._container.demux(self._stream)
-        while True:
-            try:
-                packet = next(demux)
-            except StopIteration:
-                break
-            except self._av.error.FFmpegError as exc:
-                error = exc
-                break
+        errors: list[Exception] = []
+        for packet in self._packets(errors):
             if packet.size == 0 or packet.is_discard:
                 continue
             ts = packet.pts if packet.pts is not None else packet.dts
@@ -247,7 +239,7 @@ class FileVideoSource(VideoSource):
         self._time_base = self._stream.time_base or Fraction(1, 1000)
         self._times = (pts - pts[0]).astype(np.float64) * float(self._time_base)
         declared = int(self._stream.frames or 0)
-        if error is not None or declared > len(pts) + 1:
+        if errors or declared > len(pts) + 1:
             readable = f"{len(pts)} of {declared}" if declared > len(pts) else f"{len(pts)}"
             self.warnings.append(
                 f"the file is truncated or damaged: only {readable} frames are readable"
@@ -265,6 +257,22 @@ class FileVideoSource(VideoSource):
                     f"{declared_s:.1f} s are readable"
                 )
         self._container.seek(0)
+
+    def _packets(self, errors: list[Exception] | None = None) -> Iterator:
+        """The video stream's packets from the current position, ending quietly at the first one
+        the demuxer cannot read (a truncated file: the readable part still counts); that error
+        is appended to ``errors``."""
+        demux = self._container.demux(self._stream)
+        while True:
+            try:
+                packet = next(demux)
+            except StopIteration:
+                return
+            except self._av.error.FFmpegError as error:
+                if errors is not None:
+                    errors.append(error)
+                return
+            yield packet
 
     def _rotation(self) -> int:
         """Counter-clockwise rotation (0/90/180/270) that makes stored frames upright."""
@@ -343,14 +351,7 @@ class FileVideoSource(VideoSource):
             self._container.seek(0)
         previous = -1
         bad_packets = 0
-        demux = self._container.demux(self._stream)
-        while True:
-            try:
-                packet = next(demux)
-            except StopIteration:
-                break
-            except av.error.FFmpegError:
-                break  # truncated: the readable part has been delivered
+        for packet in self._packets():
             try:
                 decoded = packet.decode()
             except av.error.FFmpegError:

@@ -140,8 +140,6 @@ class ExportController(QObject):
         job = exports.ExportJob(
             analysis=window.analysis,
             report=window.report.report if window.report is not None else None,
-            video_path=window.video_path,
-            selected_angles=window.plots.selected(),
         )
         task = Task(
             f"Exporting {kind.label.rstrip('…').lower()}", kind.writer, job, path, parent=window

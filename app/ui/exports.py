@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from app.core.analysis import Analysis
 from app.ui.workers import Cancelled, TaskContext
+
+if TYPE_CHECKING:
+    from app.core.running_report import RunningReport
 
 
 @dataclass
@@ -19,9 +22,7 @@ class ExportJob:
     """What an export needs, captured when the user asks for it."""
 
     analysis: Analysis
-    report: Any
-    video_path: Path | None
-    selected_angles: list[str]
+    report: RunningReport | None  # None until the kinematics report is ready
 
 
 def write_keypoints_csv(context: TaskContext, job: ExportJob, path: Path) -> Path:

@@ -28,7 +28,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.analysis import Analysis
+from app.core.video import VIDEO_EXTENSIONS
 from app.ui import tasks
+from app.ui.clock import format_clock
 from app.ui.export_dialog import ExportController
 from app.ui.metrics_panel import MetricsPanel
 from app.ui.overlay import AngleLabel, PersonPose
@@ -37,11 +39,11 @@ from app.ui.plots import AnglePlotPanel
 from app.ui.report_view import ReportView, angle_labels_at
 from app.ui.settings import AppSettings
 from app.ui.settings_dialog import SettingsDialog
-from app.ui.workers import Task, format_duration, remaining_seconds
+from app.ui.workers import Task, remaining_seconds
 
 log = logging.getLogger(__name__)
 
-VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.avi *.mkv *.webm *.mts *.m2ts *.3gp);;All files (*)"
+VIDEO_FILTER = f"Videos ({' '.join('*' + ext for ext in VIDEO_EXTENSIONS)});;All files (*)"
 SIDECAR_NOTE = "Reopened from the saved analysis"
 
 
@@ -448,9 +450,9 @@ class MainWindow(QMainWindow):
             self.progress_bar.setValue(done)
         elapsed = time.monotonic() - task.started_at
         remaining = remaining_seconds(elapsed, *self._progress)
-        text = f"elapsed {format_duration(elapsed)}"
+        text = f"elapsed {format_clock(elapsed)}"
         if remaining is not None:
-            text += f", about {format_duration(remaining)} left"
+            text += f", about {format_clock(remaining)} left"
         self.time_label.setText(text)
 
     def _on_partial_analysis(self, live: tasks.LivePoses) -> None:
@@ -464,7 +466,7 @@ class MainWindow(QMainWindow):
         self.sidecar_file = result.sidecar
         self._set_analysis(result.analysis)
         self.status_label.setText(
-            f"Analysed {result.analysis.frame_count} frames in {format_duration(result.seconds)}"
+            f"Analysed {result.analysis.frame_count} frames in {format_clock(result.seconds)}"
             f" — saved {result.sidecar}"
         )
         self.analysisFinished.emit(result.analysis)

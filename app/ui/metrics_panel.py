@@ -114,6 +114,3 @@ class MetricsPanel(QWidget):
         reasons = [f"⚠ {row.reason}" for row in rows if row.flagged and row.reason]
         self.flags.setText("<br>".join(reasons))
         self.flags.setVisible(bool(reasons))
-
-    def flagged_keys(self) -> list[str]:
-        return [row.key for row in self.rows if row.flagged]

@@ -15,13 +15,11 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen
 
 from app.core.overlay_style import (
-    FADE_BELOW,
-    FADED_OPACITY,
-    HIDE_BELOW,
+    EDGE_RGB,
+    KEYPOINT_RGB,
     OTHER_PERSON_OPACITY,
     SKELETON_EDGES,
-    edge_side,
-    keypoint_side,
+    point_opacities,
     side_rgb,
 )
 
@@ -54,13 +52,6 @@ class OverlayOptions:
     line_width: float = 3.0
     point_radius: float = 4.0
     labels: list[AngleLabel] = field(default_factory=list)
-
-
-def score_opacity(score: float) -> float:
-    """Full for confident points, faded below ``FADE_BELOW``, hidden (0) below ``HIDE_BELOW``."""
-    if not np.isfinite(score) or score < HIDE_BELOW:
-        return 0.0
-    return 1.0 if score >= FADE_BELOW else FADED_OPACITY
 
 
 def _qcolor(rgb: tuple[int, int, int], opacity: float) -> QColor:
@@ -108,28 +99,26 @@ def draw_overlay(
 def _draw_person(
     painter: QPainter, person: PersonPose, scale: float, offset: QPointF, options: OverlayOptions
 ) -> None:
-    kp = person.keypoints
-    xy = kp[:, :2] * scale + np.array([offset.x(), offset.y()])
-    scores = kp[:, 2]
+    xy = person.keypoints[:, :2] * scale + np.array([offset.x(), offset.y()])
+    opacity = point_opacities(person.keypoints)
     emphasis = 1.0 if person.is_subject else OTHER_PERSON_OPACITY
     width = options.line_width if person.is_subject else max(1.5, options.line_width * 0.6)
     if not person.is_subject:
         _draw_box(painter, person, scale, offset)
-    for a, b in SKELETON_EDGES:
-        opacity = min(score_opacity(scores[a]), score_opacity(scores[b]))
-        if opacity == 0.0:
+    for (a, b), rgb in zip(SKELETON_EDGES, EDGE_RGB, strict=True):
+        shown = min(opacity[a], opacity[b])
+        if shown == 0.0:
             continue
-        pen = QPen(_qcolor(side_rgb(edge_side(a, b)), opacity * emphasis), width)
+        pen = QPen(_qcolor(rgb, shown * emphasis), width)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         painter.setPen(pen)
         painter.drawLine(QPointF(*xy[a]), QPointF(*xy[b]))
     radius = options.point_radius if person.is_subject else options.point_radius * 0.7
-    for index, (point, score) in enumerate(zip(xy, scores, strict=True)):
-        opacity = score_opacity(score) * emphasis
-        if opacity == 0.0:
+    for point, rgb, shown in zip(xy, KEYPOINT_RGB, opacity, strict=True):
+        if shown == 0.0:
             continue
-        painter.setPen(QPen(_qcolor((20, 20, 20), opacity), 1.0))
-        painter.setBrush(_qcolor(side_rgb(keypoint_side(index)), opacity))
+        painter.setPen(QPen(_qcolor((20, 20, 20), shown * emphasis), 1.0))
+        painter.setBrush(_qcolor(rgb, shown * emphasis))
         painter.drawEllipse(QPointF(*point), radius, radius)
 
 

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.frame_cache import FrameCache
+from app.ui.clock import format_clock
 from app.ui.overlay import AngleLabel, OverlayOptions, PersonPose, draw_overlay, person_at
 
 SPEEDS = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
@@ -282,16 +283,6 @@ class VideoCanvas(QWidget):
         self._drag_origin = self._press_pos = None
         if moved < 5 and self.image is not None:
             self.clickedAt.emit(*self.widget_to_image(event.position()))
-
-    def person_at_widget(self, point: QPointF) -> int | None:
-        return person_at(self.people, *self.widget_to_image(point))
-
-
-def format_timecode(seconds: float) -> str:
-    if not np.isfinite(seconds):
-        return "--:--.--"
-    minutes, secs = divmod(max(0.0, seconds), 60.0)
-    return f"{int(minutes)}:{secs:05.2f}"
 
 
 class PlayerWidget(QWidget):
@@ -590,7 +581,7 @@ class PlayerWidget(QWidget):
         now = float(self.times_s[self.position])
         total = float(self.times_s[-1])
         self.time_label.setText(
-            f"{format_timecode(now)} / {format_timecode(total)}   "
+            f"{format_clock(now, 2)} / {format_clock(total, 2)}   "
             f"frame {self.position + 1}/{self.frame_count}"
         )
 

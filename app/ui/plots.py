@@ -15,6 +15,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QSplitter, QVBoxLayout, QWidget
 
+from app.core.kinematics import ANGLE_DEFINITIONS
 from app.core.overlay_style import CENTRE_RGB, LEFT_RGB, RIGHT_RGB
 
 DEFAULT_ANGLES = ("knee_flexion_left", "knee_flexion_right", "trunk_lean")
@@ -40,11 +41,9 @@ def angle_side(name: str) -> str:
 
 
 def angle_title(name: str) -> str:
-    """'knee_flexion_left' -> 'Knee flexion (left)' (units are degrees everywhere)."""
-    side = angle_side(name)
-    base = name.removesuffix(f"_{side}").removeprefix(f"{side}_") if side != "centre" else name
-    title = base.replace("_", " ").capitalize()
-    return f"{title} ({side})" if side != "centre" else title
+    """'knee_flexion_left' -> 'Knee flexion (left)', as the kinematics define it (degrees)."""
+    definition = ANGLE_DEFINITIONS.get(name)
+    return definition.label if definition is not None else name
 
 
 def angle_color(name: str) -> QColor:

@@ -7,14 +7,18 @@ Only reshaping and number formatting happen here; every number comes from the re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from app.core.analysis import Analysis
+from app.core.kinematics import ELBOW, HIP, KNEE, SHOULDER, mid_hip, mid_shoulder
 from app.ui.metrics_panel import MetricRow
 from app.ui.overlay import AngleLabel
 from app.ui.plots import EventMarker, angle_side
+
+if TYPE_CHECKING:
+    from app.core.running_report import RunningReport
 
 # Curves shaded with a metric's typical range: the band tells where the curve should sit at
 # the instant the metric is taken (e.g. knee flexion at initial contact and peak in stance).
@@ -37,12 +41,12 @@ METRIC_ORDER = (
     "vertical_oscillation",
 )
 
-# Where each angle's label is drawn: the joint it is measured at (COCO indices per side).
+# Where each angle's label is drawn: the joint it is measured at.
 _LABEL_JOINTS = {
-    "knee_flexion": {"left": 13, "right": 14},
-    "hip_flexion": {"left": 11, "right": 12},
-    "elbow_flexion": {"left": 7, "right": 8},
-    "shoulder_flexion": {"left": 5, "right": 6},
+    "knee_flexion": KNEE,
+    "hip_flexion": HIP,
+    "elbow_flexion": ELBOW,
+    "shoulder_flexion": SHOULDER,
 }
 
 
@@ -56,16 +60,15 @@ class ReportView:
     metric_rows: list[MetricRow]
     summary: str
     strike_frames: np.ndarray
-    report: Any = None
+    report: RunningReport | None = None
 
 
 def label_position(name: str, keypoints: np.ndarray) -> tuple[float, float] | None:
     """Image point where the label of angle ``name`` goes, or None if that joint is unseen."""
     side = angle_side(name)
-    if name == "trunk_lean":
-        hips = keypoints[[11, 12], :2]
-        shoulders = keypoints[[5, 6], :2]
-        mid = (np.nanmean(hips, axis=0) + np.nanmean(shoulders, axis=0)) / 2
+    if name == "trunk_lean":  # halfway along the trunk line the angle is measured on
+        pose = keypoints[None]
+        mid = (mid_hip(pose)[0] + mid_shoulder(pose)[0]) / 2
         return (float(mid[0]), float(mid[1])) if np.isfinite(mid).all() else None
     base = name.removesuffix(f"_{side}")
     joints = _LABEL_JOINTS.get(base)
@@ -99,7 +102,7 @@ def _format(value: float | None, decimals: int) -> str:
     return "–" if value is None or not np.isfinite(value) else f"{value:.{decimals}f}"
 
 
-def metric_rows(report: Any) -> list[MetricRow]:
+def metric_rows(report: RunningReport) -> list[MetricRow]:
     """One row per metric summary of the report, in ``METRIC_ORDER``."""
     from app.core.metrics import METRIC_SPECS
 
@@ -139,7 +142,7 @@ def metric_rows(report: Any) -> list[MetricRow]:
     return rows
 
 
-def curve_ranges(report: Any) -> dict[str, list[tuple[float, float]]]:
+def curve_ranges(report: RunningReport) -> dict[str, list[tuple[float, float]]]:
     """Typical-range bands to shade behind each angle curve."""
     ranges: dict[str, list[tuple[float, float]]] = {}
     for name in report.angles:
@@ -152,7 +155,7 @@ def curve_ranges(report: Any) -> dict[str, list[tuple[float, float]]]:
     return ranges
 
 
-def build_report_view(report: Any, analysis: Analysis) -> ReportView:
+def build_report_view(report: RunningReport, analysis: Analysis) -> ReportView:
     """Shape a ``RunningReport`` for the plots, the metrics panel and the player."""
     events = [
         EventMarker(e.side, e.kind.lower(), int(e.frame), float(analysis.times_s[e.frame]))
@@ -161,7 +164,7 @@ def build_report_view(report: Any, analysis: Analysis) -> ReportView:
     ]
     strikes = np.array(sorted(e.frame for e in events if e.kind == "ic"), dtype=int)
     steps = len(report.steps)
-    facing = "right" if np.nanmean(report.facing) >= 0 else "left"
+    facing = {"both": "both ways"}.get(report.facing_label, report.facing_label)
     summary = f"Runner #{report.track_id}, facing {facing}, {steps} ground contacts"
     if report.slowmo != 1:
         summary += f", slow motion ×{report.slowmo:g}"

@@ -12,11 +12,11 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
+from app.core.options import DEFAULT_CUTOFF_HZ, DEVICES, MODELS, RUNNER_HEIGHT_RANGE_CM
+
 ORGANIZATION = "RHPNet"
 APPLICATION = "RHPNet Coach"
 MAX_RECENT_FILES = 10
-MODEL_CHOICES = ("default", "rhpnet", "hrnet")
-DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
 
 @dataclass
@@ -27,19 +27,19 @@ class AnalysisPreferences:
     checkpoint: str = ""
     device: str = "auto"
     max_people: int = 1
-    filter_cutoff_hz: float = 8.0
+    filter_cutoff_hz: float = DEFAULT_CUTOFF_HZ
     runner_height_cm: float = 0.0
     slowmo: float = 1.0
 
     def validated(self) -> AnalysisPreferences:
         """Clamp values read from a hand-edited or older settings file into valid ranges."""
         return AnalysisPreferences(
-            model=self.model if self.model in MODEL_CHOICES else "default",
+            model=self.model if self.model in MODELS else "default",
             checkpoint=self.checkpoint,
-            device=self.device if self.device in DEVICE_CHOICES else "auto",
+            device=self.device if self.device in DEVICES else "auto",
             max_people=min(max(int(self.max_people), 1), 10),
             filter_cutoff_hz=min(max(float(self.filter_cutoff_hz), 1.0), 30.0),
-            runner_height_cm=min(max(float(self.runner_height_cm), 0.0), 250.0),
+            runner_height_cm=min(max(float(self.runner_height_cm), 0.0), RUNNER_HEIGHT_RANGE_CM[1]),
             slowmo=min(max(float(self.slowmo), 1.0), 64.0),
         )
 

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.ui.settings import DEVICE_CHOICES, AnalysisPreferences
+from app.core.options import DEVICES, RUNNER_HEIGHT_RANGE_CM
+from app.ui.settings import AnalysisPreferences
 
 MODEL_LABELS = {
     "default": "Bundled default (BlazePose, no download)",
@@ -49,7 +50,7 @@ class SettingsDialog(QDialog):
         row.addWidget(self.checkpoint_edit, 1)
         row.addWidget(self.browse_button)
         self.device_box = QComboBox(self)
-        for device in DEVICE_CHOICES:
+        for device in DEVICES:
             self.device_box.addItem(device, device)
         self.device_box.setCurrentIndex(max(0, self.device_box.findData(prefs.device)))
         self.people_spin = QSpinBox(self)
@@ -61,7 +62,7 @@ class SettingsDialog(QDialog):
         self.cutoff_spin.setSuffix(" Hz")
         self.cutoff_spin.setValue(prefs.filter_cutoff_hz)
         self.height_spin = QDoubleSpinBox(self)
-        self.height_spin.setRange(0.0, 250.0)
+        self.height_spin.setRange(0.0, RUNNER_HEIGHT_RANGE_CM[1])
         self.height_spin.setDecimals(0)
         self.height_spin.setSuffix(" cm")
         self.height_spin.setSpecialValueText("unknown")

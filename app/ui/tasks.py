@@ -6,19 +6,24 @@ what the GUI does is exactly what the ``analyze`` command does with the same set
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from app.core.analysis import Analysis, VideoInfo
-from app.core.pipeline import AnalysisOptions
+from app.core.options import AnalysisOptions
 from app.core.sidecars import find_sidecar, save_sidecar
 from app.ui.report_view import ReportView, build_report_view
 from app.ui.settings import AnalysisPreferences
 from app.ui.workers import Cancelled, TaskContext
+
+if TYPE_CHECKING:
+    from app.core.pipeline import FrameResult
+    from app.core.video import VideoSource
 
 
 @dataclass
@@ -61,7 +66,7 @@ def report_settings(prefs: AnalysisPreferences) -> dict[str, Any]:
     }
 
 
-def open_reader(path: str | Path):
+def open_reader(path: str | Path) -> VideoSource:
     """A frame reader for the player's decoding thread."""
     from app.core.video import open_video
 
@@ -94,10 +99,10 @@ class LivePoses:
     """
 
     def __init__(self) -> None:
-        self.frames: dict[int, Any] = {}
+        self.frames: dict[int, FrameResult] = {}
         self.done = 0
 
-    def add(self, batch: list) -> None:
+    def add(self, batch: list[FrameResult]) -> None:
         for result in batch:
             self.frames[result.index] = result
         self.done += len(batch)
@@ -111,7 +116,7 @@ def analyse_video(context: TaskContext, path: Path, prefs: AnalysisPreferences) 
     options = analysis_options(prefs)
     live = LivePoses()
 
-    def on_frames(batch: list) -> None:
+    def on_frames(batch: list[FrameResult]) -> None:
         live.add(batch)
         context.partial(live)
 
@@ -138,12 +143,15 @@ def save_analysis(context: TaskContext, analysis: Analysis, path: Path) -> Path:
 def compute_report(
     context: TaskContext, analysis: Analysis, prefs: AnalysisPreferences
 ) -> ReportView:
-    """Angles, gait events and metrics of the analysed runner, shaped for the views."""
+    """Angles, gait events and metrics of the analysed runner, shaped for the views.
+
+    The slow-motion factor is a report setting: the report is built on a shallow copy carrying
+    the current one, never by changing the ``Analysis`` the UI thread is showing.
+    """
     from app.core.running_report import build_report
 
-    analysis.slowmo = prefs.slowmo
     report = build_report(
-        analysis,
+        dataclasses.replace(analysis, slowmo=prefs.slowmo),
         runner_height_cm=prefs.runner_height_cm or None,
         cutoff_hz=prefs.filter_cutoff_hz,
     )

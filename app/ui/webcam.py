@@ -268,21 +268,17 @@ class WebcamWindow(QWidget):
         self.display_timer.timeout.connect(self._show_frame)
 
     def _default_estimator(self):
-        from app.core.pipeline import AnalysisOptions
-        from app.core.pipeline import EstimatorFactory as Factory
+        """The model the app's settings choose, as for analysing a video."""
+        from app.core.pipeline import EstimatorFactory
+        from app.ui.tasks import analysis_options
 
-        prefs = self.settings.analysis()
-        options = AnalysisOptions(
-            model=prefs.model,
-            checkpoint=prefs.checkpoint or None,
-            device=prefs.device,
-            max_people=prefs.max_people,
-        )
-        return Factory(options).create()
+        return EstimatorFactory(analysis_options(self.settings.analysis())).create()
 
     @property
     def running(self) -> bool:
-        return self.camera_thread is not None and self.camera_thread.isRunning()
+        """From Start until the window has handled the camera's end, as the Start/Stop button
+        shows: the capture thread may already have stopped (a failed camera) a moment before."""
+        return self.camera_thread is not None
 
     def toggle_camera(self) -> None:
         self.stop_camera() if self.running else self.start_camera()

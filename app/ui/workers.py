@@ -160,14 +160,6 @@ class Task(QThread):
         self.succeeded.emit(result)
 
 
-def format_duration(seconds: float) -> str:
-    """``m:ss`` (or ``h:mm:ss``) for elapsed and remaining times in the status bar."""
-    seconds = max(0, int(round(seconds)))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
 def remaining_seconds(elapsed: float, done: int, total: int) -> float | None:
     """Linear estimate of the time left, or None before there is anything to extrapolate."""
     if done <= 0 or total <= 0 or elapsed <= 0:

@@ -44,14 +44,12 @@ def trim_clip(
 
 def analyse_once(video: Path):
     """What the app's analysis task does (same options, same sidecar), without the UI."""
-    from app.core.pipeline import AnalysisOptions, analyze_video
+    from app.core.pipeline import analyze_video
     from app.core.sidecars import save_sidecar
     from app.ui.settings import AnalysisPreferences
-    from app.ui.tasks import model_settings
+    from app.ui.tasks import analysis_options
 
-    prefs = AnalysisPreferences()
-    analysis = analyze_video(video, AnalysisOptions(max_people=prefs.max_people))
-    analysis.model["settings"] = model_settings(prefs)
+    analysis = analyze_video(video, analysis_options(AnalysisPreferences()))
     return analysis, save_sidecar(analysis, video)
 
 

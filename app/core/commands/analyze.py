@@ -15,8 +15,14 @@ import sys
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from app.core.options import DEFAULT_CUTOFF_HZ, DEVICES, MODELS, RUNNER_HEIGHT_RANGE_CM
 from rhpnet.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from app.core.analysis import Analysis
+    from app.core.pipeline import EstimatorFactory
 
 EXIT_SOME_FAILED = 1
 
@@ -33,14 +39,14 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
     parser.add_argument(
         "--model",
-        choices=("default", "rhpnet", "hrnet"),
+        choices=MODELS,
         default="default",
         help="pose model: the bundled BlazePose (default) or a trained network (needs --checkpoint)",
     )
     parser.add_argument("--checkpoint", metavar="PATH", help="weights for --model rhpnet|hrnet")
     parser.add_argument(
         "--device",
-        choices=("auto", "cpu", "cuda"),
+        choices=DEVICES,
         default="auto",
         help="where networks run (BlazePose always runs on the CPU)",
     )
@@ -64,9 +70,9 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--cutoff-hz",
         type=float,
-        default=8.0,
+        default=DEFAULT_CUTOFF_HZ,
         metavar="HZ",
-        help="low-pass cutoff of the kinematics in real-time Hz (8)",
+        help=f"low-pass cutoff of the kinematics in real-time Hz ({DEFAULT_CUTOFF_HZ:g})",
     )
     parser.add_argument(
         "--plots", action="store_true", help="also write <stem>.angles.png with the gait events"
@@ -105,8 +111,9 @@ def main(argv: list[str], prog: str) -> int:
         parser.error("--duration must be positive")
     if args.cutoff_hz <= 0:
         parser.error("--cutoff-hz must be positive")
-    if args.runner_height_cm is not None and not 50 <= args.runner_height_cm <= 250:
-        parser.error("--runner-height-cm must be a human height in cm (50-250)")
+    low, high = RUNNER_HEIGHT_RANGE_CM
+    if args.runner_height_cm is not None and not low <= args.runner_height_cm <= high:
+        parser.error(f"--runner-height-cm must be a human height in cm ({low:g}-{high:g})")
 
     from app.core.pipeline import AnalysisOptions, EstimatorFactory
 
@@ -158,7 +165,7 @@ def _report_error(video: str, error: Exception) -> None:
     tqdm.write(f"rhpnet-coach: error: {message}", file=sys.stderr)
 
 
-def _analyse_one(video: str, factory, args: argparse.Namespace) -> None:
+def _analyse_one(video: str, factory: EstimatorFactory, args: argparse.Namespace) -> None:
     from tqdm import tqdm
 
     from app.core.export import ExportOptions, write_video_outputs
@@ -191,15 +198,16 @@ def _analyse_one(video: str, factory, args: argparse.Namespace) -> None:
     for warning in analysis.warnings:
         tqdm.write(f"rhpnet-coach: warning: {name}: {warning}", file=sys.stderr)
     export = ExportOptions(video=not args.no_video)
-    if export.video:
-        with tqdm(
-            desc=f"{name} overlay", unit="frame", total=analysis.frame_count, file=sys.stderr
-        ) as bar:
-            written = write_video_outputs(
-                analysis, args.out, export, progress=lambda done, total: bar.update(done - bar.n)
-            )
-    else:
-        written = write_video_outputs(analysis, args.out, export)
+    with tqdm(
+        desc=f"{name} overlay",
+        unit="frame",
+        total=analysis.frame_count,
+        file=sys.stderr,
+        disable=not export.video,  # the overlay video is the only slow output
+    ) as bar:
+        written = write_video_outputs(
+            analysis, args.out, export, progress=lambda done, total: bar.update(done - bar.n)
+        )
     written += _write_running_outputs(analysis, args)
     subject = analysis.subject()
     seen = subject.frame_count_present if subject is not None else 0
@@ -212,7 +220,7 @@ def _analyse_one(video: str, factory, args: argparse.Namespace) -> None:
     )
 
 
-def _write_running_outputs(analysis, args: argparse.Namespace) -> list[Path]:
+def _write_running_outputs(analysis: Analysis, args: argparse.Namespace) -> list[Path]:
     """Angles CSV, metrics JSON (and plot) of the runner: docs/kinematics.md."""
     from tqdm import tqdm
 
@@ -233,22 +241,21 @@ def record_webcam(index: int, duration_s: float, out_dir: Path) -> Path:
     """Record ``duration_s`` seconds from a camera to ``<out>/webcam<index>-<time>.mp4``."""
     from tqdm import tqdm
 
+    from app.core.live import Recorder
     from app.core.video import WebcamSource
-    from app.core.video_writer import H264Writer
-    from rhpnet.atomic import atomic_path
 
     target = out_dir / f"webcam{index}-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
-    with WebcamSource(index, max_duration_s=duration_s) as camera, atomic_path(target) as tmp:
+    with WebcamSource(index, max_duration_s=duration_s) as camera:
         info = camera.info
         with (
-            H264Writer(tmp, info.width, info.height, info.fps) as writer,
+            Recorder(target, info.width, info.height, info.fps) as recorder,
             tqdm(
                 desc=f"recording webcam {index}", total=round(duration_s), unit="s", file=sys.stderr
             ) as bar,
         ):
             for frame in camera.frames():
-                writer.write(frame.image, frame.time_s)
+                recorder.write(frame.image, frame.time_s)
                 bar.update(int(frame.time_s) - bar.n)
-        if writer.frames_written == 0:
-            raise UserFacingError(f"webcam {index}: no frames recorded")
+            if recorder.frames_written == 0:
+                raise UserFacingError(f"webcam {index}: no frames recorded")
     return target
