@@ -34,7 +34,7 @@ from rhpnet.errors import CheckpointError
 from rhpnet.model import ARCHITECTURES, DEFAULT_INPUT_SIZE, ModelConfig, build_from_config
 from rhpnet.model.blocks import init_weights
 from rhpnet.safe_load import read_torch_file
-from rhpnet.skeleton import COCO_KEYPOINT_NAMES, KNOWN_FLIP_PAIRS, MPII_KEYPOINT_NAMES
+from rhpnet.skeleton import COCO_KEYPOINT_NAMES, MPII_KEYPOINT_NAMES, flip_pairs_from_names
 
 FORMAT_MARKER = "rhpnet-coach-checkpoint"
 FORMAT_VERSION = 1
@@ -513,7 +513,7 @@ def _meta_for(source: _Source, config: ModelConfig, file: Path) -> CheckpointMet
     names = tuple(str(name) for name in names)
     pairs = meta.get("flip_pairs") if names == tuple(meta.get("keypoint_names") or ()) else None
     if pairs is None:
-        pairs = KNOWN_FLIP_PAIRS.get(names)
+        pairs = flip_pairs_from_names(names) or None
     input_size = meta.get("input_size") or DEFAULT_INPUT_SIZE
     height, width = (int(v) for v in input_size)
     return CheckpointMeta(

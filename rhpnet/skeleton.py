@@ -6,6 +6,8 @@ BlazePose's 33 landmarks are mapped onto COCO-17 with ``BLAZEPOSE_TO_COCO``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 COCO_KEYPOINT_NAMES: tuple[str, ...] = (
     "nose",
     "left_eye",
@@ -112,12 +114,22 @@ MPII_FLIP_PAIRS: tuple[tuple[int, int], ...] = (
     (12, 13),
 )
 
-# Left/right pairs of the keypoint sets known by their names: checkpoints of these sets need not
-# store their pairs, and the flip test finds them from the names alone.
-KNOWN_FLIP_PAIRS: dict[tuple[str, ...], tuple[tuple[int, int], ...]] = {
-    COCO_KEYPOINT_NAMES: COCO_FLIP_PAIRS,
-    MPII_KEYPOINT_NAMES: MPII_FLIP_PAIRS,
-}
+
+def flip_pairs_from_names(names: Iterable[str]) -> tuple[tuple[int, int], ...]:
+    """Left/right pairs found by name (``left_knee`` <-> ``right_knee``), in index order.
+
+    COCO-17 and MPII-16 give exactly ``COCO_FLIP_PAIRS`` and ``MPII_FLIP_PAIRS``, so checkpoints
+    and datasets of any set named this way need not store their pairs.
+    """
+    names = list(names)
+    pairs = []
+    for i, name in enumerate(names):
+        partner = "right_" + name[len("left_") :]
+        if name.startswith("left_") and partner in names:
+            j = names.index(partner)
+            pairs.append((min(i, j), max(i, j)))
+    return tuple(sorted(pairs))
+
 
 # BlazePose landmark index for each COCO keypoint (nose, eyes, ears, shoulders ... ankles).
 BLAZEPOSE_TO_COCO: tuple[int, ...] = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)

@@ -26,6 +26,13 @@ def test_coco_flip_permutation_swaps_left_and_right():
     assert skeleton.flip_permutation(skeleton.MPII_FLIP_PAIRS, 16)[:6] == [5, 4, 3, 2, 1, 0]
 
 
+def test_flip_pairs_follow_from_left_and_right_names():
+    assert skeleton.flip_pairs_from_names(skeleton.COCO_KEYPOINT_NAMES) == skeleton.COCO_FLIP_PAIRS
+    assert skeleton.flip_pairs_from_names(skeleton.MPII_KEYPOINT_NAMES) == skeleton.MPII_FLIP_PAIRS
+    assert skeleton.flip_pairs_from_names(["nose", "left_toe", "tail", "right_toe"]) == ((1, 3),)
+    assert skeleton.flip_pairs_from_names(["head", "neck"]) == ()
+
+
 def test_keypoint_index_names_valid_choices():
     assert skeleton.keypoint_index("left_knee") == 13
     with pytest.raises(KeyError, match="left_knee"):

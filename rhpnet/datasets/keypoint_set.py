@@ -8,7 +8,6 @@ the same instances, so augmentation and validation never ask where a person came
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 from rhpnet.datasets.files import ImageRecord
 from rhpnet.datasets.skips import SkipCounter
 from rhpnet.errors import DataError
+from rhpnet.skeleton import flip_pairs_from_names
 
 # Ground truth and predictions share this category id, whatever id the annotation file used.
 PERSON_CATEGORY_ID = 1
@@ -142,16 +142,6 @@ def require_people(keypoint_set: KeypointSet) -> None:
         raise DataError(
             f"{keypoint_set.annotation_file}: no usable person with labelled keypoints{detail}"
         )
-
-
-def flip_pairs_from_names(names: Iterable[str]) -> tuple[tuple[int, int], ...]:
-    """Left/right pairs found by name (``left_knee`` <-> ``right_knee``), in index order."""
-    names = list(names)
-    pairs = []
-    for i, name in enumerate(names):
-        if name.startswith("left_") and ("right_" + name[5:]) in names:
-            pairs.append((i, names.index("right_" + name[5:])))
-    return tuple(sorted((min(p), max(p)) for p in pairs))
 
 
 def keypoints_outside(keypoints: np.ndarray, width: int, height: int, slack: float) -> bool:
