@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from dataclasses import dataclass, replace
@@ -25,20 +24,17 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("GLOG_minloglevel", "2")
 
+from benchmarks.common import find_shared_data  # noqa: E402
+from rhpnet.datasets.coco_format import load_coco_keypoints  # noqa: E402
+from rhpnet.datasets.keypoint_set import KeypointSet  # noqa: E402
 from rhpnet.estimators.blazepose_boxes import (  # noqa: E402
     BASELINE_SETTINGS,
     DEFAULT_SETTINGS,
     BlazePoseBoxEstimator,
     BoxPromptSettings,
 )
-from rhpnet.evaluation.coco import (  # noqa: E402
-    CocoKeypointSet,
-    coco_results,
-    evaluate_keypoints,
-    load_coco_keypoints,
-)
+from rhpnet.evaluation.coco import coco_results, evaluate_keypoints  # noqa: E402
 from rhpnet.evaluation.gt_boxes import predict_on_ground_truth_boxes  # noqa: E402
 
 SETS = ("dev-sportpose", "dev-running-lspet")
@@ -95,22 +91,15 @@ VARIANTS: tuple[Variant, ...] = (
 
 
 def find_data(explicit: str | None) -> Path:
-    repo = Path(__file__).resolve().parents[1]
-    candidates = (
-        explicit,
-        os.environ.get("RHPNET_COACH_DATA"),
-        repo.parent / "shared" / "data",
-        repo.parent.parent / "shared" / "data",
-    )
-    for candidate in candidates:
-        if candidate and (Path(candidate) / SETS[0] / "annotations.json").is_file():
-            return Path(candidate)
-    raise SystemExit(
-        "data not found: pass --data DIR holding dev-sportpose/ and dev-running-lspet/"
-    )
+    data = find_shared_data(f"{SETS[0]}/annotations.json", explicit)
+    if data is None:
+        raise SystemExit(
+            "data not found: pass --data DIR holding dev-sportpose/ and dev-running-lspet/"
+        )
+    return data
 
 
-def run_variant(variant: Variant, datasets: dict[str, CocoKeypointSet]) -> dict[str, dict]:
+def run_variant(variant: Variant, datasets: dict[str, KeypointSet]) -> dict[str, dict]:
     estimator = BlazePoseBoxEstimator(variant.settings)
     rows = {}
     try:
@@ -135,7 +124,7 @@ def run_variant(variant: Variant, datasets: dict[str, CocoKeypointSet]) -> dict[
 
 
 def paired_bootstrap(
-    dataset: CocoKeypointSet, first: list[dict], second: list[dict], draws: int, seed: int = 0
+    dataset: KeypointSet, first: list[dict], second: list[dict], draws: int, seed: int = 0
 ) -> tuple[float, float, float]:
     """95 % interval (and share of draws > 0) of AP(second) - AP(first), resampling images."""
     gt = dataset.ground_truth()
@@ -163,7 +152,7 @@ def paired_bootstrap(
 
 
 def best_of_timing(
-    dataset: CocoKeypointSet, variants: list[Variant], repeats: int
+    dataset: KeypointSet, variants: list[Variant], repeats: int
 ) -> dict[str, dict[str, float]]:
     """Wall and CPU ms per person, best of ``repeats`` interleaved passes.
 
@@ -171,10 +160,7 @@ def best_of_timing(
     of this process) is shown too because it barely depends on that other work.
     """
     images = [im for im in dataset.images.values() if dataset.instances_for(im.id)]
-    work = [
-        (dataset.read_image(im), np.array([i.bbox for i in dataset.instances_for(im.id)]))
-        for im in images
-    ]
+    work = [(im.read(), np.array([i.bbox for i in dataset.instances_for(im.id)])) for im in images]
     people = sum(len(boxes) for _, boxes in work)
     estimators = {v.name: BlazePoseBoxEstimator(v.settings) for v in variants}
     best = {name: {"wall_ms": float("inf"), "cpu_ms": float("inf")} for name in estimators}

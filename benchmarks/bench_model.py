@@ -17,12 +17,11 @@ eager and ``torch.compile``.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -30,27 +29,25 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import machine_summary, timed  # noqa: E402
 from rhpnet import build_model  # noqa: E402
 from rhpnet.profile import count_params_and_macs  # noqa: E402
 
 ARCHS = ("hrnet_w32", "rhpnet_w32")
 CLOCKS = {"wall": time.perf_counter, "process": time.process_time}
-clock = time.perf_counter
+CUDA_BATCH = 64
+
+Models = dict[str, nn.Module]
 
 
-def _timed(model: nn.Module, x: torch.Tensor, device: torch.device) -> float:
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = clock()
-    model(x)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return clock() - start
-
-
-def cpu_latency(batches: list[int], size: tuple[int, int], warmup: int, runs: int) -> None:
-    models = {arch: build_model(arch).eval() for arch in ARCHS}
-    device = torch.device("cpu")
+def cpu_latency(
+    models: Models,
+    batches: list[int],
+    size: tuple[int, int],
+    warmup: int,
+    runs: int,
+    clock: Callable[[], float],
+) -> None:
     print(
         f"{'batch':>5} {'hrnet_w32 ms':>14} {'rhpnet_w32 ms':>15} {'ratio':>7}"
         f" {'min hrnet':>10} {'min rhpnet':>11} {'min ratio':>10}"
@@ -64,7 +61,7 @@ def cpu_latency(batches: list[int], size: tuple[int, int], warmup: int, runs: in
             times: dict[str, list[float]] = {arch: [] for arch in ARCHS}
             for _ in range(runs):
                 for arch, model in models.items():
-                    times[arch].append(_timed(model, x, device))
+                    times[arch].append(timed(model, x, clock=clock))
             hrnet, rhpnet = (statistics.median(times[arch]) * 1000 for arch in ARCHS)
             best_hrnet, best_rhpnet = (min(times[arch]) * 1000 for arch in ARCHS)
             print(
@@ -73,7 +70,7 @@ def cpu_latency(batches: list[int], size: tuple[int, int], warmup: int, runs: in
             )
 
 
-def _timed_parts(model: nn.Module) -> tuple[dict[str, float], list]:
+def _timed_parts(model: nn.Module, clock: Callable[[], float]) -> tuple[dict[str, float], list]:
     """Hooks timing each called top-level part (children of ModuleLists count for their list)."""
     spent: dict[str, float] = defaultdict(float)
     starts: dict[str, float] = {}
@@ -97,16 +94,17 @@ def _timed_parts(model: nn.Module) -> tuple[dict[str, float], list]:
     return spent, handles
 
 
-def cpu_breakdown(size: tuple[int, int], runs: int) -> None:
+def cpu_breakdown(
+    models: Models, size: tuple[int, int], runs: int, clock: Callable[[], float]
+) -> None:
     x = torch.randn(1, 3, *size)
-    for arch in ARCHS:
-        model = build_model(arch).eval()
+    for arch, model in models.items():
         macs = count_params_and_macs(model, size).macs_by_part
-        spent, handles = _timed_parts(model)
+        spent, handles = _timed_parts(model, clock)
         with torch.inference_mode():
             model(x)
             spent.clear()
-            total = sum(_timed(model, x, torch.device("cpu")) for _ in range(runs))
+            total = sum(timed(model, x, clock=clock) for _ in range(runs))
         for handle in handles:
             handle.remove()
         print(f"\n{arch}: {total / runs * 1000:.1f} ms per crop (batch 1)")
@@ -120,25 +118,36 @@ def cpu_breakdown(size: tuple[int, int], runs: int) -> None:
         print(f"{'(glue ops)':<13}{other / runs * 1000:>8.2f}{other / total:>8.1%}")
 
 
-def cuda_throughput(batch: int, size: tuple[int, int], warmup: int, runs: int) -> None:
+def cuda_throughput(models: Models, size: tuple[int, int], warmup: int, runs: int) -> None:
+    """Crops/s at batch 64, fp16 autocast, channels_last model and input, eager and compiled.
+
+    The warm-up runs (which include ``torch.compile``'s compilation) are not timed.
+    """
     device = torch.device("cuda")
-    print(f"{torch.cuda.get_device_name()}: batch {batch}, fp16 autocast, channels_last")
+    print(f"{torch.cuda.get_device_name()}: batch {CUDA_BATCH}, fp16 autocast, channels_last")
     print(f"{'arch':<12}{'mode':<9}{'ms/batch':>10}{'crops/s':>10}")
-    x = torch.randn(batch, 3, *size, device=device).to(memory_format=torch.channels_last)
-    results: dict[tuple[str, str], float] = {}
+    x = torch.randn(CUDA_BATCH, 3, *size, device=device).to(memory_format=torch.channels_last)
+    on_gpu = {
+        arch: model.to(device).to(memory_format=torch.channels_last)
+        for arch, model in models.items()
+    }
+    seconds: dict[tuple[str, str], float] = {}
     for mode in ("eager", "compile"):
-        for arch in ARCHS:
-            model = build_model(arch).eval().to(device).to(memory_format=torch.channels_last)
+        for arch, model in on_gpu.items():
             runner = torch.compile(model) if mode == "compile" else model
             with torch.inference_mode(), torch.autocast("cuda", dtype=torch.float16):
                 for _ in range(warmup):
                     runner(x)
-                seconds = statistics.median(_timed(runner, x, device) for _ in range(runs))
-            results[(arch, mode)] = batch / seconds
-            print(f"{arch:<12}{mode:<9}{seconds * 1000:>10.2f}{batch / seconds:>10.0f}")
+                seconds[arch, mode] = statistics.median(
+                    timed(runner, x, device_type="cuda") for _ in range(runs)
+                )
+            per_batch = seconds[arch, mode]
+            print(f"{arch:<12}{mode:<9}{per_batch * 1000:>10.2f}{CUDA_BATCH / per_batch:>10.0f}")
     for mode in ("eager", "compile"):
-        ratio = results[("hrnet_w32", mode)] / results[("rhpnet_w32", mode)]
+        ratio = seconds["rhpnet_w32", mode] / seconds["hrnet_w32", mode]
         print(f"time ratio rhpnet/hrnet ({mode}): {ratio:.3f}")
+    for arch in ARCHS:
+        print(f"{arch} compile speed-up: {seconds[arch, 'eager'] / seconds[arch, 'compile']:.2f}x")
 
 
 def main() -> int:
@@ -158,29 +167,24 @@ def main() -> int:
         "networks, not the other programs competing for a shared CPU",
     )
     args = parser.parse_args()
-    global clock
-    clock = CLOCKS[args.clock]
     if args.clock == "process" and (args.device == "cuda" or args.threads != 1):
         parser.error("--clock process measures latency only with --threads 1 on the CPU")
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("CUDA is not available")
+    clock = CLOCKS[args.clock]
     size = tuple(args.input_size)
     if args.threads:
         torch.set_num_threads(args.threads)
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(
-        f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-        f"{torch.get_num_threads()} threads, load average {load:.2f}, input {size[0]}x{size[1]}, "
-        f"{args.clock} clock"
-    )
-    hrnet_macs, rhpnet_macs = (count_params_and_macs(build_model(a), size).macs for a in ARCHS)
+    print(f"{machine_summary()}, input {size[0]}x{size[1]}, {args.clock} clock")
+    models = {arch: build_model(arch).eval() for arch in ARCHS}
+    hrnet_macs, rhpnet_macs = (count_params_and_macs(models[a], size).macs for a in ARCHS)
     print(f"MAC ratio rhpnet/hrnet: {rhpnet_macs / hrnet_macs:.3f}")
     if args.device == "cuda":
-        if not torch.cuda.is_available():
-            parser.error("CUDA is not available")
-        cuda_throughput(64, size, max(args.warmup, 3), args.runs)
+        cuda_throughput(models, size, max(args.warmup, 3), args.runs)
         return 0
-    cpu_latency(args.batches, size, args.warmup, args.runs)
+    cpu_latency(models, args.batches, size, args.warmup, args.runs, clock)
     if args.breakdown:
-        cpu_breakdown(size, args.runs)
+        cpu_breakdown(models, size, args.runs, clock)
     return 0
 
 

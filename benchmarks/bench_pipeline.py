@@ -35,24 +35,21 @@ from app.core.analysis import VideoInfo  # noqa: E402
 from app.core.export import ExportOptions, write_video_outputs  # noqa: E402
 from app.core.pipeline import analyze_video  # noqa: E402
 from app.core.video import Frame, VideoSource, open_video  # noqa: E402
+from benchmarks.common import find_shared_data  # noqa: E402
 
 
 def shared_videos() -> Path:
-    for candidate in (
-        os.environ.get("RHPNET_COACH_DATA"),
-        REPO.parent / "shared" / "data",
-        Path("/work/shared/data"),
-    ):
-        if candidate and (Path(candidate) / "videos").is_dir():
-            return Path(candidate) / "videos"
-    raise SystemExit("real videos not found: set RHPNET_COACH_DATA")
+    data = find_shared_data("videos")
+    if data is None:
+        raise SystemExit("real videos not found: set RHPNET_COACH_DATA")
+    return data / "videos"
 
 
 def raw_loop(path: Path) -> tuple[int, float]:
     """Decode with OpenCV, convert to RGB, run mediapipe Pose: sequential. -> (frames, seconds)."""
-    from rhpnet.estimators.blazepose import _import_mediapipe
+    from rhpnet.estimators.blazepose import import_mediapipe
 
-    mp = _import_mediapipe()
+    mp = import_mediapipe()
     started = time.perf_counter()
     pose = mp.solutions.pose.Pose(
         static_image_mode=False, model_complexity=1, smooth_landmarks=False

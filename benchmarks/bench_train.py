@@ -16,16 +16,15 @@ fp16 with a GradScaler), channels_last.
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.common import machine_summary, timed  # noqa: E402
 from rhpnet import build_model  # noqa: E402
 from training.engine import amp_dtype_for, training_step  # noqa: E402
 from training.losses import JointsMSELoss  # noqa: E402
@@ -56,17 +55,12 @@ def measure(device: torch.device, batch: int, steps: int, warmup: int) -> None:
     times: dict[str, list[float]] = {arch: [] for arch in ARCHS}
     for step in range(warmup + steps):
         for arch, (model, optimizer) in runs.items():
-            if device.type == "cuda":
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            training_step(
-                model, images, heatmaps, weights, criterion=criterion, optimizer=optimizer,
-                scaler=scaler, amp_dtype=amp_dtype,
+            seconds = timed(
+                training_step, model, images, heatmaps, weights, device_type=device.type,
+                criterion=criterion, optimizer=optimizer, scaler=scaler, amp_dtype=amp_dtype,
             )  # fmt: skip
-            if device.type == "cuda":
-                torch.cuda.synchronize()
             if step >= warmup:
-                times[arch].append(time.perf_counter() - start)
+                times[arch].append(seconds)
     amp = {None: "fp32", torch.float16: "fp16", torch.bfloat16: "bf16"}[amp_dtype]
     print(f"\n{device.type} batch {batch}, {amp}{', channels_last' if channels_last else ''}, "
           f"{steps} timed steps after {warmup} warm-up")  # fmt: skip
@@ -91,8 +85,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, "
-          f"{torch.get_num_threads()} CPU threads")  # fmt: skip
+    print(machine_summary())
     if args.device in ("auto", "cpu"):
         measure(torch.device("cpu"), batch=4, steps=args.steps, warmup=args.warmup)
     if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()):

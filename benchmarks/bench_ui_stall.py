@@ -25,18 +25,15 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from benchmarks.common import find_shared_data  # noqa: E402
+
 CLIP = "treadmill_side_IMG_5396.mp4"
 
 
 def default_video() -> Path | None:
     """The clip in $RHPNET_COACH_DATA/videos or ../shared/data/videos beside the checkout."""
-    roots = [os.environ.get("RHPNET_COACH_DATA"), REPO_ROOT.parent / "shared" / "data"]
-    roots += [REPO_ROOT.parents[1] / "shared" / "data"]
-    for root in roots:
-        if root and (Path(root) / "videos" / CLIP).is_file():
-            return Path(root) / "videos" / CLIP
-    return None
+    data = find_shared_data(f"videos/{CLIP}")
+    return None if data is None else data / "videos" / CLIP
 
 
 class StallProbe:

@@ -3,7 +3,8 @@
 Both run the same two networks from the mediapipe wheel; they differ in the graph around them
 (ROI tracking, smoothing, thresholds). On each real clip this prints, for both paths:
 
-* frames/s of the estimator alone (frames decoded beforehand, same frames for both);
+* frames/s of the estimator alone (frames decoded beforehand, same frames for both), and its
+  ratio to the legacy solution's;
 * the share of frames with a person found;
 * jitter: median |second difference| of the confident keypoints from frame to frame, in % of
   the body height (lower = steadier; real motion contributes too, equally for both);
@@ -29,10 +30,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bench_pipeline import shared_videos  # noqa: E402
-
 from app.core.overlay import draw_people  # noqa: E402
 from app.core.video import open_video  # noqa: E402
+from benchmarks.common import find_shared_data  # noqa: E402
+from rhpnet.atomic import atomic_path  # noqa: E402
 from rhpnet.estimators.blazepose import BlazePoseEstimator  # noqa: E402
 from rhpnet.skeleton import keypoint_index  # noqa: E402
 
@@ -83,9 +84,13 @@ def main() -> None:
     parser.add_argument("--max-frames", type=int, default=300)
     parser.add_argument("--frames-dir", type=Path)
     args = parser.parse_args()
-    videos = shared_videos()
+    data = find_shared_data("videos")
+    if data is None:
+        parser.error("real videos not found: set RHPNET_COACH_DATA")
+    videos = data / "videos"
     print(
-        f"{'clip':28s} {'path':9s} {'fps':>6s} {'found':>6s} {'jitter%':>8s} {'lag':>4s} {'diff%':>6s}"
+        f"{'clip':28s} {'path':9s} {'fps':>6s} {'ratio':>6s} {'found':>6s} {'jitter%':>8s} "
+        f"{'lag':>4s} {'diff%':>6s}"
     )
     for name in CLIPS:
         with open_video(videos / name) as source:
@@ -104,8 +109,8 @@ def main() -> None:
             found = np.mean(~np.isnan(kp[:, 0, 0])) * 100
             shift = lag(solution, kp)
             print(
-                f"{name:28s} {label:9s} {fps:6.1f} {found:5.0f}% {jitter(kp, height):8.2f} "
-                f"{shift:4d} {difference / height * 100:6.1f}"
+                f"{name:28s} {label:9s} {fps:6.1f} {fps / solution_fps:6.2f} {found:5.0f}% "
+                f"{jitter(kp, height):8.2f} {shift:4d} {difference / height * 100:6.1f}"
             )
         if args.frames_dir:
             args.frames_dir.mkdir(parents=True, exist_ok=True)
@@ -119,7 +124,8 @@ def main() -> None:
                 both = np.hstack(sides)
                 scale = 900 / max(both.shape[:2])
                 small = cv2.resize(both, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-                cv2.imwrite(str(args.frames_dir / f"{Path(name).stem}_{i:04d}.png"), small)
+                with atomic_path(args.frames_dir / f"{Path(name).stem}_{i:04d}.png") as png:
+                    cv2.imwrite(str(png), small)
 
 
 if __name__ == "__main__":

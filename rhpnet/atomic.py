@@ -34,9 +34,7 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     os.chmod(tmp, 0o666 & ~_UMASK)
     try:
         yield tmp
-        _fsync_file(tmp)
-        os.replace(tmp, target)
-        _fsync_dir(target.parent)
+        durable_replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -72,18 +70,20 @@ def _read_umask() -> int:
 _UMASK = _read_umask()
 
 
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+def durable_replace(finished: Path, target: Path) -> None:
+    """Rename a completely written file onto ``target`` so that a crash right after leaves
+    either the old target or the whole new one: the data reaches the disk before the rename,
+    and the rename before returning."""
+    # Windows flushes a file only through a handle with write access (fsync on a read-only
+    # descriptor fails there); only POSIX can open a folder to flush its entries.
+    _fsync(finished, os.O_RDWR)
+    os.replace(finished, target)
+    if os.name == "posix":
+        _fsync(target.parent, os.O_RDONLY)
 
 
-def _fsync_dir(path: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(path, os.O_RDONLY)
+def _fsync(path: Path, flags: int) -> None:
+    fd = os.open(path, flags)
     try:
         os.fsync(fd)
     finally:

@@ -2,7 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+
+
+def extent_boxes(
+    points_xy: np.ndarray,
+    grow: Sequence[float] = (0.0, 0.0, 0.0, 0.0),
+    image_size: tuple[int, int] | None = None,
+) -> np.ndarray:
+    """Boxes (..., 4) around points (..., P, 2), grown and optionally clipped to the image.
+
+    ``grow`` gives the margins (left, top, right, bottom) as fractions of the points' extent:
+    keypoints stop short of the body's outline (no skull top, no toes), so person boxes are
+    their extent plus a margin. An extent under one pixel counts as one, so even a degenerate
+    set of points gets a margin. ``image_size`` (width, height) clips the box to the image.
+    """
+    points = np.asarray(points_xy, dtype=np.float64)
+    low, high = points.min(axis=-2), points.max(axis=-2)
+    extent = np.maximum(high - low, 1.0)
+    left, top, right, bottom = grow
+    start = low - extent * [left, top]
+    end = high + extent * [right, bottom]
+    if image_size is not None:
+        start = np.clip(start, 0, image_size)
+        end = np.clip(end, 0, image_size)
+    return np.concatenate([start, end - start], axis=-1)
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:

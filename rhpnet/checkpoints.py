@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,24 +29,19 @@ import torch
 from torch import nn
 
 import rhpnet
+from rhpnet.atomic import atomic_path
 from rhpnet.errors import CheckpointError
-from rhpnet.model import ARCHITECTURES, ModelConfig, build_from_config
+from rhpnet.model import ARCHITECTURES, DEFAULT_INPUT_SIZE, ModelConfig, build_from_config
+from rhpnet.model.blocks import init_weights
 from rhpnet.safe_load import read_torch_file
-from rhpnet.skeleton import (
-    COCO_FLIP_PAIRS,
-    COCO_KEYPOINT_NAMES,
-    MPII_FLIP_PAIRS,
-    MPII_KEYPOINT_NAMES,
-)
+from rhpnet.skeleton import COCO_KEYPOINT_NAMES, MPII_KEYPOINT_NAMES, flip_pairs_from_names
 
 FORMAT_MARKER = "rhpnet-coach-checkpoint"
 FORMAT_VERSION = 1
-DEFAULT_INPUT_SIZE = (256, 192)
 PLAIN_HEAD_PREFIXES = ("final_layer.",)
 RFSP_ONLY_PREFIXES = ("rfb_s.", "rfb.", "merge.", "sppf.")
 RFSP_HEAD_PREFIXES = RFSP_ONLY_PREFIXES + PLAIN_HEAD_PREFIXES
 _COUNTER_SUFFIX = ".num_batches_tracked"
-_KNOWN_FLIP_PAIRS = {COCO_KEYPOINT_NAMES: COCO_FLIP_PAIRS, MPII_KEYPOINT_NAMES: MPII_FLIP_PAIRS}
 
 
 @dataclass(frozen=True)
@@ -114,7 +110,7 @@ class LoadReport:
         return asdict(self)
 
 
-def _group(names) -> str:
+def _group(names: Iterable[str]) -> str:
     counts = Counter(_part_name(name) for name in names)
     return ", ".join(f"{part} x{count}" for part, count in counts.items())
 
@@ -155,8 +151,6 @@ def save_checkpoint(
     ``weights_only=True`` on any machine. ``flip_pairs`` (left/right index pairs) is needed only
     for keypoint sets other than COCO-17 and MPII-16, whose pairs are known by name.
     """
-    from rhpnet.atomic import atomic_path
-
     network = _unwrap(model)
     config: ModelConfig | None = getattr(network, "config", None)
     if not isinstance(config, ModelConfig):
@@ -259,7 +253,7 @@ def load_checkpoint(
     file = _resolve(path)
     source = _read_source(file)
     config = _target_config(source, arch, num_keypoints, backbone_only, file)
-    model = build_from_config(config)
+    model = build_from_config(config, initialise=False)
     report = _load_into(model, source, backbone_only, file)
     model.checkpoint_meta = _meta_for(source, config, file)
     model.load_report = report
@@ -431,6 +425,8 @@ def _public_arch(source: _Source) -> str:
 
 
 def _load_into(model: nn.Module, source: _Source, backbone_only: bool, file: Path) -> LoadReport:
+    """Fill ``model`` (allocated, not initialised) from the checkpoint; only the tensors the file
+    does not provide get HRNet's initialisation, instead of initialising all and overwriting."""
     config: ModelConfig = model.config
     head_prefixes = RFSP_HEAD_PREFIXES if config.head == "rfsp" else PLAIN_HEAD_PREFIXES
     load_head = not backbone_only and (config.head == "rfsp") == source.has_rfsp
@@ -438,19 +434,20 @@ def _load_into(model: nn.Module, source: _Source, backbone_only: bool, file: Pat
     checkpoint = source.state_dict
     report = LoadReport(source.format)
     new_state = {}
+    fresh: list[str] = []
     missing: list[str] = []
     last = config.modules_per_stage[2] - 1
-    for name, initial in target.items():
+    for name, allocated in target.items():
         counter = name.endswith(_COUNTER_SUFFIX)
         new_layer = name.startswith(head_prefixes) and not load_head
         if name in checkpoint and not new_layer:
-            new_state[name] = _checked(name, checkpoint[name], initial, file)
+            new_state[name] = _checked(name, checkpoint[name], allocated, file)
             report.loaded.append(name)
             continue
         if not source.has_rfsp and _is_extra_fuse(name, last):
             origin = _warm_start_source(name, last)
             if origin in checkpoint:
-                new_state[name] = _checked(name, checkpoint[origin], initial, file)
+                new_state[name] = _checked(name, checkpoint[origin], allocated, file)
                 report.warm_started[name] = origin
                 continue
             new_layer = True
@@ -458,7 +455,7 @@ def _load_into(model: nn.Module, source: _Source, backbone_only: bool, file: Pat
             missing.append(name)
         elif not counter:
             report.random.append(name)
-        new_state[name] = initial
+        fresh.append(name)
     if missing:
         raise CheckpointError(
             f"{file.name} lacks {len(missing)} tensors of {config.arch}, e.g. {missing[0]}: "
@@ -477,6 +474,11 @@ def _load_into(model: nn.Module, source: _Source, backbone_only: bool, file: Pat
             f"not have, e.g. {unexpected[0]}"
         )
     report.ignored = unused
+    # Initialising a whole layer also resets tensors the file provides; those are loaded after.
+    for owner in {name.rpartition(".")[0] for name in fresh}:
+        init_weights(model.get_submodule(owner))
+    initialised = model.state_dict()
+    new_state.update({name: initialised[name] for name in fresh})
     model.load_state_dict(new_state)
     return report
 
@@ -511,7 +513,7 @@ def _meta_for(source: _Source, config: ModelConfig, file: Path) -> CheckpointMet
     names = tuple(str(name) for name in names)
     pairs = meta.get("flip_pairs") if names == tuple(meta.get("keypoint_names") or ()) else None
     if pairs is None:
-        pairs = _KNOWN_FLIP_PAIRS.get(names)
+        pairs = flip_pairs_from_names(names) or None
     input_size = meta.get("input_size") or DEFAULT_INPUT_SIZE
     height, width = (int(v) for v in input_size)
     return CheckpointMeta(

@@ -29,7 +29,7 @@ INPUT_STD_RGB = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 
 DEFAULT_SIGMA = 2.0
 DEFAULT_PADDING = 1.25
-DEFAULT_ASPECT_RATIO = 192 / 256  # width / height of the COCO 256x192 input
+DEFAULT_ASPECT_RATIO = 192 / 256  # width / height of rhpnet.model.DEFAULT_INPUT_SIZE
 
 Refinement = Literal["dark_udp", "argmax"]
 REFINEMENTS: tuple[str, ...] = ("dark_udp", "argmax")

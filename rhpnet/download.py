@@ -1,9 +1,10 @@
 """Download public HRNet-W32 COCO weights into the user cache, resumably and verified.
 
-Files land in ``$XDG_CACHE_HOME/rhpnet-coach/checkpoints`` (``~/.cache/...`` by default). While
-downloading, bytes go to ``<name>.part`` beside the target: an interrupted transfer keeps it and
-the next attempt continues with an HTTP ``Range`` request. The finished file is checked against
-the SHA-256 prefix that OpenMMLab embeds in its file names (first 8 hex digits) and only then
+Files land in ``checkpoints/`` of the user cache (``rhpnet.cache``: ``$XDG_CACHE_HOME/rhpnet-coach``
+or ``~/.cache/rhpnet-coach`` on Linux, the platform's cache folder elsewhere). While downloading,
+bytes go to ``<name>.part`` beside the target: an interrupted transfer keeps it and the next
+attempt continues with an HTTP ``Range`` request. The finished file is checked against the
+SHA-256 prefix that OpenMMLab embeds in its file names (first 8 hex digits) and only then
 renamed onto its final name, so a file under the final name is always complete. The prefix
 guards against corrupt or truncated transfers, not against deliberate tampering (32 bits).
 Only the standard library's ``urllib`` is used.
@@ -14,12 +15,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import http.client
-import os
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from rhpnet.atomic import durable_replace
+from rhpnet.cache import user_cache_dir
 from rhpnet.errors import UserFacingError
 
 CHUNK_BYTES = 1 << 20
@@ -73,8 +75,7 @@ WEIGHTS: dict[str, PublicWeights] = {
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "rhpnet-coach" / "checkpoints"
+    return user_cache_dir() / "checkpoints"
 
 
 def _lookup(name: str) -> PublicWeights:
@@ -114,9 +115,7 @@ def download_file(
             f"checksum mismatch for {target.name}: expected sha256 {sha256_prefix}..., got "
             f"{digest[:8]}...; the download was deleted, try again later"
         )
-    _fsync(partial)
-    os.replace(partial, target)
-    _fsync_dir(target.parent)
+    durable_replace(partial, target)
     return target
 
 
@@ -199,17 +198,3 @@ def sha256_of(path: Path) -> str:
         for block in iter(lambda: handle.read(CHUNK_BYTES), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name == "posix":
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

@@ -6,7 +6,7 @@ Both the bundled BlazePose estimator and the top-down RHPNet/HRNet estimator ret
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -69,14 +69,3 @@ class Estimator(Protocol):
         ...
 
     def close(self) -> None: ...
-
-
-@dataclass
-class EstimatorInfo:
-    """Provenance of an estimator, as saved in analysis sidecars and exports."""
-
-    name: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, **self.details}

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from rhpnet.model.config import DEFAULT_INPUT_SIZE
+
 
 @dataclass(frozen=True)
 class Complexity:
@@ -47,7 +49,7 @@ def count_params(model: nn.Module) -> int:
 
 
 def count_params_and_macs(
-    model: nn.Module, input_size: tuple[int, int] = (256, 192), in_channels: int = 3
+    model: nn.Module, input_size: tuple[int, int] = DEFAULT_INPUT_SIZE, in_channels: int = 3
 ) -> Complexity:
     """Count trainable parameters and conv/linear MACs of one forward at 1 x C x H x W.
 
@@ -61,7 +63,9 @@ def count_params_and_macs(
         if isinstance(module, nn.Conv2d | nn.Linear):
             part = name.split(".")[0]
 
-            def hook(module: nn.Module, _inputs, output, part: str = part) -> None:
+            def hook(
+                module: nn.Module, _inputs: object, output: torch.Tensor, part: str = part
+            ) -> None:
                 macs_by_part[part] += layer_macs(module, output)
 
             handles.append(module.register_forward_hook(hook))
@@ -76,9 +80,8 @@ def count_params_and_macs(
         for handle in handles:
             handle.remove()
         model.train(was_training)
-    params_by_part = {
-        name: count_params(child) for name, child in model.named_children() if count_params(child)
-    }
+    by_child = {name: count_params(child) for name, child in model.named_children()}
+    params_by_part = {name: count for name, count in by_child.items() if count}
     direct = sum(p.numel() for p in model.parameters(recurse=False))
     if direct:
         params_by_part[""] = direct

@@ -6,6 +6,8 @@ BlazePose's 33 landmarks are mapped onto COCO-17 with ``BLAZEPOSE_TO_COCO``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 COCO_KEYPOINT_NAMES: tuple[str, ...] = (
     "nose",
     "left_eye",
@@ -112,6 +114,23 @@ MPII_FLIP_PAIRS: tuple[tuple[int, int], ...] = (
     (12, 13),
 )
 
+
+def flip_pairs_from_names(names: Iterable[str]) -> tuple[tuple[int, int], ...]:
+    """Left/right pairs found by name (``left_knee`` <-> ``right_knee``), in index order.
+
+    COCO-17 and MPII-16 give exactly ``COCO_FLIP_PAIRS`` and ``MPII_FLIP_PAIRS``, so checkpoints
+    and datasets of any set named this way need not store their pairs.
+    """
+    names = list(names)
+    pairs = []
+    for i, name in enumerate(names):
+        partner = "right_" + name[len("left_") :]
+        if name.startswith("left_") and partner in names:
+            j = names.index(partner)
+            pairs.append((min(i, j), max(i, j)))
+    return tuple(sorted(pairs))
+
+
 # BlazePose landmark index for each COCO keypoint (nose, eyes, ears, shoulders ... ankles).
 BLAZEPOSE_TO_COCO: tuple[int, ...] = (0, 2, 5, 7, 8, 11, 12, 13, 14, 15, 16, 23, 24, 25, 26, 27, 28)
 
@@ -137,3 +156,10 @@ def keypoint_index(name: str) -> int:
         raise KeyError(
             f"unknown keypoint {name!r}; expected one of {COCO_KEYPOINT_NAMES}"
         ) from None
+
+
+# How sides are drawn everywhere (app player, exported overlay videos, training previews): a
+# colour-blind-safe blue/orange pair for left/right, light grey for the head and trunk. RGB.
+LEFT_RGB: tuple[int, int, int] = (0, 114, 178)  # blue
+RIGHT_RGB: tuple[int, int, int] = (230, 159, 0)  # orange
+CENTRE_RGB: tuple[int, int, int] = (225, 225, 225)  # light grey

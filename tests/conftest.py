@@ -70,6 +70,25 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
 
 
 @pytest.fixture(scope="session")
+def built_model():
+    """``built_model(arch, num_keypoints=17)``: an untrained network, built once per session.
+
+    A full-size W32 network takes about a second to build on a CI core; tests that only read
+    its structure or count it share one. Callers must not change its weights.
+    """
+    cache: dict[tuple[str, int], object] = {}
+
+    def build(arch: str, num_keypoints: int = 17):
+        if (arch, num_keypoints) not in cache:
+            from rhpnet import build_model
+
+            cache[arch, num_keypoints] = build_model(arch, num_keypoints=num_keypoints)
+        return cache[arch, num_keypoints]
+
+    return build
+
+
+@pytest.fixture(scope="session")
 def treadmill_segment(videos_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The first 60 frames (1 s at 60 fps) of the real portrait treadmill clip, at half size
     (540x960) so that tests stay fast."""

@@ -13,7 +13,7 @@ import pytest
 from rhpnet.estimators.blazepose import BlazePoseEstimator, landmarks_to_poses
 from rhpnet.estimators.blazepose_bundle import bundle_path, ensure_pose_bundle, user_cache_dir
 from rhpnet.poses import Estimator
-from rhpnet.skeleton import BLAZEPOSE_TO_COCO, keypoint_index
+from rhpnet.skeleton import BLAZEPOSE_TO_COCO, COCO_FLIP_PERMUTATION, keypoint_index
 
 
 def _segment_frames(path, count: int) -> list[np.ndarray]:
@@ -52,14 +52,19 @@ def test_landmarks_map_to_coco_with_padded_boxes():
     landmarks[0, :, 2] = np.linspace(0.0, 1.0, 33)  # score
     poses = landmarks_to_poses(landmarks, width=200, height=100, box_padding=0.1)
     assert poses.keypoints.shape == (1, 17, 3)
+    # mediapipe normalises by the image edges; pixel centres sit at integer coordinates.
     for coco, blaze in enumerate(BLAZEPOSE_TO_COCO):
         np.testing.assert_allclose(
             poses.keypoints[0, coco],
-            [landmarks[0, blaze, 0] * 200, landmarks[0, blaze, 1] * 100, landmarks[0, blaze, 2]],
+            [
+                landmarks[0, blaze, 0] * 200 - 0.5,
+                landmarks[0, blaze, 1] * 100 - 0.5,
+                landmarks[0, blaze, 2],
+            ],
             rtol=1e-6,
         )
-    # Box: landmark extent x 40..120, y 10..90 padded by 10 % each side.
-    np.testing.assert_allclose(poses.boxes[0], [32, 2, 96, 96], atol=1e-4)
+    # Box: landmark extent x 39.5..119.5, y 9.5..89.5 padded by 10 % each side.
+    np.testing.assert_allclose(poses.boxes[0], [31.5, 1.5, 96, 96], atol=1e-4)
     assert poses.scores[0] == pytest.approx(poses.keypoints[0, :, 2].mean())
     landmarks[0, :, 0] = np.linspace(-0.1, 1.2, 33)  # partly outside: clipped to the image
     x, y, w, h = landmarks_to_poses(landmarks, 200, 100).boxes[0]
@@ -99,6 +104,27 @@ def test_single_runner_on_real_frames(treadmill_segment):
     assert np.all(kp[:, :, 2] >= 0) and np.all(kp[:, :, 2] <= 1)
     # Consecutive frames at 60 fps: the hips barely move (tracking is stable).
     assert np.abs(np.diff(kp[:, keypoint_index("left_hip"), :2], axis=0)).max() < 25
+
+
+def test_keypoints_sit_on_pixel_centres_so_a_mirrored_frame_mirrors_them(treadmill_segment):
+    """x -> width - 1 - x is the mirror of a pixel-centre coordinate. Read as x * width (the edge
+    convention mistaken for pixel centres) BlazePose's keypoints of a mirrored frame land a
+    whole pixel off the mirrored keypoints; read as x * width - 0.5 they agree."""
+    frames = [
+        cv2.resize(frame, None, fx=0.25, fy=0.25, interpolation=cv2.INTER_AREA)
+        for frame in _segment_frames(treadmill_segment, 24)
+    ]
+    width = frames[0].shape[1]
+    offsets = []
+    with BlazePoseEstimator(1) as direct, BlazePoseEstimator(1) as mirrored:
+        for i, frame in enumerate(frames):
+            seen = direct.estimate(frame, i / 60).keypoints[0]
+            back = mirrored.estimate(np.ascontiguousarray(frame[:, ::-1]), i / 60).keypoints[0]
+            back = back[list(COCO_FLIP_PERMUTATION)]
+            sure = (seen[:, 2] > 0.8) & (back[:, 2] > 0.8)
+            offsets.extend(seen[sure, 0] + back[sure, 0] - (width - 1))
+    assert len(offsets) > 200
+    assert abs(np.mean(offsets)) < 0.5
 
 
 def test_several_people_with_the_tasks_bundle(treadmill_segment):

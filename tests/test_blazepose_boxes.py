@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from rhpnet.datasets.coco_format import load_coco_keypoints
 from rhpnet.estimators.blazepose_boxes import (
     BASELINE_SETTINGS,
     DEFAULT_SETTINGS,
@@ -17,7 +18,6 @@ from rhpnet.estimators.blazepose_boxes import (
     extract_crop,
     mask_outside_box,
 )
-from rhpnet.evaluation.coco import load_coco_keypoints
 from rhpnet.evaluation.gt_boxes import evaluate_on_ground_truth_boxes
 from rhpnet.skeleton import COCO_FLIP_PERMUTATION
 

@@ -347,6 +347,32 @@ def test_our_hrnet_into_rhpnet_and_back(tmp_path):
         load_checkpoint(hrnet_file, arch="resnet50")
 
 
+def test_tensors_the_file_lacks_get_hrnet_initialisation(tmp_path):
+    """Loading fills the model from the file and initialises only what the file lacks."""
+    hrnet = rhpnet.build_model("hrnet_tiny")
+    with torch.no_grad():
+        for parameter in hrnet.parameters():
+            parameter.add_(1.0)  # unlike any initial value
+    saved = {k: v for k, v in hrnet.state_dict().items() if not k.endswith(COUNTER)}
+    torch.save(saved, tmp_path / "no_counters.pth")
+    model = load_checkpoint(tmp_path / "no_counters.pth", arch="rhpnet_tiny")
+    state = model.state_dict()
+    for name in model.load_report.loaded:
+        assert torch.equal(state[name], saved[name]), name
+    random = set(model.load_report.random)
+    new_parts = ("rfb_s.", "rfb.", "merge.", "sppf.", "final_layer.", "stage4.0.fuse_layers.")
+    assert random and all(name.startswith(new_parts) for name in random)
+    for name, module in model.named_modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            assert module.num_batches_tracked == 0, name
+            if f"{name}.weight" in random:
+                assert torch.all(module.weight == 1) and torch.all(module.bias == 0), name
+                assert torch.all(module.running_mean == 0) and torch.all(module.running_var == 1)
+    conv = state["sppf.cv1.0.weight"]
+    assert 0.0008 < conv.std().item() < 0.0012
+    assert torch.all(state["final_layer.bias"] == 0)
+
+
 # --- bad files --------------------------------------------------------------------------------
 
 

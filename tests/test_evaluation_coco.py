@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 import pytest
 
+from rhpnet.datasets.coco_format import load_coco_keypoints
 from rhpnet.errors import DataError
 from rhpnet.evaluation.coco import (
     METRIC_NAMES,
@@ -17,7 +18,6 @@ from rhpnet.evaluation.coco import (
     coco_results,
     evaluate_keypoints,
     instance_score,
-    load_coco_keypoints,
 )
 from rhpnet.evaluation.gt_boxes import evaluate_on_ground_truth_boxes
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES, COCO_OKS_SIGMAS
@@ -202,7 +202,7 @@ def test_malformed_annotations_are_skipped_and_counted(tmp_path):
     (root / "images" / "gone.png").unlink()
     dataset = load_coco_keypoints(root)
     assert [i.id for i in dataset.instances] == [1, 2]
-    assert dataset.skipped == {
+    assert dataset.skipped.counts == {
         "annotations missing fields": 2,
         "annotations with zero-area boxes": 1,
         "annotations with invalid boxes": 1,
@@ -259,3 +259,35 @@ def test_people_an_estimator_misses_count_against_recall(tmp_path):
     assert run.num_missed == 1 and metrics["num_missed"] == 1
     assert metrics["AR"] == pytest.approx(0.5)
     assert metrics["oks_per_instance"][2] == 0.0
+
+
+def test_coco_2017_layout_with_an_explicit_images_folder(tmp_path):
+    flat = _write_set(tmp_path / "flat", [_person(1, 1), _person(2, 2)])
+    coco = tmp_path / "coco"
+    annotation_file = coco / "annotations" / "person_keypoints_val2017.json"
+    annotation_file.parent.mkdir(parents=True)
+    (flat / "annotations.json").rename(annotation_file)
+    (flat / "images").rename(coco / "val2017")
+    dataset = load_coco_keypoints(annotation_file, coco / "val2017")
+    assert [i.id for i in dataset.instances] == [1, 2] and dataset.root == coco
+    assert dataset.instances[0].image.read().shape == (HEIGHT, WIDTH, 3)
+
+
+def test_person_category_of_any_id_without_area_or_num_keypoints_scores_ap_one(tmp_path):
+    """Converted sets name the person category freely and leave out derived fields: ground
+    truth and predictions must still meet under one category, with area and num_keypoints."""
+    people = [_person(1, 1), _person(2, 2)]
+    for person in people:
+        person["category_id"] = 7
+        del person["area"], person["num_keypoints"]
+    root = _write_set(tmp_path, people)
+    data = json.loads((root / "annotations.json").read_text())
+    data["categories"] = [
+        {"id": 3, "name": "ball"},
+        {"id": 7, "name": "person", "keypoints": list(COCO_KEYPOINT_NAMES)},
+    ]
+    (root / "annotations.json").write_text(json.dumps(data))
+    dataset = load_coco_keypoints(root)
+    assert len(dataset.instances) == 2 and not dataset.skipped
+    metrics = evaluate_keypoints(dataset, coco_results(_ground_truth_predictions(dataset)))
+    assert metrics["AP"] == pytest.approx(1.0) and metrics["num_instances"] == 2

@@ -26,6 +26,13 @@ def test_coco_flip_permutation_swaps_left_and_right():
     assert skeleton.flip_permutation(skeleton.MPII_FLIP_PAIRS, 16)[:6] == [5, 4, 3, 2, 1, 0]
 
 
+def test_flip_pairs_follow_from_left_and_right_names():
+    assert skeleton.flip_pairs_from_names(skeleton.COCO_KEYPOINT_NAMES) == skeleton.COCO_FLIP_PAIRS
+    assert skeleton.flip_pairs_from_names(skeleton.MPII_KEYPOINT_NAMES) == skeleton.MPII_FLIP_PAIRS
+    assert skeleton.flip_pairs_from_names(["nose", "left_toe", "tail", "right_toe"]) == ((1, 3),)
+    assert skeleton.flip_pairs_from_names(["head", "neck"]) == ()
+
+
 def test_keypoint_index_names_valid_choices():
     assert skeleton.keypoint_index("left_knee") == 13
     with pytest.raises(KeyError, match="left_knee"):
@@ -47,6 +54,27 @@ def test_atomic_write_leaves_old_file_on_error(tmp_path):
         raise RuntimeError("disk full")
     assert target.read_text() == "first"
     assert [p.name for p in tmp_path.iterdir()] == ["result.txt"]
+
+
+def test_atomic_write_flushes_the_file_through_a_writable_handle(tmp_path, monkeypatch):
+    """On Windows fsync needs write access (FlushFileBuffers): a read-only descriptor fails with
+    EBADF there, so every atomic write would fail. Emulated here for regular files."""
+    import errno
+    import fcntl
+    import os
+    import stat
+
+    real_fsync = os.fsync
+
+    def windows_like_fsync(fd: int) -> None:
+        read_only = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY
+        if stat.S_ISREG(os.fstat(fd).st_mode) and read_only:
+            raise OSError(errno.EBADF, "Bad file descriptor")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", windows_like_fsync)
+    atomic_write_text(tmp_path / "result.txt", "whole")
+    assert (tmp_path / "result.txt").read_text() == "whole"
 
 
 def _toy_analysis(tmp_path) -> Analysis:

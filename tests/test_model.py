@@ -26,10 +26,10 @@ def _names_and_shapes(model: torch.nn.Module) -> list[tuple[str, tuple[int, ...]
     return [(name, tuple(t.shape)) for name, t in model.state_dict().items()]
 
 
-def test_hrnet_w32_state_dict_equals_official_checkpoint_layout(key_sections):
+def test_hrnet_w32_state_dict_equals_official_checkpoint_layout(key_sections, built_model):
     official = key_sections["A"]
     assert len(official) == 1754
-    assert _names_and_shapes(build_model("hrnet_w32")) == official
+    assert _names_and_shapes(built_model("hrnet_w32")) == official
 
 
 def test_mmpose_backbone_names_are_the_official_names(key_sections):
@@ -37,8 +37,8 @@ def test_mmpose_backbone_names_are_the_official_names(key_sections):
     assert backbone == [(n, s) for n, s in key_sections["A"] if not n.startswith("final_layer")]
 
 
-def test_rhpnet_w32_keeps_hrnet_trunk_names_and_adds_only_the_rfsp_parts(key_sections):
-    rhpnet = dict(_names_and_shapes(build_model("rhpnet_w32")))
+def test_rhpnet_w32_keeps_hrnet_trunk_names_and_adds_only_the_rfsp_parts(key_sections, built_model):
+    rhpnet = dict(_names_and_shapes(built_model("rhpnet_w32")))
     official_trunk = {n: s for n, s in key_sections["A"] if not n.startswith("final_layer")}
     assert {n: rhpnet[n] for n in official_trunk} == official_trunk
     extra = set(rhpnet) - set(official_trunk)

@@ -92,8 +92,8 @@ def test_counting_leaves_the_model_untouched():
         ("rhpnet_w32", 16, (256, 256), 30_308_608, 10_735_583_232, 10.00),
     ],
 )
-def test_spec_numbers_exactly(arch, num_keypoints, size, params, macs, gflops):
-    counts = count_params_and_macs(build_model(arch, num_keypoints=num_keypoints), size)
+def test_spec_numbers_exactly(built_model, arch, num_keypoints, size, params, macs, gflops):
+    counts = count_params_and_macs(built_model(arch, num_keypoints), size)
     assert (counts.params, counts.macs, counts.gflops_paper) == (params, macs, gflops)
     if (arch, num_keypoints) == ("hrnet_w32", 17):
         # Spec §4.3 per-part table.

@@ -11,12 +11,13 @@ import numpy as np
 import pytest
 from training_samples import mpii_entries
 
+from rhpnet.datasets import coco_format, files
+from rhpnet.datasets.coco_format import load_coco_keypoints
 from rhpnet.errors import DataError
 from rhpnet.evaluation.oks_nms import oks_nms
 from rhpnet.evaluation.pckh import compute_pckh, head_sizes
 from rhpnet.skeleton import MPII_KEYPOINT_NAMES
-from training import datasets
-from training.datasets import find_split, load_coco_keypoints, load_mpii, load_person_detections
+from training.datasets import find_split, load_mpii, load_person_detections
 
 
 def _copy_set(sportpose_dir: Path, tmp_path: Path, count: int) -> tuple[dict, Path]:
@@ -54,25 +55,36 @@ def test_bad_annotations_are_skipped_and_counted_once_per_kind(sportpose_dir, tm
     path = tmp_path / "annotations.json"
     path.write_text(json.dumps(data))
 
-    caplog.set_level(logging.WARNING, logger="training.datasets")
-    loaded = load_coco_keypoints(path, images_dir, training=True)
+    caplog.set_level(logging.WARNING)
+    loaded = load_coco_keypoints(path, images_dir, training=True, check_images=True)
 
     assert len(loaded) == len(good) - 1
     assert dict(loaded.skipped.counts) == {
-        datasets.MALFORMED: 1,
-        datasets.OUTSIDE: 1,
-        datasets.ZERO_AREA: 1,
-        datasets.UNKNOWN_IMAGE: 1,
-        datasets.MISSING_FILE: 1,
-        datasets.UNDECODABLE: 1,
-        datasets.MALFORMED_IMAGE: 1,
+        coco_format.MALFORMED: 1,
+        coco_format.OUTSIDE: 1,
+        coco_format.ZERO_AREA: 1,
+        coco_format.UNKNOWN_IMAGE: 1,
+        files.MISSING_FILE: 1,
+        files.UNDECODABLE: 1,
+        coco_format.MALFORMED_IMAGE: 1,
     }
     lines = [r.getMessage() for r in caplog.records]
-    assert len(lines) == 7 and all("skipped 1 entry" in line for line in lines)
-    assert any("broken.jpg" in line and datasets.UNDECODABLE in line for line in lines)
+    names = {im["id"]: im["file_name"] for im in data["images"] if "id" in im}
+    first_examples = {
+        coco_format.MALFORMED: f"annotation {missing['id']} in {names[missing['image_id']]}",
+        coco_format.OUTSIDE: f"annotation 901 in {names[outside['image_id']]}",
+        coco_format.ZERO_AREA: f"annotation 902 in {names[zero_area['image_id']]}",
+        coco_format.UNKNOWN_IMAGE: "annotation 903",
+        files.MISSING_FILE: "gone.jpg",
+        files.UNDECODABLE: "broken.jpg",
+        coco_format.MALFORMED_IMAGE: "image entry 10",
+    }
+    expected = [f"{path}: skipped 1 {kind} (first: {ex})" for kind, ex in first_examples.items()]
+    assert len(lines) == 7 and sorted(lines) == sorted(expected)
+    assert any("broken.jpg" in line and files.UNDECODABLE in line for line in lines)
     # Evaluation keeps the ground truth of every readable image for pycocotools, including
     # the one whose only annotation was malformed.
-    truth = load_coco_keypoints(path, images_dir, training=False).coco_ground_truth
+    truth = load_coco_keypoints(path, images_dir, check_images=True).ground_truth()
     assert {im["id"] for im in truth["images"]} == {im["id"] for im in data["images"][:8]}
     assert len(truth["annotations"]) == len(good) - 1
 
@@ -93,20 +105,20 @@ def test_malformed_json_is_a_clear_data_error(tmp_path, content, message):
 
 
 def test_layouts_are_found(sportpose_dir, tmp_path):
-    single = find_split(sportpose_dir, "train", "auto")
+    single = find_split(sportpose_dir, "train")
     assert single.format == "coco" and single.annotations.name == "annotations.json"
     coco = tmp_path / "coco"
     (coco / "annotations").mkdir(parents=True)
     (coco / "annotations" / "person_keypoints_val2017.json").write_text("{}")
     (coco / "val2017").mkdir()
-    found = find_split(coco, "val", "auto")
+    found = find_split(coco, "val")
     assert found.images == coco / "val2017" and found.format == "coco"
     mpii = tmp_path / "mpii"
     (mpii / "annot").mkdir(parents=True)
     (mpii / "annot" / "valid.json").write_text("[]")
-    assert find_split(mpii, "val", "auto").format == "mpii"
+    assert find_split(mpii, "val").format == "mpii"
     with pytest.raises(DataError, match="no train annotations"):
-        find_split(mpii, "train", "auto")
+        find_split(mpii, "train")
 
 
 def test_mpii_layout_boxes_joints_and_head_boxes(sportpose_dir, tmp_path):
@@ -129,8 +141,8 @@ def test_mpii_layout_boxes_joints_and_head_boxes(sportpose_dir, tmp_path):
     first, entry = loaded.instances[0], entries[0]
     scale = entry["scale"]
     centre = np.array(entry["center"]) + [0, 15 * scale] - 1
-    np.testing.assert_allclose(first.box[:2] + first.box[2:] / 2, centre, atol=1e-3)
-    np.testing.assert_allclose(first.box[2:], [200 * scale] * 2, rtol=1e-6)
+    np.testing.assert_allclose(first.crop_box[:2] + first.crop_box[2:] / 2, centre, atol=1e-3)
+    np.testing.assert_allclose(first.crop_box[2:], [200 * scale] * 2, rtol=1e-6)
     shown = np.array(entry["joints_vis"]) > 0
     np.testing.assert_allclose(first.keypoints[shown, :2], np.array(entry["joints"])[shown] - 1)
     np.testing.assert_allclose(first.head_box, [10, 20, 40, 60])
@@ -141,6 +153,13 @@ def test_mpii_layout_boxes_joints_and_head_boxes(sportpose_dir, tmp_path):
         load_mpii(
             path, sportpose_dir / "images", training=False, head_boxes_file=tmp_path / "short.mat"
         )
+    whole = (tmp_path / "gt_valid.mat").read_bytes()
+    for cut in (10, 100, len(whole) // 2):
+        (tmp_path / "cut.mat").write_bytes(whole[:cut])
+        with pytest.raises(DataError, match="no readable 'headboxes_src'"):
+            load_mpii(
+                path, sportpose_dir / "images", training=False, head_boxes_file=tmp_path / "cut.mat"
+            )
 
 
 def test_pckh_hand_computed():
@@ -193,7 +212,7 @@ def test_detections_join_ground_truth_images(sportpose_dir, tmp_path):
     path.write_text(json.dumps(detections))
     people = load_person_detections(path, truth, score_threshold=0.05)
     assert len(people) == 1 and people[0].score == pytest.approx(0.9)
-    np.testing.assert_allclose(people[0].box, [10, 20, 50, 80])
+    np.testing.assert_allclose(people[0].crop_box, [10, 20, 50, 80])
 
 
 def test_command_line_errors_are_one_line(tmp_path, capsys):

@@ -11,8 +11,11 @@ from torch import nn
 from training_samples import mpii_entries
 
 from rhpnet import codec
+from rhpnet.datasets.coco_format import load_coco_keypoints
+from rhpnet.datasets.keypoint_set import KeypointSet
+from rhpnet.errors import DataError
 from training.config import load_config
-from training.datasets import KeypointSet, load_coco_keypoints, load_mpii, read_image
+from training.datasets import load_mpii
 from training.distributed import DistContext
 from training.evaluate import Validator
 from training.transforms import TopDownTransform
@@ -37,7 +40,7 @@ class TargetOracle(nn.Module):
         permutation = transform.flip_permutation
         self.table = []
         for instance in keypoint_set.instances:
-            sample = transform(read_image(instance.image.path), instance, np.random.default_rng(0))
+            sample = transform(instance.image.read(), instance, np.random.default_rng(0))
             crop, maps = torch.from_numpy(sample.image), torch.from_numpy(sample.heatmaps)
             self.table.append((crop, maps))
             mirrored = codec.flip_heatmaps(sample.heatmaps, permutation).copy()
@@ -85,3 +88,27 @@ def test_mpii_targets_score_full_pckh(sportpose_dir, tmp_path):
     assert result.value == pytest.approx(100.0)
     assert result.metrics["PCKh@0.1/Mean"] == pytest.approx(100.0)
     assert {"PCKh@0.5/Head", "PCKh@0.5/Ankle", "PCKh@0.1/Wrist"} <= set(result.metrics)
+
+
+def test_oks_ap_on_a_set_without_the_17_coco_keypoints_fails_before_training(
+    sportpose_dir, tmp_path
+):
+    """A COCO-format set may name other keypoints (training accepts them), but OKS sigmas
+    exist for COCO's 17 only: say so when validation is set up, not epochs later."""
+    data = json.loads((sportpose_dir / "annotations.json").read_text())
+    images = [im for im in data["images"] if im["file_name"].startswith("lspet")][:2]
+    ids = {im["id"] for im in images}
+    annotations = [
+        {**a, "keypoints": a["keypoints"][: 16 * 3]}
+        for a in data["annotations"]
+        if a["image_id"] in ids
+    ]
+    category = {**data["categories"][0], "keypoints": data["categories"][0]["keypoints"][:16]}
+    path = tmp_path / "sixteen.json"
+    path.write_text(
+        json.dumps({"images": images, "annotations": annotations, "categories": [category]})
+    )
+    val = load_coco_keypoints(path, sportpose_dir / "images", any_keypoints=True)
+    config = load_config("coco_256x192", ["data.workers=0", "model.num_keypoints=16"])
+    with pytest.raises(DataError, match="this set has 16"):
+        Validator(val, config, CPU)

@@ -110,7 +110,7 @@ def test_real_clip_with_the_bundled_estimator_gives_a_trainable_set(videos_dir, 
     for person in loaded.instances:
         labelled = person.keypoints[person.keypoints[:, 2] > 0]
         assert len(labelled) >= 12
-        x, y, w, h = person.box
+        x, y, w, h = person.crop_box
         inside = (
             (labelled[:, 0] >= x - 1) & (labelled[:, 0] <= x + w + 1)
             & (labelled[:, 1] >= y - 1) & (labelled[:, 1] <= y + h + 1)

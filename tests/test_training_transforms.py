@@ -9,7 +9,7 @@ import pytest
 from rhpnet import codec
 from rhpnet.skeleton import COCO_FLIP_PERMUTATION
 from training.config import ConfigError, available_configs, load_config, tiny_preset
-from training.datasets import load_split, read_image
+from training.datasets import load_split
 from training.loader import PoseDataset
 from training.transforms import TopDownTransform, grid_mask, random_erasing
 
@@ -63,6 +63,12 @@ def test_config_errors_name_the_setting(tmp_path):
         load_config("coco_256x192", ["optim.lr=fast"])
     with pytest.raises(ConfigError, match="train.amp"):
         load_config("coco_256x192", ["train.amp=fp8"])
+    with pytest.raises(ConfigError, match="train.eval_every = 0 must be at least 1"):
+        load_config("coco_256x192", ["train.eval_every=0"])
+    with pytest.raises(ConfigError, match="data.workers = -1 must be at least 0"):
+        load_config("coco_256x192", ["data.workers=-1"])
+    with pytest.raises(ConfigError, match="train.seed = -1 must be at least 0"):
+        load_config("coco_256x192", ["train.seed=-1"])
     bad = tmp_path / "bad.toml"
     bad.write_text("[optim\nlr = 1")
     with pytest.raises(ConfigError, match="not valid TOML"):
@@ -73,7 +79,7 @@ def test_config_errors_name_the_setting(tmp_path):
 
 def test_flip_mirrors_the_crop_and_swaps_left_and_right_targets(running_set):
     instance = running_set.instances[0]
-    image = read_image(instance.image.path)
+    image = instance.image.read()
     plain = _transform(running_set, [*GEOMETRY_ONLY, "augment.flip_prob=0"])(
         image, instance, np.random.default_rng(1)
     )
@@ -100,10 +106,10 @@ def test_flip_mirrors_the_crop_and_swaps_left_and_right_targets(running_set):
 def test_unaugmented_targets_peak_on_the_keypoints(running_set):
     instance = running_set.instances[3]
     sample = _transform(running_set, [], train=False)(
-        read_image(instance.image.path), instance, np.random.default_rng(0)
+        instance.image.read(), instance, np.random.default_rng(0)
     )
     assert sample.image.shape == (3, 256, 192) and sample.heatmaps.shape == (17, 64, 48)
-    center, scale = codec.box_to_center_scale(instance.box, 192 / 256)
+    center, scale = codec.box_to_center_scale(instance.crop_box, 192 / 256)
     matrix = codec.udp_warp_matrix(center, scale, (256, 192))
     expected = codec.transform_points(instance.keypoints[None, :, :2], matrix[None])[0]
     labelled = instance.keypoints[:, 2] > 0
@@ -152,3 +158,23 @@ def test_preview_grid_is_written(sportpose_dir, tmp_path):
     # Four 128x96 crops shown at 2x in one row, 4 px gaps.
     assert grid.shape == (256 + 8, 4 * 192 + 5 * 4, 3)
     assert grid.std() > 20  # real picture content, not a blank canvas
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["preview", "--count", "0"], "argument --count: must be at least 1, got 0"),
+        (["preview", "--epoch", "-1"], "argument --epoch: must be at least 0, got -1"),
+        (["pseudo-label", "run.mp4", "--sample-fps", "0"], "--sample-fps: must be above 0"),
+    ],
+)
+def test_counts_and_rates_out_of_range_are_usage_errors(tmp_path, capsys, argv, message):
+    from training.cli import main
+
+    if argv[0] == "preview":
+        argv += ["--config", "coco_256x192", "--data", str(tmp_path)]
+    argv += ["--out", str(tmp_path / "out")]
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert stop.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

@@ -104,27 +104,6 @@ def save_training_checkpoint(
     )
 
 
-def save_best_model(
-    path: Path,
-    model: nn.Module,
-    *,
-    keypoint_names: tuple[str, ...],
-    input_size: tuple[int, int],
-    recipe: dict[str, Any],
-    epoch: int,
-    metrics: dict[str, Any],
-) -> Path:
-    """The model alone (no optimiser state), with the metrics that made it the best."""
-    return save_checkpoint(
-        path,
-        model,
-        keypoint_names=keypoint_names,
-        input_size=input_size,
-        recipe=recipe,
-        extra={"epoch": epoch, "metrics": metrics},
-    )
-
-
 @dataclass
 class ResumeState:
     model_state: dict[str, torch.Tensor]

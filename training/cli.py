@@ -16,10 +16,14 @@ import argparse
 import contextlib
 import logging
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rhpnet.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from training.config import Config
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
@@ -73,8 +77,12 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     _config_arguments(preview, configs)
     preview.add_argument("--data", type=Path, required=True, help="training data folder")
     preview.add_argument("--out", type=Path, required=True, help="PNG file to write")
-    preview.add_argument("--count", type=int, default=16, help="number of crops (default 16)")
-    preview.add_argument("--epoch", type=int, default=0, help="show this epoch's augmentation")
+    preview.add_argument(
+        "--count", type=_number(int, 1), default=16, help="number of crops (default 16)"
+    )
+    preview.add_argument(
+        "--epoch", type=_number(int, 0), default=0, help="show this epoch's augmentation"
+    )
 
     pseudo = commands.add_parser(
         "pseudo-label",
@@ -93,7 +101,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     )
     pseudo.add_argument(
         "--sample-fps",
-        type=float,
+        type=_number(float, 0, inclusive=False),
         default=defaults.sample_fps,
         help="frames kept per second at most (default %(default)s)",
     )
@@ -122,9 +130,27 @@ def _parser(prog: str) -> argparse.ArgumentParser:
         help="labelled keypoints a frame needs (default %(default)s)",
     )
     pseudo.add_argument(
-        "--max-frames", type=int, default=0, help="read at most this many frames per video"
+        "--max-frames",
+        type=_number(int, 0),
+        default=0,
+        help="read at most this many frames per video (default: all)",
     )
     return parser
+
+
+def _number(kind: type, lowest: float, *, inclusive: bool = True) -> Callable[[str], Any]:
+    """An argparse type for a number of at least (or, not inclusive, above) ``lowest``, so a
+    zero crop count or frame rate is a usage error rather than a crash deep inside."""
+
+    def parse(text: str) -> Any:
+        value = kind(text)
+        if value < lowest or (value == lowest and not inclusive):
+            bound = "at least" if inclusive else "above"
+            raise argparse.ArgumentTypeError(f"must be {bound} {lowest}, got {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in "invalid int value"
+    return parse
 
 
 def _config_arguments(parser: argparse.ArgumentParser, configs: str) -> None:
@@ -143,7 +169,9 @@ def _config_arguments(parser: argparse.ArgumentParser, configs: str) -> None:
     parser.add_argument("--seed", type=int, help="random seed (default: the config's)")
 
 
-def _resolve_config(args: argparse.Namespace):
+def _resolve_config(args: argparse.Namespace) -> Config:
+    """The named config with --set, --tiny and the command-line shortcuts applied, validated
+    once at the end so an override cannot slip past the checks."""
     from training.config import load_config, tiny_preset
 
     config = load_config(args.config, args.overrides)

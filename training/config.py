@@ -39,12 +39,14 @@ class ModelConfig:
     init: str = ""
 
     @property
-    def heatmap_height(self) -> int:
-        return self.input_height // 4
+    def input_size(self) -> tuple[int, int]:
+        """(height, width), the order the codec and checkpoints use."""
+        return self.input_height, self.input_width
 
     @property
-    def heatmap_width(self) -> int:
-        return self.input_width // 4
+    def heatmap_size(self) -> tuple[int, int]:
+        """(height, width) of the network's output, a quarter of the input."""
+        return self.input_height // 4, self.input_width // 4
 
 
 @dataclass
@@ -164,10 +166,30 @@ class Config:
         if self.model.input_height % 32 or self.model.input_width % 32:
             # The lowest HRNet branch works at 1/32 of the input.
             raise ConfigError("model.input_height and input_width must be multiples of 32")
-        if self.optim.batch_size < 1 or self.optim.epochs < 1:
-            raise ConfigError("optim.batch_size and optim.epochs must be at least 1")
+        for (section, key), lowest in _LOWEST.items():
+            value = getattr(getattr(self, section), key)
+            if value < lowest:
+                raise ConfigError(f"{section}.{key} = {value} must be at least {lowest}")
         if sorted(self.optim.milestones) != list(self.optim.milestones):
             raise ConfigError("optim.milestones must be increasing")
+
+
+# Counts the loop divides by or hands to torch: out of range they fail deep inside a run.
+_LOWEST: dict[tuple[str, str], int] = {
+    ("optim", "batch_size"): 1,
+    ("optim", "epochs"): 1,
+    ("optim", "warmup_iters"): 0,
+    ("train", "log_every"): 1,
+    ("train", "eval_every"): 1,
+    ("train", "checkpoint_every"): 1,
+    ("train", "preview_images"): 0,
+    ("train", "max_steps"): 0,
+    ("train", "seed"): 0,
+    ("eval", "batch_size"): 1,
+    ("data", "workers"): 0,
+    ("data", "max_train_instances"): 0,
+    ("data", "max_val_instances"): 0,
+}
 
 
 def available_configs() -> list[str]:

@@ -37,6 +37,8 @@ from torch.utils.data import DataLoader
 
 import rhpnet
 from rhpnet.atomic import atomic_write_text
+from rhpnet.checkpoints import save_checkpoint
+from rhpnet.datasets.keypoint_set import KeypointSet
 from rhpnet.errors import UserFacingError
 from training import distributed
 from training.checkpointing import (
@@ -47,11 +49,10 @@ from training.checkpointing import (
     read_training_checkpoint,
     remove_stale_partials,
     restore_rng_state,
-    save_best_model,
     save_training_checkpoint,
 )
 from training.config import Config
-from training.datasets import KeypointSet, find_split, load_person_detections, load_split
+from training.datasets import find_split, load_person_detections, load_split
 from training.distributed import DistContext
 from training.evaluate import Evaluation, Validator
 from training.loader import EpochSampler, PoseDataset
@@ -155,7 +156,7 @@ class _Run:
                 f"batch size {config.optim.batch_size} does not split over {ctx.world_size} "
                 "processes; choose a multiple of the process count"
             )
-        train_set = self._load_train_set()
+        train_set = load_split(self.options.data, "train", config.data, training=True)
         validator = self._make_validator(train_set)
         model = self._build_model(train_set)
         dataset = PoseDataset(
@@ -231,7 +232,7 @@ class _Run:
         try:
             return self._loop(
                 model, ddp_model, loader, sampler, optimizer, scheduler, scaler, amp_dtype,
-                progress, validator, train_set, iters_per_epoch,
+                progress, validator, train_set,
             )  # fmt: skip
         finally:
             if self.writer is not None:
@@ -274,47 +275,16 @@ class _Run:
         logger.addHandler(handler)
         return handler
 
-    def _load_train_set(self) -> KeypointSet:
-        d = self.config.data
-        return load_split(
-            self.options.data,
-            "train",
-            config_format=d.format,
-            annotations=d.train_annotations,
-            images=d.train_images,
-            training=True,
-            check_images=d.check_images,
-            max_instances=d.max_train_instances,
-        )
-
     def _make_validator(self, train_set: KeypointSet) -> Validator | None:
         d = self.config.data
-        root = self.options.val_data
+        root = self.options.val_data or self._val_split_beside(train_set)
         if root is None:
-            files = None
-            try:
-                files = find_split(
-                    self.options.data, "val", d.format, d.val_annotations, d.val_images
-                )
-            except UserFacingError:
-                pass
-            if files is None or files.annotations == train_set.annotation_file:
-                log.warning(
-                    "no validation set found beside the training data: training without "
-                    "evaluation (give one with --val-data)"
-                )
-                return None
-            root = self.options.data
-        val_set = load_split(
-            root,
-            "val",
-            config_format=d.format,
-            annotations=d.val_annotations,
-            images=d.val_images,
-            training=False,
-            check_images=d.check_images,
-            max_instances=d.max_val_instances,
-        )
+            log.warning(
+                "no validation set found beside the training data: training without "
+                "evaluation (give one with --val-data)"
+            )
+            return None
+        val_set = load_split(root, "val", d, training=False)
         detections = None
         if d.val_detections:
             base = Path(root) if Path(root).is_dir() else Path(root).parent
@@ -331,6 +301,14 @@ class _Run:
                 f"{train_set.num_keypoints}"
             )
         return Validator(val_set, self.config, self.ctx, detections)
+
+    def _val_split_beside(self, train_set: KeypointSet) -> Path | None:
+        """``--data`` again if it holds a validation split of its own, else None."""
+        try:
+            files = find_split(self.options.data, "val", self.config.data)
+        except UserFacingError:
+            return None
+        return None if files.annotations == train_set.annotation_file else self.options.data
 
     def _build_model(self, train_set: KeypointSet) -> nn.Module:
         m = self.config.model
@@ -369,7 +347,13 @@ class _Run:
         device_ids = [self.ctx.device.index] if self.ctx.device.type == "cuda" else None
         return DistributedDataParallel(model, device_ids=device_ids)
 
-    def _resume(self, model, optimizer, scheduler, scaler) -> TrainingProgress:
+    def _resume(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        scheduler: torch.optim.lr_scheduler.LambdaLR,
+        scaler: torch.amp.GradScaler,
+    ) -> TrainingProgress:
         state = read_training_checkpoint(self.out / LATEST)
         if state.arch != self.config.model.arch:
             raise UserFacingError(
@@ -423,17 +407,19 @@ class _Run:
         progress: TrainingProgress,
         validator: Validator | None,
         train_set: KeypointSet,
-        iters_per_epoch: int,
     ) -> FitSummary:
         from tqdm import tqdm
 
         config, ctx = self.config, self.ctx
         criterion = JointsMSELoss()
         evaluation: Evaluation | None = None
-        max_steps = config.train.max_steps
         channels_last = ctx.device.type == "cuda" and config.train.channels_last
+
+        def out_of_steps() -> bool:
+            return bool(config.train.max_steps) and progress.global_step >= config.train.max_steps
+
         for epoch in range(progress.epoch, config.optim.epochs):
-            if max_steps and progress.global_step >= max_steps:
+            if out_of_steps():
                 break
             sampler.set_epoch(epoch)
             _set_train_mode(ddp_model, config.train.batchnorm == "frozen")
@@ -467,20 +453,8 @@ class _Run:
                 steps += 1
                 loss_sum += loss
                 if progress.global_step % config.train.log_every == 0:
-                    value = float(distributed.mean_over_ranks(loss))
-                    if not math.isfinite(value):
-                        raise UserFacingError(
-                            f"the loss became {value} at step {progress.global_step}; lower the "
-                            "learning rate or enable gradient clipping (optim.grad_clip)"
-                        )
-                    progress.history["steps"].append(
-                        {"step": progress.global_step, "epoch": epoch + 1, "loss": value, "lr": lr}
-                    )
-                    bar.set_postfix(loss=f"{value:.3e}", lr=f"{lr:.1e}")
-                    if self.writer is not None:
-                        self.writer.add_scalar("train/loss", value, progress.global_step)
-                        self.writer.add_scalar("train/lr", lr, progress.global_step)
-                if max_steps and progress.global_step >= max_steps:
+                    self._log_step(progress, epoch, loss, lr, bar)
+                if out_of_steps():
                     break
             bar.close()
             progress.epoch = epoch + 1
@@ -492,9 +466,7 @@ class _Run:
                 "steps": progress.global_step,
                 "seconds": round(time.perf_counter() - started, 2),
             }
-            last_epoch = progress.epoch == config.optim.epochs or (
-                max_steps and progress.global_step >= max_steps
-            )
+            last_epoch = progress.epoch == config.optim.epochs or out_of_steps()
             improved = False
             if validator is not None and (
                 progress.epoch % config.train.eval_every == 0 or last_epoch
@@ -535,6 +507,24 @@ class _Run:
 
     # ------------------------------------------------------------------------------ outputs
 
+    def _log_step(
+        self, progress: TrainingProgress, epoch: int, loss: torch.Tensor, lr: float, bar: Any
+    ) -> None:
+        """Record the loss over all ranks; a loss that is no longer finite ends the run."""
+        value = float(distributed.mean_over_ranks(loss))
+        if not math.isfinite(value):
+            raise UserFacingError(
+                f"the loss became {value} at step {progress.global_step}; lower the "
+                "learning rate or enable gradient clipping (optim.grad_clip)"
+            )
+        progress.history["steps"].append(
+            {"step": progress.global_step, "epoch": epoch + 1, "loss": value, "lr": lr}
+        )
+        bar.set_postfix(loss=f"{value:.3e}", lr=f"{lr:.1e}")
+        if self.writer is not None:
+            self.writer.add_scalar("train/loss", value, progress.global_step)
+            self.writer.add_scalar("train/lr", lr, progress.global_step)
+
     def _log_evaluation(
         self, model: nn.Module, validator: Validator, evaluation: Evaluation, epoch: int
     ) -> None:
@@ -549,16 +539,28 @@ class _Run:
             self.writer.add_images("val/predicted_red_vs_target_green", batch, epoch)
         self.writer.flush()
 
-    def _recipe(self) -> dict[str, Any]:
-        return self.config.to_dict()
+    def _checkpoint_fields(self, train_set: KeypointSet) -> dict[str, Any]:
+        """What both checkpoints record beside the weights, so each opens as a model."""
+        return {
+            "keypoint_names": train_set.keypoint_names,
+            "input_size": self.config.model.input_size,
+            "recipe": self.config.to_dict(),
+        }
 
-    def _save(self, model, optimizer, scheduler, scaler, progress, rng_states, train_set) -> None:
+    def _save(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        scheduler: torch.optim.lr_scheduler.LambdaLR,
+        scaler: torch.amp.GradScaler,
+        progress: TrainingProgress,
+        rng_states: list[dict[str, Any]],
+        train_set: KeypointSet,
+    ) -> None:
         save_training_checkpoint(
             self.out / LATEST,
             model,
-            keypoint_names=train_set.keypoint_names,
-            input_size=(self.config.model.input_height, self.config.model.input_width),
-            recipe=self._recipe(),
+            **self._checkpoint_fields(train_set),
             optimizer=optimizer,
             scheduler=scheduler,
             scaler=scaler,
@@ -567,15 +569,16 @@ class _Run:
         )
         atomic_write_text(self.out / "metrics.json", json.dumps(progress.history, indent=1))
 
-    def _save_best(self, model, train_set, epoch: int, evaluation: Evaluation) -> None:
-        save_best_model(
+    def _save_best(
+        self, model: nn.Module, train_set: KeypointSet, epoch: int, evaluation: Evaluation
+    ) -> None:
+        """The model alone (no optimiser state), with the metrics that made it the best."""
+        metrics = {evaluation.metric: evaluation.value, **evaluation.metrics}
+        save_checkpoint(
             self.out / BEST,
             model,
-            keypoint_names=train_set.keypoint_names,
-            input_size=(self.config.model.input_height, self.config.model.input_width),
-            recipe=self._recipe(),
-            epoch=epoch,
-            metrics={evaluation.metric: evaluation.value, **evaluation.metrics},
+            **self._checkpoint_fields(train_set),
+            extra={"epoch": epoch, "metrics": metrics},
         )
         log.info("epoch %d is the best so far (%s %.4f): saved %s", epoch, evaluation.metric,
                  evaluation.value, self.out / BEST)  # fmt: skip

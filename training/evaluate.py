@@ -22,9 +22,11 @@ from torch import nn
 from torch.utils.data import DataLoader, Subset
 
 from rhpnet import codec
+from rhpnet.datasets.keypoint_set import KeypointSet, PersonInstance
 from rhpnet.errors import DataError
 from rhpnet.estimators.topdown import TopDownEstimator
 from rhpnet.evaluation.coco import (
+    METRIC_NAMES,
     KeypointPrediction,
     coco_results,
     evaluate_keypoints,
@@ -32,16 +34,14 @@ from rhpnet.evaluation.coco import (
 )
 from rhpnet.evaluation.oks_nms import oks_nms
 from rhpnet.evaluation.pckh import compute_pckh
+from rhpnet.skeleton import COCO_OKS_SIGMAS
 from training import distributed
 from training.config import Config
-from training.datasets import KeypointSet, PersonInstance, read_image
 from training.distributed import DistContext
 from training.loader import ImageCropsDataset, concatenate_crops
 from training.visualize import PREDICTION_BGR, TARGET_BGR, draw_pose
 
 log = logging.getLogger("training.evaluate")
-
-COCO_METRICS = ("AP", "AP50", "AP75", "AP_M", "AP_L", "AR", "AR50", "AR75", "AR_M", "AR_L")
 
 
 @dataclass
@@ -75,10 +75,7 @@ class Validator:
         if detections is not None:
             self.instances = detections
         else:
-            # People COCOeval scores: labelled keypoints, not crowd regions.
-            self.instances = [
-                i for i in keypoint_set.instances if i.num_labelled > 0 and not i.crowd
-            ]
+            self.instances = [i for i in keypoint_set.instances if i.is_scored]
         if not self.instances:
             raise DataError(f"{keypoint_set.annotation_file}: no person to evaluate on")
         if metric == "pckh" and any(i.head_box is None for i in self.instances):
@@ -86,9 +83,17 @@ class Validator:
                 f"{keypoint_set.annotation_file}: PCKh needs head boxes (a 'headbox' per entry, "
                 "or annot/gt_valid.mat / annotations/mpii_gt_val.mat beside it)"
             )
-        if metric == "coco" and keypoint_set.coco_ground_truth is None:
+        if metric == "coco" and keypoint_set.format != "coco":
             raise DataError('OKS AP needs a COCO-format validation set; use metric = "pckh"')
-        self.input_size = (config.model.input_height, config.model.input_width)
+        if metric == "coco" and keypoint_set.num_keypoints != len(COCO_OKS_SIGMAS):
+            # pycocotools would fail on the first validation, epochs into the run.
+            raise DataError(
+                f"{keypoint_set.annotation_file}: OKS AP is defined for the "
+                f"{len(COCO_OKS_SIGMAS)} COCO keypoints (their OKS sigmas), this set has "
+                f"{keypoint_set.num_keypoints}; validate on a 17-keypoint COCO-format set or "
+                'with metric = "pckh" on MPII'
+            )
+        self.input_size = config.model.input_size
 
     def estimator(self, model: nn.Module) -> TopDownEstimator:
         return TopDownEstimator(
@@ -143,7 +148,7 @@ class Validator:
         by_image: dict[int, list[tuple[np.ndarray, float, float]]] = defaultdict(list)
         for index, keypoints, area in predictions:
             instance = self.instances[index]
-            by_image[instance.image.image_id].append((keypoints, instance.score, area))
+            by_image[instance.image_id].append((keypoints, instance.score, area))
         kept: list[KeypointPrediction] = []
         for image_id, people in sorted(by_image.items()):
             keypoints = np.stack([p[0] for p in people])
@@ -152,9 +157,9 @@ class Validator:
                 scores = [instance_score(k, s) for k, s, _ in people]
                 order = oks_nms(keypoints, np.array(scores), np.array([p[2] for p in people]))
             kept.extend(KeypointPrediction(image_id, keypoints[i], people[i][1]) for i in order)
-        summary = evaluate_keypoints(self.keypoint_set.coco_ground_truth, coco_results(kept))
+        summary = evaluate_keypoints(self.keypoint_set, coco_results(kept))
         metrics = {
-            name: float(summary[name]) for name in COCO_METRICS if summary.get(name) is not None
+            name: float(summary[name]) for name in METRIC_NAMES if summary.get(name) is not None
         }
         table = "  ".join(f"{name} {value:.4f}" for name, value in metrics.items())
         return Evaluation("AP", metrics.get("AP", 0.0), metrics, table)
@@ -179,9 +184,11 @@ class Validator:
         estimator = self.estimator(model)
         panels = []
         for instance in self.instances[:count]:
-            image = read_image(instance.image.path)
+            image = instance.image.read()
             center, scale = codec.box_to_center_scale(
-                instance.box, self.input_size[1] / self.input_size[0], self.config.augment.padding
+                instance.crop_box,
+                self.input_size[1] / self.input_size[0],
+                self.config.augment.padding,
             )
             matrix = codec.udp_warp_matrix(center[None], scale[None], self.input_size)
             crop = codec.warp_crops(image, matrix, self.input_size)[0]

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, DistributedSampler
 
+from rhpnet.datasets.keypoint_set import KeypointSet, PersonInstance
 from rhpnet.estimators.topdown import crop_boxes
-from training.datasets import KeypointSet, PersonInstance, read_image
 from training.transforms import TopDownTransform
 
 
@@ -36,7 +36,7 @@ class PoseDataset(Dataset):
         epoch, index = key if isinstance(key, tuple) else (0, key)
         rng = np.random.default_rng([self.seed, epoch, index])
         instance = self.keypoint_set.instances[index]
-        sample = self.transform(read_image(instance.image.path), instance, rng)
+        sample = self.transform(instance.image.read(), instance, rng)
         return {
             "image": torch.from_numpy(sample.image),
             "heatmaps": torch.from_numpy(sample.heatmaps),
@@ -71,7 +71,7 @@ class ImageCropsDataset(Dataset):
         self.padding = padding
         groups: dict[int, list[int]] = {}
         for i, instance in enumerate(instances):
-            groups.setdefault(instance.image.image_id, []).append(i)
+            groups.setdefault(instance.image_id, []).append(i)
         self.instances = instances
         self.groups = list(groups.values())
 
@@ -80,8 +80,8 @@ class ImageCropsDataset(Dataset):
 
     def __getitem__(self, item: int) -> dict[str, Any]:
         members = self.groups[item]
-        image = read_image(self.instances[members[0]].image.path)
-        boxes = np.stack([self.instances[i].box for i in members])
+        image = self.instances[members[0]].image.read()
+        boxes = np.stack([self.instances[i].crop_box for i in members])
         crops = crop_boxes(image, boxes, self.input_size, self.padding)
         return {
             "inputs": torch.from_numpy(crops.inputs),

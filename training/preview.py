@@ -15,7 +15,7 @@ import numpy as np
 from rhpnet.atomic import atomic_write_bytes
 from rhpnet.errors import DataError
 from training.config import Config
-from training.datasets import load_split, read_image
+from training.datasets import load_split
 from training.transforms import TopDownTransform, TrainingSample
 from training.visualize import draw_pose, overlay_heatmaps, tile, upscale
 
@@ -24,18 +24,7 @@ def write_preview(
     config: Config, data: Path, out: Path, count: int = 16, columns: int = 8, epoch: int = 0
 ) -> Path:
     """Write the grid for ``count`` people spread over the training set; returns ``out``."""
-    d = config.data
-    train_set = load_split(
-        data,
-        "train",
-        config_format=d.format,
-        annotations=d.train_annotations,
-        images=d.train_images,
-        training=True,
-        check_images=d.check_images,
-    )
-    if not train_set.instances:
-        raise DataError(f"no usable training people under {data}")
+    train_set = load_split(data, "train", config.data, training=True)
     transform = TopDownTransform(
         config.model, config.augment, train_set.keypoint_names, train_set.flip_pairs, train=True
     )
@@ -45,7 +34,7 @@ def write_preview(
     for index in indices:
         instance = train_set.instances[index]
         rng = np.random.default_rng([config.train.seed, epoch, int(index)])
-        sample = transform(read_image(instance.image.path), instance, rng)
+        sample = transform(instance.image.read(), instance, rng)
         tiles.append(_tile(sample, train_set.keypoint_names, factor))
     ok, png = cv2.imencode(".png", tile(tiles, min(columns, len(tiles))))
     if not ok:

@@ -30,14 +30,13 @@ import cv2
 import numpy as np
 
 from rhpnet.atomic import atomic_write_bytes, atomic_write_text
+from rhpnet.datasets.coco_format import ANNOTATIONS_FILE, AREA_FROM_BOX, IMAGES_DIR
+from rhpnet.datasets.keypoint_set import PERSON_CATEGORY_ID
 from rhpnet.errors import DataError, UserFacingError
 from rhpnet.poses import Estimator, FramePoses
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES, COCO_SKELETON
 
 log = logging.getLogger("training.pseudo_label")
-
-# mmpose's convention for the area of a person without a segmentation mask.
-AREA_FROM_BOX = 0.53
 
 REJECT_NO_PERSON = "no person found"
 REJECT_NO_NEIGHBOURS = "no person in the neighbouring frames"
@@ -125,7 +124,7 @@ def pseudo_label_videos(
 ) -> PseudoLabelReport:
     """Label ``videos`` with ``estimator`` and write the kept frames as a COCO-format set."""
     settings = settings or PseudoLabelSettings()
-    if (out / "annotations.json").exists():
+    if (out / ANNOTATIONS_FILE).exists():
         raise UserFacingError(f"{out} already holds a labelled set; choose another --out")
     for video in videos:
         if not Path(video).is_file():
@@ -140,7 +139,7 @@ def pseudo_label_videos(
         ):
             image_id = len(images) + 1
             name = f"{Path(video).stem}_{observation.index:06d}.jpg"
-            _write_jpeg(out / "images" / name, observation.image, settings.jpeg_quality)
+            _write_jpeg(out / IMAGES_DIR / name, observation.image, settings.jpeg_quality)
             height, width = observation.image.shape[:2]
             images.append(
                 {"id": image_id, "file_name": name, "width": width, "height": height,
@@ -170,7 +169,7 @@ def pseudo_label_videos(
         "annotations": annotations,
         "categories": [
             {
-                "id": 1,
+                "id": PERSON_CATEGORY_ID,
                 "name": "person",
                 "supercategory": "person",
                 "keypoints": list(COCO_KEYPOINT_NAMES),
@@ -178,7 +177,7 @@ def pseudo_label_videos(
             }
         ],
     }
-    atomic_write_text(out / "annotations.json", json.dumps(data))
+    atomic_write_text(out / ANNOTATIONS_FILE, json.dumps(data))
     return PseudoLabelReport(out, reports)
 
 
@@ -288,7 +287,7 @@ def _annotation(
     return {
         "id": annotation_id,
         "image_id": image_id,
-        "category_id": 1,
+        "category_id": PERSON_CATEGORY_ID,
         "iscrowd": 0,
         "keypoints": [round(float(v), 2) for v in keypoints.reshape(-1)],
         "num_keypoints": int(labelled.sum()),

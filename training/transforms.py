@@ -20,9 +20,9 @@ import cv2
 import numpy as np
 
 from rhpnet import codec
+from rhpnet.datasets.keypoint_set import PersonInstance
 from rhpnet.skeleton import flip_permutation
 from training.config import AugmentConfig, ModelConfig
-from training.datasets import PersonInstance
 
 # Keypoints below the waist; everything else is "upper body" for half-body crops (HRNet).
 _LOWER_BODY_WORDS = ("hip", "knee", "ankle", "pelvis", "heel", "toe", "foot")
@@ -63,8 +63,8 @@ class TopDownTransform:
         *,
         train: bool,
     ) -> None:
-        self.input_size = (model.input_height, model.input_width)
-        self.heatmap_size = (model.heatmap_height, model.heatmap_width)
+        self.input_size = model.input_size
+        self.heatmap_size = model.heatmap_size
         self.sigma = model.sigma
         self.augment = augment
         self.train = train
@@ -76,7 +76,7 @@ class TopDownTransform:
     def __call__(
         self, image_bgr: np.ndarray, instance: PersonInstance, rng: np.random.Generator
     ) -> TrainingSample:
-        keypoints = instance.keypoints.astype(np.float64).copy()
+        keypoints = instance.keypoints.astype(np.float64)
         width = image_bgr.shape[1]
         geometry = self.sample_geometry(instance, keypoints, width, rng)
         matrix = codec.udp_warp_matrix(
@@ -116,7 +116,7 @@ class TopDownTransform:
         """Crop centre/scale/rotation/flip: the GT box, then the random part of spec §10."""
         in_h, in_w = self.input_size
         aspect = in_w / in_h
-        center, scale = codec.box_to_center_scale(instance.box, aspect, self.augment.padding)
+        center, scale = codec.box_to_center_scale(instance.crop_box, aspect, self.augment.padding)
         if not self.train:
             return CropGeometry(center, scale, 0.0, False)
         a = self.augment

@@ -2,8 +2,8 @@
 
 Used by ``train preview`` (a PNG grid a user can inspect before spending GPU days) and by the
 trainer's TensorBoard images (predicted vs target keypoints on validation crops).
-Left keypoints are drawn in orange, right ones in blue, centre ones in white, so a flip whose
-labels were not swapped shows up at a glance.
+Left keypoints are drawn in blue, right ones in orange, centre ones in light grey (the app's
+colours), so a flip whose labels were not swapped shows up at a glance.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from rhpnet.skeleton import COCO_KEYPOINT_NAMES, COCO_SKELETON
+from rhpnet.skeleton import CENTRE_RGB, COCO_KEYPOINT_NAMES, COCO_SKELETON, LEFT_RGB, RIGHT_RGB
 
-LEFT_BGR = (0, 140, 255)
-RIGHT_BGR = (255, 120, 0)
-CENTRE_BGR = (255, 255, 255)
+LEFT_BGR = LEFT_RGB[::-1]
+RIGHT_BGR = RIGHT_RGB[::-1]
+CENTRE_BGR = CENTRE_RGB[::-1]
 PREDICTION_BGR = (0, 0, 255)
 TARGET_BGR = (0, 220, 0)
 

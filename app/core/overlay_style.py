@@ -1,6 +1,6 @@
 """How skeletons look, in one place: the exported overlay video and the app's player share it.
 
-Left and right are a colour-blind-safe blue/orange pair; the trunk and head are light grey.
+Left and right are ``rhpnet.skeleton``'s blue/orange pair; the trunk and head are light grey.
 Points and bones below ``FADE_BELOW`` confidence are drawn faded (partly transparent), below
 ``HIDE_BELOW`` not at all (``point_opacities`` is that rule, for both renderers). Colours are RGB
 (Qt's order); ``bgr`` converts for OpenCV.
@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from rhpnet.skeleton import COCO_LEFT, COCO_RIGHT, COCO_SKELETON, NUM_COCO_KEYPOINTS
+from rhpnet.skeleton import (
+    CENTRE_RGB,
+    COCO_LEFT,
+    COCO_RIGHT,
+    COCO_SKELETON,
+    LEFT_RGB,
+    NUM_COCO_KEYPOINTS,
+    RIGHT_RGB,
+)
 
-LEFT_RGB = (0, 114, 178)  # blue
-RIGHT_RGB = (230, 159, 0)  # orange
-CENTRE_RGB = (225, 225, 225)  # light grey
 LABEL_RGB = (255, 255, 255)
 FADE_BELOW = 0.5
 HIDE_BELOW = 0.05

@@ -19,11 +19,14 @@ import contextlib
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 import cv2
 import numpy as np
 
+from rhpnet.boxes import extent_boxes
 from rhpnet.poses import FramePoses
 from rhpnet.skeleton import BLAZEPOSE_TO_COCO, NUM_COCO_KEYPOINTS
 
@@ -34,8 +37,9 @@ BACKENDS = ("solution", "tasks")
 DEFAULT_SINGLE_PERSON_BACKEND = "solution"
 
 
-def _import_mediapipe():
-    # Keep mediapipe's C++ logging (glog) to errors; must be set before import.
+def import_mediapipe() -> ModuleType:
+    """mediapipe, imported with its C++ logging kept to errors and a noisy warning silenced."""
+    # glog reads the level once, at import.
     os.environ.setdefault("GLOG_minloglevel", "2")
     # mediapipe 0.10.14 calls a protobuf API that newer protobuf deprecates, on every run.
     warnings.filterwarnings("ignore", message="SymbolDatabase.GetPrototype", category=UserWarning)
@@ -45,7 +49,7 @@ def _import_mediapipe():
 
 
 @contextlib.contextmanager
-def _quiet_native_stderr():
+def _quiet_native_stderr() -> Iterator[None]:
     """Silence C++ log lines written while mediapipe builds its graph and loads the models.
 
     mediapipe then logs harmless lines ("Created TensorFlow Lite XNNPACK delegate", "Feedback
@@ -63,25 +67,64 @@ def _quiet_native_stderr():
         os.close(saved)
 
 
+def legacy_pose(
+    *,
+    static_image_mode: bool,
+    smooth_landmarks: bool,
+    min_detection_confidence: float,
+    min_tracking_confidence: float = 0.5,
+) -> Any:
+    """mediapipe's legacy ``solutions.pose.Pose`` with the full landmark model.
+
+    ``model_complexity=1`` always: it is the only complexity whose weights ship in the
+    mediapipe 0.10.14 wheel; 0 and 2 would download theirs at run time.
+    """
+    return import_mediapipe().solutions.pose.Pose(
+        static_image_mode=static_image_mode,
+        model_complexity=1,
+        smooth_landmarks=smooth_landmarks,
+        enable_segmentation=False,
+        min_detection_confidence=min_detection_confidence,
+        min_tracking_confidence=min_tracking_confidence,
+    )
+
+
+def landmarks_in_pixels(landmarks: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(N, 33, 3+) normalised landmarks x, y, score -> (N, 33, 3) x, y in pixels and score.
+
+    mediapipe normalises by the image edges (0 is the left edge of the first pixel, 1 the right
+    edge of the last), while pixel centres sit at integer coordinates everywhere else here (the
+    codec, the overlays), so a pixel is ``x * width - 0.5``. Scores are clipped to [0, 1].
+    """
+    landmarks = np.asarray(landmarks, np.float32)
+    landmarks = landmarks.reshape(-1, NUM_BLAZEPOSE_LANDMARKS, landmarks.shape[-1])
+    pixels = np.empty((*landmarks.shape[:2], 3), np.float32)
+    pixels[..., :2] = landmarks[..., :2] * np.array([width, height], np.float32) - 0.5
+    pixels[..., 2] = np.clip(landmarks[..., 2], 0.0, 1.0)
+    return pixels
+
+
+def solution_landmarks(result: Any) -> np.ndarray:
+    """The (N, 33, 3) normalised x, y, visibility of a legacy ``Pose.process`` result (N <= 1)."""
+    if result.pose_landmarks is None:
+        return np.zeros((0, NUM_BLAZEPOSE_LANDMARKS, 3), np.float32)
+    points = result.pose_landmarks.landmark
+    return np.array([[(p.x, p.y, p.visibility) for p in points]], np.float32)
+
+
 def landmarks_to_poses(
     landmarks: np.ndarray, width: int, height: int, box_padding: float = 0.1
 ) -> FramePoses:
-    """(N, 33, 4) normalised x, y, score, unused -> COCO-17 keypoints in pixels plus boxes.
+    """(N, 33, 3+) normalised x, y, score -> COCO-17 keypoints in pixels plus boxes.
 
-    Column 2 is the landmark score. Boxes cover all 33 landmarks, padded by ``box_padding`` of
-    their extent on each side and clipped to the image.
+    Boxes cover all 33 landmarks, padded by ``box_padding`` of their extent on each side and
+    clipped to the image.
     """
-    landmarks = np.asarray(landmarks, np.float32).reshape(-1, NUM_BLAZEPOSE_LANDMARKS, 4)
-    if len(landmarks) == 0:
+    pixels = landmarks_in_pixels(landmarks, width, height)
+    if len(pixels) == 0:
         return FramePoses.empty()
-    xy = landmarks[:, :, :2] * np.array([width, height], np.float32)
-    keypoints = np.concatenate([xy, landmarks[:, :, 2:3]], axis=2)[:, list(BLAZEPOSE_TO_COCO)]
-    low = xy.min(axis=1)
-    high = xy.max(axis=1)
-    pad = (high - low) * box_padding
-    low = np.clip(low - pad, 0, [width, height])
-    high = np.clip(high + pad, 0, [width, height])
-    boxes = np.concatenate([low, high - low], axis=1)
+    keypoints = pixels[:, list(BLAZEPOSE_TO_COCO)]
+    boxes = extent_boxes(pixels[:, :, :2], [box_padding] * 4, (width, height))
     scores = keypoints[:, :, 2].mean(axis=1)
     return FramePoses(keypoints, boxes, scores)
 
@@ -120,17 +163,15 @@ class BlazePoseEstimator:
             # The Tasks graph always smooths; only the legacy solution can turn it off.
             "smooth_landmarks": bool(smooth_landmarks) if backend == "solution" else True,
         }
-        self._mp = _import_mediapipe()
+        self._mp = import_mediapipe()
         self._last_ms = -1
         self._warm = False
         if backend == "solution":
             # smooth_landmarks=False: mediapipe's filter is causal (it lags fast limbs); the
             # kinematics apply a zero-lag filter instead.
-            self._runner = self._mp.solutions.pose.Pose(
+            self._runner = legacy_pose(
                 static_image_mode=False,
-                model_complexity=1,
                 smooth_landmarks=smooth_landmarks,
-                enable_segmentation=False,
                 min_detection_confidence=min_detection_confidence,
                 min_tracking_confidence=min_tracking_confidence,
             )
@@ -139,7 +180,7 @@ class BlazePoseEstimator:
                 min_detection_confidence, min_tracking_confidence
             )
 
-    def _create_landmarker(self, min_detection: float, min_tracking: float):
+    def _create_landmarker(self, min_detection: float, min_tracking: float) -> Any:
         from mediapipe.tasks import python as mp_tasks
         from mediapipe.tasks.python import vision
 
@@ -174,12 +215,7 @@ class BlazePoseEstimator:
         return landmarks_to_poses(landmarks, width, height, self.box_padding)
 
     def _run_solution(self, image_rgb: np.ndarray, timestamp_s: float) -> np.ndarray:
-        result = self._runner.process(image_rgb)
-        if result.pose_landmarks is None:
-            return np.zeros((0, NUM_BLAZEPOSE_LANDMARKS, 4), np.float32)
-        return np.array(
-            [[(p.x, p.y, p.visibility, 0.0) for p in result.pose_landmarks.landmark]], np.float32
-        )
+        return solution_landmarks(self._runner.process(image_rgb))
 
     def _run_tasks(self, image_rgb: np.ndarray, timestamp_s: float) -> np.ndarray:
         # VIDEO mode needs strictly increasing integer milliseconds.
@@ -191,11 +227,11 @@ class BlazePoseEstimator:
         result = self._runner.detect_for_video(image, ms)
         return np.array(
             [
-                [(p.x, p.y, (p.visibility or 0.0) * (p.presence or 0.0), 0.0) for p in person]
+                [(p.x, p.y, (p.visibility or 0.0) * (p.presence or 0.0)) for p in person]
                 for person in result.pose_landmarks
             ],
             np.float32,
-        ).reshape(-1, NUM_BLAZEPOSE_LANDMARKS, 4)
+        ).reshape(-1, NUM_BLAZEPOSE_LANDMARKS, 3)
 
     def describe(self) -> dict[str, Any]:
         return {

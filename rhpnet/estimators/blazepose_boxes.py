@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from rhpnet.boxes import box_iou, extent_boxes
+from rhpnet.estimators.blazepose import landmarks_in_pixels, legacy_pose, solution_landmarks
 from rhpnet.skeleton import (
     BLAZEPOSE_TO_COCO,
     COCO_FLIP_PERMUTATION,
@@ -218,20 +220,6 @@ def pose_similarity(a: np.ndarray, b: np.ndarray, area: float) -> np.ndarray:
     return np.exp(-squared / (2 * variances * max(area, 1.0)))
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    """IoU of two x, y, w, h boxes."""
-    ix = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-    iy = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
-    inter = max(ix, 0.0) * max(iy, 0.0)
-    union = a[2] * a[3] + b[2] * b[3] - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
-def keypoint_extent(keypoints: np.ndarray) -> np.ndarray:
-    low, high = keypoints[:, :2].min(axis=0), keypoints[:, :2].max(axis=0)
-    return np.array([low[0], low[1], high[0] - low[0], high[1] - low[1]])
-
-
 def combine_candidates(
     candidates: list[np.ndarray], box_xywh: np.ndarray, settings: BoxPromptSettings
 ) -> np.ndarray | None:
@@ -241,7 +229,8 @@ def combine_candidates(
     box = np.asarray(box_xywh, dtype=np.float64)
     area = AREA_FROM_BOX * box[2] * box[3]
     if settings.select == "box":
-        anchor = max(candidates, key=lambda c: box_iou(keypoint_extent(c), box))
+        fit = box_iou(extent_boxes(np.stack(candidates)[:, :, :2]), box)[:, 0]
+        anchor = candidates[int(np.argmax(fit))]
     elif settings.select == "visibility":
         anchor = max(candidates, key=lambda c: c[:, 2].mean())
     else:
@@ -270,14 +259,10 @@ class BlazePoseBoxEstimator:
     """BlazePose (mediapipe 0.10.14 legacy ``Pose``, model_complexity=1) on given person boxes."""
 
     def __init__(self, settings: BoxPromptSettings = DEFAULT_SETTINGS) -> None:
-        import mediapipe as mp
-
         self.settings = settings
-        self._pose = mp.solutions.pose.Pose(
+        self._pose = legacy_pose(
             static_image_mode=True,
-            model_complexity=1,
             smooth_landmarks=False,
-            enable_segmentation=False,
             min_detection_confidence=settings.min_detection_confidence,
         )
 
@@ -329,23 +314,11 @@ class BlazePoseBoxEstimator:
         """COCO-17 keypoints in crop pixels (x, y, visibility), or None when nobody is found."""
         height, width = crop_bgr.shape[:2]
         rgb = np.ascontiguousarray(crop_bgr[:, :, ::-1])
-        result = self._pose.process(rgb)
-        if result.pose_landmarks is None:
+        landmarks = solution_landmarks(self._pose.process(rgb))
+        if len(landmarks) == 0:
             return None
-        landmarks = result.pose_landmarks.landmark
-        # Normalised coordinates count from the image edge (0) to the far edge (1): pixel
-        # centres sit at (i + 0.5) / size, so x_px = x * size - 0.5.
-        return np.array(
-            [
-                (
-                    landmarks[i].x * width - 0.5,
-                    landmarks[i].y * height - 0.5,
-                    min(max(landmarks[i].visibility, 0.0), 1.0),
-                )
-                for i in BLAZEPOSE_TO_COCO
-            ],
-            dtype=np.float64,
-        )
+        pixels = landmarks_in_pixels(landmarks, width, height)[0]
+        return pixels[list(BLAZEPOSE_TO_COCO)].astype(np.float64)
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -12,11 +12,10 @@ wheel builds a fresh one.
 from __future__ import annotations
 
 import hashlib
-import os
-import sys
 from pathlib import Path
 
 from rhpnet.atomic import atomic_path
+from rhpnet.cache import user_cache_dir
 
 DETECTOR_MODEL = ("modules", "pose_detection", "pose_detection.tflite")
 LANDMARK_MODEL = ("modules", "pose_landmark", "pose_landmark_full.tflite")
@@ -26,20 +25,6 @@ _BUNDLE_LAYOUT = (
     ("pose_detector.tflite", DETECTOR_MODEL, 127.5, 127.5),
     ("pose_landmarks_detector.tflite", LANDMARK_MODEL, 0.0, 255.0),
 )
-APP_CACHE_NAME = "rhpnet-coach"
-
-
-def user_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/rhpnet-coach`` (``~/.cache`` by default; the platform folder elsewhere)."""
-    if os.environ.get("XDG_CACHE_HOME"):
-        base = Path(os.environ["XDG_CACHE_HOME"])
-    elif sys.platform == "win32":
-        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
-    elif sys.platform == "darwin":
-        base = Path.home() / "Library" / "Caches"
-    else:
-        base = Path.home() / ".cache"
-    return base / APP_CACHE_NAME
 
 
 def wheel_model_path(parts: tuple[str, ...]) -> Path:

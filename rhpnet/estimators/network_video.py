@@ -12,16 +12,22 @@ through ``TopDownEstimator`` (UDP crops, flip test, DARK-UDP decoding). Implemen
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rhpnet.boxes import box_iou
+from rhpnet.boxes import box_iou, extent_boxes
 from rhpnet.errors import CheckpointError, UserFacingError
-from rhpnet.poses import FramePoses
+from rhpnet.poses import Estimator, FramePoses
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES
 
+if TYPE_CHECKING:
+    from rhpnet.estimators.topdown import TopDownEstimator
+
 FAMILIES = ("rhpnet", "hrnet")
+# Margins (left, top, right, bottom) around COCO keypoints: the head top and feet lie beyond the
+# eyes and ankles.
+_KEYPOINT_BOX_GROWTH = (0.1, 0.2, 0.1, 0.1)
 
 
 def boxes_from_keypoints(
@@ -39,23 +45,17 @@ def boxes_from_keypoints(
         good = points[np.isfinite(points).all(axis=1) & (points[:, 2] >= min_score)]
         if len(good) < 4:
             continue
-        low, high = good[:, :2].min(axis=0), good[:, :2].max(axis=0)
-        width, height = np.maximum(high - low, 1.0)
-        x0, x1 = low[0] - 0.1 * width, high[0] + 0.1 * width
-        y0, y1 = low[1] - 0.2 * height, high[1] + 0.1 * height
-        if image_size is not None:
-            x0, x1 = np.clip([x0, x1], 0, image_size[0])
-            y0, y1 = np.clip([y0, y1], 0, image_size[1])
-        if x1 - x0 < 2 or y1 - y0 < 2:
+        box = extent_boxes(good[:, :2], _KEYPOINT_BOX_GROWTH, image_size)
+        if box[2] < 2 or box[3] < 2:
             continue
-        boxes[n] = [x0, y0, x1 - x0, y1 - y0]
+        boxes[n] = box
         usable[n] = True
     return boxes, usable
 
 
 def load_network(
     checkpoint: str | Path | None, *, arch_family: str, device: str = "auto"
-) -> tuple[Any, dict[str, Any]]:
+) -> tuple[TopDownEstimator, dict[str, Any]]:
     """A ``TopDownEstimator`` for a complete, COCO-17 ``arch_family`` checkpoint, and its
     provenance. Loading is weights-only; problems raise ``CheckpointError`` /
     ``UserFacingError`` with a one-line reason. Load once and share it between videos."""
@@ -86,9 +86,7 @@ def load_network(
             f"{name} predicts {len(meta.keypoint_names)} keypoints "
             f"({', '.join(meta.keypoint_names[:3])}, ...); video analysis needs a COCO-17 model"
         )
-    topdown = TopDownEstimator(
-        model, input_size=tuple(meta.input_size), device=device, keypoint_names=meta.keypoint_names
-    )
+    topdown = TopDownEstimator(model, device=device)  # input size and names from the metadata
     provenance = {
         "arch": meta.arch,
         "checkpoint": str(Path(checkpoint).resolve()),
@@ -103,7 +101,7 @@ class NetworkVideoEstimator:
 
     def __init__(
         self,
-        topdown,
+        topdown: TopDownEstimator,
         *,
         name: str,
         max_people: int = 1,
@@ -111,7 +109,7 @@ class NetworkVideoEstimator:
         min_keypoint_score: float = 0.3,
         min_person_score: float = 0.2,
         provenance: dict[str, Any] | None = None,
-        detector=None,
+        detector: Estimator | None = None,
     ) -> None:
         if max_people < 1:
             raise ValueError(f"max_people must be at least 1, got {max_people}")

@@ -24,19 +24,8 @@ import torch
 
 from rhpnet import codec
 from rhpnet.device import resolve_device
-from rhpnet.skeleton import (
-    COCO_FLIP_PAIRS,
-    COCO_KEYPOINT_NAMES,
-    MPII_FLIP_PAIRS,
-    MPII_KEYPOINT_NAMES,
-    flip_permutation,
-)
-
-DEFAULT_INPUT_SIZE = (256, 192)
-_KNOWN_FLIP_PAIRS: dict[tuple[str, ...], tuple[tuple[int, int], ...]] = {
-    COCO_KEYPOINT_NAMES: COCO_FLIP_PAIRS,
-    MPII_KEYPOINT_NAMES: MPII_FLIP_PAIRS,
-}
+from rhpnet.model import DEFAULT_INPUT_SIZE
+from rhpnet.skeleton import COCO_KEYPOINT_NAMES, flip_pairs_from_names, flip_permutation
 
 
 @dataclass
@@ -111,15 +100,17 @@ class TopDownEstimator:
             keypoint_names or getattr(meta, "keypoint_names", None) or COCO_KEYPOINT_NAMES
         )
         self.flip_test = bool(flip_test)
-        pairs = flip_pairs if flip_pairs is not None else _KNOWN_FLIP_PAIRS.get(self.keypoint_names)
-        if pairs is None and self.flip_test:
+        if flip_pairs is None:
+            flip_pairs = getattr(meta, "flip_pairs", None) or flip_pairs_from_names(
+                self.keypoint_names
+            )
+        pairs = tuple(map(tuple, flip_pairs))
+        if not pairs and self.flip_test:
             raise ValueError(
                 "flip test needs the left/right pairs of these keypoints "
                 f"({', '.join(self.keypoint_names)}): pass flip_pairs= or flip_test=False"
             )
-        self.flip_permutation: tuple[int, ...] = tuple(
-            flip_permutation(tuple(map(tuple, pairs or ())), self.num_keypoints)
-        )
+        self.flip_permutation: tuple[int, ...] = tuple(flip_permutation(pairs, self.num_keypoints))
         self.refine: codec.Refinement = refine
         self.batch_size = int(batch_size)
         self.box_padding = float(box_padding)

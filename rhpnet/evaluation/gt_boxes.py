@@ -15,13 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from rhpnet.datasets.keypoint_set import KeypointSet
 from rhpnet.errors import DataError
-from rhpnet.evaluation.coco import (
-    CocoKeypointSet,
-    KeypointPrediction,
-    coco_results,
-    evaluate_keypoints,
-)
+from rhpnet.evaluation.coco import KeypointPrediction, coco_results, evaluate_keypoints
+from rhpnet.skeleton import NUM_COCO_KEYPOINTS
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +42,7 @@ class GroundTruthBoxRun:
 
 
 def predict_on_ground_truth_boxes(
-    dataset: CocoKeypointSet, predict: BoxPredictor, progress: bool = False
+    dataset: KeypointSet, predict: BoxPredictor, progress: bool = False
 ) -> GroundTruthBoxRun:
     """Run ``predict`` on the ground-truth boxes of every image with a scored person.
 
@@ -59,7 +56,7 @@ def predict_on_ground_truth_boxes(
     images = [im for im in dataset.images.values() if dataset.instances_for(im.id)]
     for image in tqdm(images, desc="evaluating", unit="image", disable=not progress):
         try:
-            pixels = dataset.read_image(image)
+            pixels = image.read()
         except DataError as error:
             log.warning("skipped: %s", error)
             run.unreadable_images.append(image.file_name)
@@ -69,7 +66,7 @@ def predict_on_ground_truth_boxes(
         start = time.perf_counter()
         keypoints = np.asarray(predict(pixels, boxes), dtype=np.float64)
         run.inference_s += time.perf_counter() - start
-        if keypoints.shape != (len(instances), 17, 3):
+        if keypoints.shape != (len(instances), NUM_COCO_KEYPOINTS, 3):
             raise ValueError(
                 f"estimator returned keypoints of shape {keypoints.shape} for {len(instances)} boxes"
             )
@@ -84,12 +81,12 @@ def predict_on_ground_truth_boxes(
 
 
 def evaluate_on_ground_truth_boxes(
-    dataset: CocoKeypointSet, predict: BoxPredictor, rescore: bool = True, progress: bool = False
+    dataset: KeypointSet, predict: BoxPredictor, rescore: bool = True, progress: bool = False
 ) -> tuple[dict[str, Any], GroundTruthBoxRun]:
     """OKS AP/AR of a box-prompted estimator on a set's ground-truth boxes."""
     run = predict_on_ground_truth_boxes(dataset, predict, progress=progress)
     if not run.evaluated_image_ids:
-        raise DataError(f"no image of {dataset.root} could be read")
+        raise DataError(f"no image in {dataset.images_dir} could be read")
     metrics = evaluate_keypoints(
         dataset, coco_results(run.predictions, rescore=rescore), image_ids=run.evaluated_image_ids
     )

@@ -17,17 +17,21 @@ from rhpnet.skeleton import MPII_KEYPOINT_NAMES
 
 # MPII's head-size factor (SC_BIAS in the official MATLAB code and HRNet).
 HEAD_SIZE_FACTOR = 0.6
+
+
+def _indices(*names: str) -> tuple[int, ...]:
+    return tuple(MPII_KEYPOINT_NAMES.index(name) for name in names)
+
+
 # Pelvis and thorax are left out of the MPII mean (they are near-trivial to localise).
-EXCLUDED_FROM_MEAN = (MPII_KEYPOINT_NAMES.index("pelvis"), MPII_KEYPOINT_NAMES.index("thorax"))
+EXCLUDED_FROM_MEAN = _indices("pelvis", "thorax")
 # Reported groups: name -> the joints averaged (right, left).
 GROUPS: dict[str, tuple[int, ...]] = {
-    "Head": (MPII_KEYPOINT_NAMES.index("head_top"),),
-    "Shoulder": (12, 13),
-    "Elbow": (11, 14),
-    "Wrist": (10, 15),
-    "Hip": (2, 3),
-    "Knee": (1, 4),
-    "Ankle": (0, 5),
+    "Head": _indices("head_top"),
+    **{
+        joint.capitalize(): _indices(f"right_{joint}", f"left_{joint}")
+        for joint in ("shoulder", "elbow", "wrist", "hip", "knee", "ankle")
+    },
 }
 
 
@@ -86,7 +90,8 @@ def compute_pckh(
     per_joint: dict[float, np.ndarray] = {}
     groups: dict[float, dict[str, float]] = {}
     weights = counts.astype(np.float64)
-    if gt.shape[1] == len(MPII_KEYPOINT_NAMES):
+    mpii = gt.shape[1] == len(MPII_KEYPOINT_NAMES)
+    if mpii:
         weights[list(EXCLUDED_FROM_MEAN)] = 0
     weights = weights / max(weights.sum(), 1)
     for t in thresholds:
@@ -94,9 +99,7 @@ def compute_pckh(
         with np.errstate(divide="ignore", invalid="ignore"):
             pck = np.where(counts > 0, 100.0 * correct / counts, np.nan)
         per_joint[t] = pck
-        row = {}
-        if gt.shape[1] == len(MPII_KEYPOINT_NAMES):
-            row = {name: _mean_present(pck[list(idx)]) for name, idx in GROUPS.items()}
+        row = {name: _mean_present(pck[list(idx)]) for name, idx in GROUPS.items()} if mpii else {}
         row["Mean"] = float(np.nansum(pck * weights))
         groups[t] = row
     return PCKhResult(tuple(thresholds), per_joint, groups, counts)

@@ -49,15 +49,18 @@ def build_model(arch: str, num_keypoints: int = 17, **overrides: Any) -> nn.Modu
     return build_from_config(config)
 
 
-def build_from_config(config: ModelConfig) -> nn.Module:
+def build_from_config(config: ModelConfig, *, initialise: bool = True) -> nn.Module:
     """Build on the meta device, then allocate and initialise once.
 
     Constructing on CPU would first run PyTorch's default (Kaiming) init on every layer only to
     overwrite it with HRNet's; skipping that halves the build time of the W32/W48 networks.
+    ``initialise=False`` leaves the memory as allocated, for a caller that fills every tensor
+    itself (loading a checkpoint initialises only what the file does not provide).
     """
     network = HRNet if config.head == "plain" else RHPNet
     with torch.device("meta"):
         model = network(config)
     model = model.to_empty(device="cpu")
-    init_weights(model)
+    if initialise:
+        init_weights(model)
     return model

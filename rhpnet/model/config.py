@@ -7,8 +7,13 @@ widths or keypoint count rebuilds the exact network without knowing the architec
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
+
+# (height, width) of the crops the COCO networks are trained on, and of every public HRNet-W32
+# checkpoint; the default wherever a model carries no input size of its own.
+DEFAULT_INPUT_SIZE: tuple[int, int] = (256, 192)
 
 HeadKind = Literal["plain", "rfsp"]
 HEADS: tuple[str, ...] = ("plain", "rfsp")
@@ -60,10 +65,10 @@ class ModelConfig:
         return self.stage1_planes * 4
 
     def replace(self, **changes: Any) -> ModelConfig:
-        valid = {field.name for field in dataclasses.fields(self)}
-        unknown = sorted(set(changes) - valid)
+        unknown = self._unknown_fields(changes)
         if unknown:
-            raise TypeError(f"unknown model option(s) {unknown}; valid: {sorted(valid)}")
+            valid = sorted(field.name for field in dataclasses.fields(self))
+            raise TypeError(f"unknown model option(s) {unknown}; valid: {valid}")
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,8 +80,11 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelConfig:
-        valid = {field.name for field in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - valid)
+        unknown = cls._unknown_fields(data)
         if unknown:
             raise ValueError(f"unknown model config field(s) {unknown}")
         return cls(**data)
+
+    @classmethod
+    def _unknown_fields(cls, names: Iterable[str]) -> list[str]:
+        return sorted(set(names) - {field.name for field in dataclasses.fields(cls)})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rhpnet.model.blocks import BasicBlock, Bottleneck, conv_bn, init_weights, make_blocks
+from rhpnet.model.blocks import BasicBlock, Bottleneck, conv_bn, make_blocks
 from rhpnet.model.config import ModelConfig
 
 
@@ -31,20 +31,28 @@ class HighResolutionModule(nn.Module):
         )
         num_outputs = len(widths) if multi_scale_output else 1
         self.fuse_layers = nn.ModuleList(
-            nn.ModuleList(_fuse_layer(widths, j, i) for j in range(len(widths)))
-            for i in range(num_outputs)
+            fuse_layers(widths, target) for target in range(num_outputs)
         )
-        self.relu = nn.ReLU(inplace=True)
 
     def forward(self, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
         features = [branch(x) for branch, x in zip(self.branches, inputs, strict=True)]
-        outputs = []
-        for fuse in self.fuse_layers:
-            total = fuse[0](features[0])
-            for j in range(1, len(features)):
-                total = total + fuse[j](features[j])
-            outputs.append(self.relu(total))
-        return outputs
+        return [fuse(layers, features) for layers in self.fuse_layers]
+
+
+def fuse_layers(widths: tuple[int, ...], target: int) -> nn.ModuleList:
+    """The layers bringing every branch to branch ``target``'s width and resolution (spec §2.3)."""
+    return nn.ModuleList(_fuse_layer(widths, source, target) for source in range(len(widths)))
+
+
+def fuse(layers: nn.ModuleList, features: list[torch.Tensor]) -> torch.Tensor:
+    """HRNet's fusion: ReLU of the sum of every branch brought to one resolution by ``layers``.
+
+    The ReLU works in place on the sum, a fresh tensor (there are always at least two branches).
+    """
+    total = layers[0](features[0])
+    for layer, feature in zip(layers[1:], features[1:], strict=True):
+        total = total + layer(feature)
+    return torch.relu_(total)
 
 
 def _fuse_layer(widths: tuple[int, ...], source: int, target: int) -> nn.Module:
@@ -79,6 +87,10 @@ def _transition(previous: tuple[int, ...], current: tuple[int, ...]) -> nn.Modul
 
 class HRNetTrunk(nn.Module):
     """Stem, stage 1 and stages 2-4 of HRNet; subclasses add a head.
+
+    Constructors only lay out the layers; ``rhpnet.build_model`` builds them on the meta device
+    and applies HRNet's initialisation once the memory exists (initialising meta tensors here
+    would cost time and, on first use, an import of torch's compiler stack, for nothing).
 
     ``forward_features`` returns the stage-1 output (the spec's shallow features S) and the
     stage-4 outputs: only the 1/4 map for HRNet, all four resolutions when the last module is
@@ -148,7 +160,6 @@ class HRNet(HRNetTrunk):
     def __init__(self, config: ModelConfig):
         super().__init__(config, multi_scale_output=False)
         self.final_layer = nn.Conv2d(config.widths[0], config.num_keypoints, 1)
-        init_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _, features = self.forward_features(x)

@@ -14,30 +14,33 @@ from rhpnet.model.blocks import conv_bn
 
 
 class _ReceptiveFieldBlock(nn.Module):
-    """Shared tail of RFB and RFB-S: concat branches, 1x1 "linear" conv, add shortcut, ReLU."""
+    """Shared tail of RFB and RFB-S: concat branches, 1x1 "linear" conv, add shortcut, ReLU.
+
+    RFBNet scales the linear branch by lambda before the addition; every RFBNet model uses 1.0
+    (spec A8), so the addition is unscaled.
+    """
 
     branches: nn.ModuleList
 
-    def __init__(self, in_channels: int, out_channels: int, concat_channels: int, scale: float):
+    def __init__(self, in_channels: int, out_channels: int, concat_channels: int):
         super().__init__()
         self.linear = conv_bn(concat_channels, out_channels, 1, relu=False)
         self.shortcut = conv_bn(in_channels, out_channels, 1, relu=False)
         self.relu = nn.ReLU(inplace=True)
-        self.scale = scale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         joined = torch.cat([branch(x) for branch in self.branches], dim=1)
-        return self.relu(self.linear(joined) * self.scale + self.shortcut(x))
+        return self.relu(self.linear(joined) + self.shortcut(x))
 
 
 class RFBS(_ReceptiveFieldBlock):
     """RFB-s: four branches, 3x3 / 3x1+3x3d3 / 1x3+3x3d3 / 1x3+3x1+3x3d5, inner width C/4."""
 
-    def __init__(self, in_channels: int, out_channels: int, scale: float = 1.0):
+    def __init__(self, in_channels: int, out_channels: int):
         inner = max(1, in_channels // 4)
         half = max(1, inner // 2)
         three_quarters = max(1, 3 * inner // 4)
-        super().__init__(in_channels, out_channels, 4 * inner, scale)
+        super().__init__(in_channels, out_channels, 4 * inner)
         self.branches = nn.ModuleList(
             [
                 nn.Sequential(
@@ -67,10 +70,10 @@ class RFBS(_ReceptiveFieldBlock):
 class RFB(_ReceptiveFieldBlock):
     """RFB: three branches ending in 3x3 convs of dilation 1, 3, 5; inner width C/8."""
 
-    def __init__(self, in_channels: int, out_channels: int, scale: float = 1.0):
+    def __init__(self, in_channels: int, out_channels: int):
         inner = max(1, in_channels // 8)
         three_halves = max(1, 3 * inner // 2)
-        super().__init__(in_channels, out_channels, 6 * inner, scale)
+        super().__init__(in_channels, out_channels, 6 * inner)
         self.branches = nn.ModuleList(
             [
                 nn.Sequential(
@@ -93,7 +96,7 @@ class RFB(_ReceptiveFieldBlock):
 
 
 class SimSPPF(nn.Module):
-    """1x1 reduce to ``hidden``, three chained 5x5 max-pools, concat the four maps, 1x1 out.
+    """1x1 reduce to half the channels, three chained 5x5 max-pools, concat the four maps, 1x1 out.
 
     Two implementation details keep it cheap on a CPU without changing a single value:
     PyTorch's CPU max-pool is vectorised over channels only in channels-last layout (on NCHW
@@ -102,9 +105,9 @@ class SimSPPF(nn.Module):
     The output has the layout of the input.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, hidden_channels: int | None = None):
+    def __init__(self, in_channels: int, out_channels: int):
         super().__init__()
-        hidden = hidden_channels or in_channels // 2
+        hidden = in_channels // 2  # YOLOv6's default width (spec A7)
         self.cv1 = conv_bn(in_channels, hidden, 1)
         self.pool = nn.Sequential(
             nn.MaxPool2d(kernel_size=(1, 5), stride=1, padding=(0, 2)),

@@ -16,9 +16,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from rhpnet.model.blocks import conv_bn, init_weights
 from rhpnet.model.config import ModelConfig
-from rhpnet.model.hrnet import HRNetTrunk
+from rhpnet.model.hrnet import HRNetTrunk, fuse, fuse_layers
 from rhpnet.model.rfsp import RFB, RFBS, SimSPPF
 
 
@@ -29,20 +28,10 @@ class RHPNet(HRNetTrunk):
         base = widths[0]
         self.rfb_s = nn.ModuleList(RFBS(width, width) for width in widths)
         self.rfb = nn.ModuleList(RFB(width, width) for width in widths)
-        self.merge = nn.ModuleList(
-            [nn.Identity()]
-            + [
-                nn.Sequential(
-                    *conv_bn(width, base, 1, relu=False),
-                    nn.Upsample(scale_factor=2**branch, mode="nearest"),
-                )
-                for branch, width in enumerate(widths[1:], start=1)
-            ]
-        )
-        self.merge_relu = nn.ReLU(inplace=True)
+        # Spec §3.5: the RFB outputs merge to 1/4 by HRNet's own fuse rule.
+        self.merge = fuse_layers(widths, target=0)
         self.sppf = SimSPPF(base + config.shallow_channels, base)
         self.final_layer = nn.Conv2d(base, config.num_keypoints, 1)
-        init_weights(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         shallow, features = self.forward_features(x)
@@ -50,8 +39,5 @@ class RHPNet(HRNetTrunk):
             rfb(rfb_s(feature))
             for rfb_s, rfb, feature in zip(self.rfb_s, self.rfb, features, strict=True)
         ]
-        merged = self.merge[0](refined[0])
-        for project, feature in zip(self.merge[1:], refined[1:], strict=True):
-            merged = merged + project(feature)
-        residual = self.merge_relu(merged) + features[0]
+        residual = fuse(self.merge, refined) + features[0]
         return self.final_layer(self.sppf(torch.cat([residual, shallow], dim=1)))

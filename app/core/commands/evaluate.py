@@ -21,10 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from app.core.options import MODELS
 from rhpnet.errors import CheckpointError, UserFacingError
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES
-
-MODELS = ("default", "rhpnet", "hrnet")
 
 
 def build_parser(prog: str) -> argparse.ArgumentParser:
@@ -154,7 +153,8 @@ def format_report(metrics: dict[str, Any], dataset_name: str, model_name: str) -
 def main(argv: list[str], prog: str) -> int:
     args = build_parser(prog).parse_args(argv)
     from rhpnet import __version__
-    from rhpnet.evaluation.coco import METRIC_NAMES, load_coco_keypoints
+    from rhpnet.datasets.coco_format import load_coco_keypoints
+    from rhpnet.evaluation.coco import METRIC_NAMES
     from rhpnet.evaluation.gt_boxes import evaluate_on_ground_truth_boxes
 
     dataset = load_coco_keypoints(args.coco)  # logs what it skipped
@@ -170,10 +170,10 @@ def main(argv: list[str], prog: str) -> int:
         record = {
             "dataset": {
                 "path": str(dataset.root.resolve()),
-                "annotations": str(dataset.annotation_path.resolve()),
+                "annotations": str(dataset.annotation_file.resolve()),
                 "images": metrics["num_images"],
                 "people": metrics["num_instances"],
-                "skipped_annotations": dict(dataset.skipped),
+                "skipped_annotations": dict(dataset.skipped.counts),
                 "unreadable_images": run.unreadable_images,
             },
             "metrics": {name: metrics[name] for name in METRIC_NAMES},

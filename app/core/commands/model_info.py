@@ -58,6 +58,7 @@ def describe(
 ) -> dict[str, Any]:
     """The model-info result as plain data (what ``--json`` prints)."""
     import rhpnet
+    from rhpnet.model import DEFAULT_INPUT_SIZE
     from rhpnet.profile import count_params_and_macs
 
     meta = None
@@ -67,7 +68,7 @@ def describe(
         size = tuple(input_size or meta.input_size)
     else:
         model = rhpnet.build_model(arch or "rhpnet_w32", num_keypoints=num_keypoints or 17)
-        size = tuple(input_size or (256, 192))
+        size = tuple(input_size or DEFAULT_INPUT_SIZE)
     counts = count_params_and_macs(model, size)
     report: dict[str, Any] = {
         "arch": model.config.arch,
