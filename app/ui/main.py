@@ -10,6 +10,9 @@ from pathlib import Path
 
 from rhpnet.errors import UserFacingError
 
+# The window icon lives in the repository's assets/ (the app runs from a source checkout).
+APP_ICON = Path(__file__).resolve().parents[2] / "assets" / "rhpnet-coach.svg"
+
 NO_DISPLAY_MESSAGE = (
     "the desktop app needs a graphical session, and this one has no display (DISPLAY and "
     "WAYLAND_DISPLAY are unset); without one, use: rhpnet-coach analyze VIDEO --out DIR"
@@ -31,6 +34,7 @@ def lacks_a_display(environ: Mapping[str, str] | None = None, platform: str | No
 
 def create_app(argv: list[str] | None = None):
     """The QApplication with the app's identity (used by QSettings) and its dark theme."""
+    from PySide6.QtGui import QIcon
     from PySide6.QtWidgets import QApplication
 
     from app.ui.settings import APPLICATION, ORGANIZATION
@@ -44,6 +48,8 @@ def create_app(argv: list[str] | None = None):
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APPLICATION)
+    if APP_ICON.is_file():  # a source checkout (make run) has it; a bare wheel install does not
+        app.setWindowIcon(QIcon(str(APP_ICON)))
     apply_dark_theme(app)
     return app
 
