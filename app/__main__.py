@@ -1,5 +1,5 @@
 """``python -m app`` is the same as the ``rhpnet-coach`` command."""
 
-from app.core.cli import main
+from app.cli import main
 
 raise SystemExit(main())

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from app.core import cli
+from app import cli
 from app.core.analysis import Analysis
 from app.core.pipeline import AnalysisOptions
 from app.core.sidecars import find_sidecar

@@ -11,7 +11,7 @@ import pytest
 from fakes import FakeEstimator
 from media_factory import truncate, write_audio_only, write_video
 
-from app.core import cli
+from app import cli
 from app.core.pipeline import NoPersonFoundError, analyze_video
 from app.core.video import VideoError, WebcamError, open_video
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core import cli
+from app import cli
 from rhpnet import download
 from rhpnet.download import DownloadError, PublicWeights, download_file
 

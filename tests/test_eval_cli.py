@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.core import cli
+from app import cli
 
 
 def _subset(source: Path, target: Path, count: int) -> Path:

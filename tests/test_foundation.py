@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from app.core import cli
+from app import cli
 from app.core.analysis import Analysis, Track, VideoInfo, sidecar_path, video_fingerprint
 from rhpnet import skeleton
 from rhpnet.atomic import atomic_open, atomic_write_text

@@ -155,7 +155,7 @@ def test_architecture_table():
 
 
 def _run_cli(args, capsys) -> tuple[int, str, str]:
-    from app.core import cli
+    from app import cli
 
     code = cli.main(args)
     captured = capsys.readouterr()

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from app.core import cli
+from app import cli
 from app.core.kinematics import ANGLE_NAMES
 
 

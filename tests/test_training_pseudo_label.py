@@ -95,7 +95,7 @@ def test_unreadable_video_is_a_data_error(tmp_path):
 
 @pytest.mark.slow
 def test_real_clip_with_the_bundled_estimator_gives_a_trainable_set(videos_dir, tmp_path):
-    from app.core import cli
+    from app import cli
 
     out = tmp_path / "mine"
     code = cli.main(

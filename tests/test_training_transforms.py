@@ -146,7 +146,7 @@ def test_occlusions_follow_the_spec_magnitudes():
 
 
 def test_preview_grid_is_written(sportpose_dir, tmp_path):
-    from app.core import cli
+    from app import cli
 
     out = tmp_path / "grid.png"
     code = cli.main(

@@ -20,7 +20,7 @@ def no_display(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_app_without_a_display_says_so_and_exits_2(no_display, capsys):
-    from app.core.cli import main as cli_main
+    from app.cli import main as cli_main
 
     assert cli_main([]) == 2
     err = capsys.readouterr().err

@@ -18,16 +18,16 @@ from rhpnet.errors import UserFacingError
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "analyze": (
-        "app.core.commands.analyze",
+        "app.commands.analyze",
         "analyse running videos headlessly and export results",
     ),
     "eval": (
-        "app.core.commands.evaluate",
+        "app.commands.evaluate",
         "measure keypoint accuracy (OKS AP) on a COCO-format set",
     ),
     "train": ("training.cli", "fine-tune RHPNet, preview augmentation, pseudo-label videos"),
-    "model-info": ("app.core.commands.model_info", "parameters and GFLOPs of a network"),
-    "weights": ("app.core.commands.weights", "list and download public HRNet-W32 weights"),
+    "model-info": ("app.commands.model_info", "parameters and GFLOPs of a network"),
+    "weights": ("app.commands.weights", "list and download public HRNet-W32 weights"),
 }
 
 
