@@ -31,11 +31,11 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from app.core.analysis import VideoInfo  # noqa: E402
 from app.core.export import ExportOptions, write_video_outputs  # noqa: E402
 from app.core.pipeline import analyze_video  # noqa: E402
-from app.core.video import Frame, VideoSource, open_video  # noqa: E402
 from benchmarks.common import find_shared_data  # noqa: E402
+from rhpnet.media.info import VideoInfo  # noqa: E402
+from rhpnet.media.video import Frame, VideoSource, open_video  # noqa: E402
 
 
 def shared_videos() -> Path:

@@ -31,10 +31,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from app.core.overlay import draw_people  # noqa: E402
-from app.core.video import open_video  # noqa: E402
 from benchmarks.common import find_shared_data  # noqa: E402
 from rhpnet.atomic import atomic_path  # noqa: E402
 from rhpnet.estimators.blazepose import BlazePoseEstimator  # noqa: E402
+from rhpnet.media.video import open_video  # noqa: E402
 from rhpnet.skeleton import keypoint_index  # noqa: E402
 
 CLIPS = ("treadmill_side_IMG_5396.mp4", "treadmill_side_slow.mp4", "outdoor_side_running.mp4")

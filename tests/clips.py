@@ -23,8 +23,8 @@ def trim_video(
     """
     import cv2
 
-    from app.core.video import open_video
-    from app.core.video_writer import H264Writer
+    from rhpnet.media.video import open_video
+    from rhpnet.media.writer import H264Writer
 
     with open_video(source) as video:
         first = int((video.times_s < start_s).sum())

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from app.core.video import Frame, VideoSource
+from rhpnet.media.video import Frame, VideoSource
 from rhpnet.poses import FramePoses
 
 

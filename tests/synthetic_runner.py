@@ -35,8 +35,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy.interpolate import CubicHermiteSpline
 
-from app.core.analysis import Analysis, Track, VideoInfo
+from app.core.analysis import Analysis, Track
 from app.core.running_report import build_report
+from rhpnet.media.info import VideoInfo
 
 GRAVITY = 9.81
 

@@ -15,7 +15,7 @@ from app import cli
 from app.core.analysis import Analysis
 from app.core.pipeline import AnalysisOptions
 from app.core.sidecars import find_sidecar
-from app.core.video import open_video
+from rhpnet.media.video import open_video
 
 SOCCER = "posetrack18_000001_soccer_run_5frames.mp4"
 
@@ -128,7 +128,7 @@ class FakeCamera:
 def test_webcam_recording_is_saved_then_analysed(tmp_path, videos_dir, monkeypatch, capsys):
     with open_video(videos_dir / SOCCER) as source:
         FakeCamera.frames = [cv2.resize(f.image, (640, 360)) for f in source.frames()]
-    monkeypatch.setattr("app.core.video.cv2.VideoCapture", FakeCamera)
+    monkeypatch.setattr("rhpnet.media.video.cv2.VideoCapture", FakeCamera)
     out = tmp_path / "out"
     code = cli.main(
         ["analyze", "--webcam", "0", "--duration", "0.4", "--out", str(out), "--no-video"]

@@ -13,7 +13,7 @@ from media_factory import truncate, write_audio_only, write_video
 
 from app import cli
 from app.core.pipeline import NoPersonFoundError, analyze_video
-from app.core.video import VideoError, WebcamError, open_video
+from rhpnet.media.video import VideoError, WebcamError, open_video
 
 
 def gradient_frame(index: int, width: int, height: int) -> np.ndarray:

@@ -17,7 +17,7 @@ from rhpnet.skeleton import BLAZEPOSE_TO_COCO, COCO_FLIP_PERMUTATION, keypoint_i
 
 
 def _segment_frames(path, count: int) -> list[np.ndarray]:
-    from app.core.video import open_video
+    from rhpnet.media.video import open_video
 
     with open_video(path) as source:
         return [f.image for _, f in zip(range(count), source.frames(), strict=False)]

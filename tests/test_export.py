@@ -13,7 +13,7 @@ import pytest
 from media_factory import write_video
 
 from app.core import overlay_style as style
-from app.core.analysis import Analysis, Track, VideoInfo
+from app.core.analysis import Analysis, Track
 from app.core.export import (
     KEYPOINT_CSV_COLUMNS,
     ExportCancelled,
@@ -26,8 +26,9 @@ from app.core.export import (
     write_video_outputs,
 )
 from app.core.overlay import draw_people
-from app.core.video import open_video
 from rhpnet.errors import UserFacingError
+from rhpnet.media.info import VideoInfo
+from rhpnet.media.video import open_video
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES, keypoint_index
 
 

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from app import cli
-from app.core.analysis import Analysis, Track, VideoInfo, sidecar_path, video_fingerprint
+from app.core.analysis import Analysis, Track, sidecar_path
 from rhpnet import skeleton
 from rhpnet.atomic import atomic_open, atomic_write_text
 from rhpnet.errors import DataError
+from rhpnet.media.info import VideoInfo, video_fingerprint
 from rhpnet.poses import FramePoses
 
 

@@ -39,7 +39,7 @@ def test_poses_attach_and_fall_back_to_latest_earlier():
 
 
 def test_recorder_finish_writes_video_and_abort_leaves_nothing(tmp_path):
-    from app.core.video import open_video
+    from rhpnet.media.video import open_video
 
     path = tmp_path / "take.mp4"
     recorder = Recorder(path, 64, 48, 30.0)

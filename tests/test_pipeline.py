@@ -17,8 +17,8 @@ from app.core.pipeline import (
     AnalysisOptions,
     analyze_video,
 )
-from app.core.video import VideoError, open_video
 from rhpnet.errors import UserFacingError
+from rhpnet.media.video import VideoError, open_video
 from rhpnet.skeleton import keypoint_index
 
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from app.core import sidecars
-from app.core.analysis import Analysis, Track, VideoInfo, video_fingerprint
+from app.core.analysis import Analysis, Track
+from rhpnet.media.info import VideoInfo, video_fingerprint
 
 
 def _analysis(video, settings) -> Analysis:

@@ -184,8 +184,8 @@ def test_two_real_runners_keep_separate_ids(treadmill_segment, tmp_path):
     import cv2
 
     from app.core.pipeline import AnalysisOptions, analyze_video
-    from app.core.video import open_video
-    from app.core.video_writer import H264Writer
+    from rhpnet.media.video import open_video
+    from rhpnet.media.writer import H264Writer
 
     pair = tmp_path / "pair.mp4"
     with open_video(treadmill_segment) as source:
@@ -206,9 +206,9 @@ def test_two_real_runners_keep_separate_ids(treadmill_segment, tmp_path):
 def test_slow_motion_runner_is_judged_by_real_speed():
     """In 8x slow motion every movement is 8x slower in video time; the runner must still win
     over a larger bystander standing still, because their motion is judged in real time."""
-    from app.core.analysis import VideoInfo
     from app.core.pipeline import AnalysisOptions, analyze_video
-    from app.core.video import Frame, VideoSource
+    from rhpnet.media.info import VideoInfo
+    from rhpnet.media.video import Frame, VideoSource
 
     slowmo, count = 8.0, 120
     times = np.arange(count) / FPS  # 240 fps footage played at 30 fps

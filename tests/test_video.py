@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 from media_factory import pattern_frame, read_index, write_video
 
-from app.core.video import (
+from rhpnet.media.video import (
     FileVideoSource,
     ImageFolderSource,
     VideoError,
     open_video,
 )
-from app.core.video_writer import H264Writer
+from rhpnet.media.writer import H264Writer
 
 
 def _sequential(source) -> dict[int, np.ndarray]:

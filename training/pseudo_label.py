@@ -33,6 +33,7 @@ from rhpnet.atomic import atomic_write_bytes, atomic_write_text
 from rhpnet.datasets.coco_format import ANNOTATIONS_FILE, AREA_FROM_BOX, IMAGES_DIR
 from rhpnet.datasets.keypoint_set import PERSON_CATEGORY_ID
 from rhpnet.errors import DataError, UserFacingError
+from rhpnet.media.video import open_video
 from rhpnet.poses import Estimator, FramePoses
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES, COCO_SKELETON
 
@@ -94,24 +95,18 @@ class _Observation:
 
 
 def read_frames(video: Path, max_frames: int = 0) -> Iterator[tuple[int, float, np.ndarray, float]]:
-    """(index, time in s, upright BGR image, fps) for each frame, via OpenCV (which applies the
-    container's rotation)."""
-    capture = cv2.VideoCapture(str(video))
-    if not capture.isOpened():
-        raise DataError(f"cannot open video {video}")
-    try:
-        fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
-        index = 0
-        while not max_frames or index < max_frames:
-            ok, image = capture.read()
-            if not ok:
+    """(index, time in s, upright BGR image, fps) for each frame, through the shared media layer (rhpnet.media):
+    rotated phone video comes out upright and variable-frame-rate video keeps its container
+    timestamps (docs/engine.md)."""
+    read = 0
+    with open_video(video) as source:
+        fps = source.info.fps
+        for frame in source.frames():
+            if max_frames and read >= max_frames:
                 break
-            time_ms = capture.get(cv2.CAP_PROP_POS_MSEC)
-            yield index, (time_ms / 1000.0 if time_ms > 0 else index / fps), image, fps
-            index += 1
-    finally:
-        capture.release()
-    if index == 0:
+            yield frame.index, frame.time_s, frame.image, fps
+            read += 1
+    if read == 0:
         raise DataError(f"{video} holds no readable video frame")
 
 

@@ -170,7 +170,7 @@ def _analyse_one(video: str, factory: EstimatorFactory, args: argparse.Namespace
 
     from app.core.export import ExportOptions, write_video_outputs
     from app.core.pipeline import analyze_video
-    from app.core.video import open_video
+    from rhpnet.media.video import open_video
 
     name = Path(video).name
     started = time.perf_counter()
@@ -242,7 +242,7 @@ def record_webcam(index: int, duration_s: float, out_dir: Path) -> Path:
     from tqdm import tqdm
 
     from app.core.live import Recorder
-    from app.core.video import WebcamSource
+    from rhpnet.media.video import WebcamSource
 
     target = out_dir / f"webcam{index}-{time.strftime('%Y%m%d-%H%M%S')}.mp4"
     with WebcamSource(index, max_duration_s=duration_s) as camera:

@@ -8,7 +8,6 @@ An ``Analysis`` is saved atomically as a sidecar (``<stem>.analysis.npz`` plus a
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -21,26 +20,11 @@ import numpy as np
 from rhpnet import __version__
 from rhpnet.atomic import atomic_path, atomic_write_text
 from rhpnet.errors import DataError
+from rhpnet.media.info import VideoInfo
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES, NUM_COCO_KEYPOINTS
 
 SIDECAR_FORMAT = 1
 SIDECAR_SUFFIX = ".analysis.npz"
-_FINGERPRINT_CHUNK = 1 << 20
-
-
-@dataclass
-class VideoInfo:
-    """What we know of the source video. ``fingerprint`` ties a sidecar to the exact file."""
-
-    path: str
-    width: int
-    height: int
-    fps: float
-    frame_count: int
-    duration_s: float
-    rotation_deg: int = 0
-    codec: str = ""
-    fingerprint: str = ""
 
 
 @dataclass
@@ -188,19 +172,3 @@ class Analysis:
 def sidecar_path(out_dir: str | os.PathLike[str], video_path: str | os.PathLike[str]) -> Path:
     """``<out_dir>/<video stem>.analysis.npz``."""
     return Path(out_dir) / f"{Path(video_path).stem}{SIDECAR_SUFFIX}"
-
-
-def video_fingerprint(path: str | os.PathLike[str]) -> str:
-    """Cheap identity of a video file: size plus a hash of its first and last MiB.
-
-    Survives copies and renames (unlike mtime) and costs two small reads even for huge files.
-    """
-    path = Path(path)
-    size = path.stat().st_size
-    digest = hashlib.sha256(str(size).encode())
-    with open(path, "rb") as handle:
-        digest.update(handle.read(_FINGERPRINT_CHUNK))
-        if size > _FINGERPRINT_CHUNK:
-            handle.seek(max(size - _FINGERPRINT_CHUNK, _FINGERPRINT_CHUNK))
-            digest.update(handle.read(_FINGERPRINT_CHUNK))
-    return f"{size}:{digest.hexdigest()[:32]}"

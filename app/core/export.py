@@ -144,8 +144,8 @@ def _render_overlay(
     cancel: threading.Event | None,
 ) -> None:
     from app.core.overlay import draw_people
-    from app.core.video import VideoError, open_video
-    from app.core.video_writer import H264Writer
+    from rhpnet.media.video import VideoError, open_video
+    from rhpnet.media.writer import H264Writer
 
     source_path = Path(analysis.video.path)
     if not source_path.exists():

@@ -95,7 +95,7 @@ class Recorder:
     """
 
     def __init__(self, path: str | os.PathLike[str], width: int, height: int, fps: float) -> None:
-        from app.core.video_writer import H264Writer
+        from rhpnet.media.writer import H264Writer
 
         self.path = Path(path)
         self._atomic = atomic_path(self.path)

@@ -27,8 +27,8 @@ import numpy as np
 from app.core.analysis import Analysis
 from app.core.options import AnalysisOptions
 from app.core.tracking import Tracker, TrackSet, choose_subject
-from app.core.video import VideoSource, open_video
 from rhpnet.errors import UserFacingError
+from rhpnet.media.video import VideoSource, open_video
 from rhpnet.poses import Estimator, FramePoses
 
 QUEUE_SIZE = 4

@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from app.core.analysis import SIDECAR_SUFFIX, Analysis, sidecar_path, video_fingerprint
+from app.core.analysis import SIDECAR_SUFFIX, Analysis, sidecar_path
 from rhpnet.errors import DataError
+from rhpnet.media.info import video_fingerprint
 
 APP_DIR_NAME = "rhpnet-coach"
 

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.analysis import Analysis
-from app.core.video import VIDEO_EXTENSIONS
 from app.ui import tasks
 from app.ui.clock import format_clock
 from app.ui.export_dialog import ExportController
@@ -42,6 +41,7 @@ from app.ui.report_view import ReportView, angle_labels_at
 from app.ui.settings import AppSettings
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.workers import Task, remaining_seconds
+from rhpnet.media.video import VIDEO_EXTENSIONS
 
 log = logging.getLogger(__name__)
 

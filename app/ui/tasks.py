@@ -13,16 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from app.core.analysis import Analysis, VideoInfo
+from app.core.analysis import Analysis
 from app.core.options import AnalysisOptions
 from app.core.sidecars import find_sidecar, save_sidecar
 from app.ui.report_view import ReportView, build_report_view
 from app.ui.settings import AnalysisPreferences
 from app.ui.workers import Cancelled, TaskContext
+from rhpnet.media.info import VideoInfo
 
 if TYPE_CHECKING:
     from app.core.pipeline import FrameResult
-    from app.core.video import VideoSource
+    from rhpnet.media.video import VideoSource
 
 
 @dataclass
@@ -67,14 +68,14 @@ def report_settings(prefs: AnalysisPreferences) -> dict[str, Any]:
 
 def open_reader(path: str | Path) -> VideoSource:
     """A frame reader for the player's decoding thread."""
-    from app.core.video import open_video
+    from rhpnet.media.video import open_video
 
     return open_video(path)
 
 
 def probe_video(context: TaskContext, path: Path, prefs: AnalysisPreferences) -> OpenedVideo:
     """Open the file once (metadata, frame times, readable length) and look for its sidecar."""
-    from app.core.video import open_video
+    from rhpnet.media.video import open_video
 
     with open_video(path) as source:
         info, times, warnings = (

@@ -40,7 +40,7 @@ MakeEstimator = Callable[[], Any]
 
 
 def default_camera_factory(index: int):
-    from app.core.video import open_video
+    from rhpnet.media.video import open_video
 
     return open_video(int(index))
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from PySide6.QtWidgets import QFileDialog, QPushButton
 
-from app.core.video import open_video
+from rhpnet.media.video import open_video
 from tests.ui.conftest import wait_for_report
 
 

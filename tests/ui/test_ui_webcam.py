@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from app.core.analysis import VideoInfo
-from app.core.video import Frame, WebcamError, open_video
+from rhpnet.media.info import VideoInfo
+from rhpnet.media.video import Frame, WebcamError, open_video
 
 
 class ClipCamera:

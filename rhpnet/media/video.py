@@ -37,8 +37,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app.core.analysis import VideoInfo, video_fingerprint
 from rhpnet.errors import DataError
+from rhpnet.media.info import VideoInfo, video_fingerprint
 
 VIDEO_EXTENSIONS = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mts", ".m2ts", ".3gp")
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
