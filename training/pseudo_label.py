@@ -30,10 +30,11 @@ import cv2
 import numpy as np
 
 from rhpnet.atomic import atomic_write_bytes, atomic_write_text
-from rhpnet.datasets.coco_format import ANNOTATIONS_FILE, AREA_FROM_BOX, IMAGES_DIR
+from rhpnet.datasets.coco_format import ANNOTATIONS_FILE, IMAGES_DIR
 from rhpnet.datasets.keypoint_set import PERSON_CATEGORY_ID
 from rhpnet.errors import DataError, UserFacingError
 from rhpnet.media.video import open_video
+from rhpnet.oks import AREA_FROM_BOX
 from rhpnet.poses import Estimator, FramePoses
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES, COCO_SKELETON
 

@@ -21,10 +21,9 @@ from scipy.optimize import linear_sum_assignment
 
 from app.core.analysis import Track
 from rhpnet.boxes import box_iou
+from rhpnet.oks import keypoint_similarity
 from rhpnet.poses import FramePoses
-from rhpnet.skeleton import COCO_OKS_SIGMAS, NUM_COCO_KEYPOINTS
-
-_OKS_KAPPA = 2.0 * np.asarray(COCO_OKS_SIGMAS, np.float64)
+from rhpnet.skeleton import NUM_COCO_KEYPOINTS
 
 
 @dataclass
@@ -49,11 +48,10 @@ def keypoint_oks(
     """
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
-    d2 = ((a[:, None, :, :2] - b[None, :, :, :2]) ** 2).sum(-1)  # (N, M, K)
+    scale = np.maximum(np.asarray(area, np.float64), 1.0)[None, :]
+    similarity = keypoint_similarity(a[:, None], b[None, :], scale)  # (N, M, K)
     valid = (a[:, None, :, 2] >= min_score) & (b[None, :, :, 2] >= min_score)
-    valid &= np.isfinite(d2)
-    scale = np.maximum(np.asarray(area, np.float64), 1.0)[None, :, None] * _OKS_KAPPA**2
-    similarity = np.exp(-np.where(valid, d2, 0.0) / (2.0 * scale))
+    valid &= np.isfinite(similarity)
     count = valid.sum(-1)
     oks = np.where(valid, similarity, 0.0).sum(-1) / np.maximum(count, 1)
     return np.where(count >= min_common, oks, np.nan)

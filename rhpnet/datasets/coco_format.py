@@ -42,13 +42,13 @@ from rhpnet.datasets.keypoint_set import (
 )
 from rhpnet.datasets.skips import SkipCounter
 from rhpnet.errors import DataError
+from rhpnet.oks import AREA_FROM_BOX
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES, NUM_COCO_KEYPOINTS
 
 log = logging.getLogger(__name__)
 
 ANNOTATIONS_FILE = "annotations.json"
 IMAGES_DIR = "images"
-AREA_FROM_BOX = 0.53
 # Keypoints labelled this far outside the image border (pixels) are an annotation error.
 OUTSIDE_SLACK_PX = 1.0
 

@@ -21,16 +21,14 @@ import numpy as np
 
 from rhpnet.boxes import box_iou, extent_boxes
 from rhpnet.estimators.blazepose import landmarks_in_pixels, legacy_pose, solution_landmarks
+from rhpnet.oks import AREA_FROM_BOX, keypoint_similarity
 from rhpnet.skeleton import (
     BLAZEPOSE_TO_COCO,
     COCO_FLIP_PERMUTATION,
-    COCO_OKS_SIGMAS,
     NUM_COCO_KEYPOINTS,
 )
 
 INTERPOLATIONS = ("nearest", "linear", "cubic", "area", "lanczos")
-# Person area from its box where no segmentation exists (mmpose; the dev sets use it too).
-AREA_FROM_BOX = 0.53
 
 
 @dataclass(frozen=True)
@@ -215,9 +213,7 @@ def mask_outside_box(
 
 def pose_similarity(a: np.ndarray, b: np.ndarray, area: float) -> np.ndarray:
     """Per-keypoint OKS terms between two (17, 3) poses of a person of the given area."""
-    variances = (2 * np.asarray(COCO_OKS_SIGMAS)) ** 2
-    squared = ((a[:, :2] - b[:, :2]) ** 2).sum(axis=1)
-    return np.exp(-squared / (2 * variances * max(area, 1.0)))
+    return keypoint_similarity(a, b, max(area, 1.0))
 
 
 def combine_candidates(

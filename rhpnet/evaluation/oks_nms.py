@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from rhpnet.oks import keypoint_similarity
 from rhpnet.skeleton import COCO_OKS_SIGMAS
 
 DEFAULT_OKS_THRESHOLD = 0.9
@@ -24,10 +25,8 @@ def oks_between(
     sigmas: Sequence[float] = COCO_OKS_SIGMAS,
 ) -> np.ndarray:
     """OKS of one (K, 2+) pose against (M, K, 2+) poses, using the mean of the two areas."""
-    variances = (2 * np.asarray(sigmas, np.float64)) ** 2
-    d2 = ((others[..., :2] - reference[None, :, :2]) ** 2).sum(axis=-1)
-    scale = (reference_area + np.asarray(other_areas, np.float64))[:, None] / 2 + np.spacing(1)
-    return np.exp(-d2 / variances[None, :] / scale / 2).mean(axis=1)
+    scale = (reference_area + np.asarray(other_areas, np.float64)) / 2 + np.spacing(1)
+    return keypoint_similarity(reference[None], others, scale, sigmas).mean(axis=1)
 
 
 def oks_nms(
