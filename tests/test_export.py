@@ -16,7 +16,6 @@ from app.core import overlay_style as style
 from app.core.analysis import Analysis, Track
 from app.core.export import (
     KEYPOINT_CSV_COLUMNS,
-    ExportCancelled,
     ExportOptions,
     coco_results,
     keypoints_csv_text,
@@ -26,6 +25,7 @@ from app.core.export import (
     write_video_outputs,
 )
 from app.core.overlay import draw_people
+from app.core.progress import Cancelled
 from rhpnet.errors import UserFacingError
 from rhpnet.media.info import VideoInfo
 from rhpnet.media.video import open_video
@@ -186,7 +186,7 @@ def test_cancel_or_error_leaves_no_partial_file(tmp_path):
     def progress(done: int, total: int) -> None:
         cancel.set()
 
-    with pytest.raises(ExportCancelled):
+    with pytest.raises(Cancelled):
         write_video_outputs(analysis, out, progress=progress, cancel=cancel)
     assert list(out.iterdir()) == []
     video.unlink()  # the source is gone: the overlay cannot be drawn

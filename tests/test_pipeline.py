@@ -13,10 +13,10 @@ from media_factory import write_video
 from app.core.analysis import Analysis, sidecar_path
 from app.core.pipeline import (
     QUEUE_SIZE,
-    AnalysisCancelled,
     AnalysisOptions,
     analyze_video,
 )
+from app.core.progress import Cancelled
 from rhpnet.errors import UserFacingError
 from rhpnet.media.video import VideoError, open_video
 from rhpnet.skeleton import keypoint_index
@@ -103,7 +103,7 @@ def test_cancel_stops_promptly_and_ends_the_decoder(tmp_path):
         if done >= 10:
             cancel.set()
 
-    with pytest.raises(AnalysisCancelled):
+    with pytest.raises(Cancelled):
         analyze_video(path, estimator=estimator, progress=progress, cancel=cancel)
     assert len(estimator.calls) < 40
     time.sleep(0.2)

@@ -13,13 +13,13 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from app.core.analysis import SIDECAR_SUFFIX, Analysis
+from app.core.progress import Progress, raise_if_cancelled
 from app.core.table_text import csv_from_columns, number_column
 from rhpnet.atomic import atomic_open, atomic_path, atomic_write_text
 from rhpnet.errors import UserFacingError
@@ -39,11 +39,6 @@ KEYPOINT_CSV_COLUMNS: tuple[str, ...] = (
     "score",
 ) + tuple(f"{name}_{part}" for name in COCO_KEYPOINT_NAMES for part in ("x", "y", "score"))
 
-ProgressCallback = Callable[[int, int], None]
-
-
-class ExportCancelled(Exception):
-    """The user cancelled an export; no file was left behind."""
 
 
 def _rows(analysis: Analysis) -> list[tuple[int, int]]:
@@ -128,7 +123,7 @@ def write_overlay_video(
     analysis: Analysis,
     path: str | Path,
     *,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> Path:
     """Re-read the analysed video and write it as H.264 with the skeletons drawn."""
@@ -140,7 +135,7 @@ def write_overlay_video(
 def _render_overlay(
     analysis: Analysis,
     target: Path,
-    progress: ProgressCallback | None,
+    progress: Progress | None,
     cancel: threading.Event | None,
 ) -> None:
     from app.core.overlay import draw_people
@@ -171,8 +166,7 @@ def _render_overlay(
         info = source.info
         with H264Writer(target, info.width, info.height, info.fps) as writer:
             for done, frame in enumerate(source.frames(), start=1):
-                if cancel is not None and cancel.is_set():
-                    raise ExportCancelled()
+                raise_if_cancelled(cancel)
                 image = frame.image
                 if present is not None:
                     here = present[:, frame.index]
@@ -223,7 +217,7 @@ def write_video_outputs(
     out_dir: str | Path,
     options: ExportOptions | None = None,
     *,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
     cancel: threading.Event | None = None,
 ) -> list[Path]:
     """Write every per-video output for ``analysis`` into ``out_dir``; all or nothing.

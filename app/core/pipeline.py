@@ -8,7 +8,7 @@ compact track arrays, never images.
 ``analyze_video`` is synchronous; call it from a worker thread to keep a UI responsive:
 
 * ``progress(done, total)`` is called at most ~30 times a second (``total`` 0 for live cameras);
-* ``cancel`` (a ``threading.Event``) stops it within a frame: ``AnalysisCancelled`` is raised;
+* ``cancel`` (a ``threading.Event``) stops it within a frame: ``Cancelled`` is raised;
 * ``on_frames(list[FrameResult])`` receives the tracked poses in batches while it runs.
 """
 
@@ -26,6 +26,7 @@ import numpy as np
 
 from app.core.analysis import Analysis
 from app.core.options import AnalysisOptions
+from app.core.progress import Progress, raise_if_cancelled
 from app.core.tracking import Tracker, TrackSet, choose_subject
 from rhpnet.errors import UserFacingError
 from rhpnet.media.video import VideoSource, open_video
@@ -34,12 +35,7 @@ from rhpnet.poses import Estimator, FramePoses
 QUEUE_SIZE = 4
 UPDATE_INTERVAL_S = 1.0 / 30.0
 
-ProgressCallback = Callable[[int, int], None]
 FramesCallback = Callable[[list["FrameResult"]], None]
-
-
-class AnalysisCancelled(Exception):
-    """The user cancelled; nothing was written."""
 
 
 class NoPersonFoundError(UserFacingError):
@@ -123,8 +119,7 @@ class _Decoder(threading.Thread):
 
     def get(self, cancel: threading.Event | None):
         while True:
-            if cancel is not None and cancel.is_set():
-                raise AnalysisCancelled()
+            raise_if_cancelled(cancel)
             try:
                 item = self.items.get(timeout=0.05)
             except queue.Empty:
@@ -150,7 +145,7 @@ def analyze_video(
     source: str | Path | int | VideoSource,
     options: AnalysisOptions | None = None,
     *,
-    progress: ProgressCallback | None = None,
+    progress: Progress | None = None,
     cancel: threading.Event | None = None,
     on_frames: FramesCallback | None = None,
     estimator: Estimator | None = None,
@@ -160,7 +155,7 @@ def analyze_video(
     ``source`` is a path (video file or image folder), a webcam index or an open
     ``VideoSource`` (left open). ``estimator`` overrides the one ``options`` describe (it is left
     open too, so a caller can re-use it). Raises ``UserFacingError`` subclasses for bad input
-    (``VideoError``, ``CheckpointError``, ``NoPersonFoundError``) and ``AnalysisCancelled``.
+    (``VideoError``, ``CheckpointError``, ``NoPersonFoundError``) and ``Cancelled``.
     """
     options = options or AnalysisOptions()
     options.validate()
@@ -182,7 +177,7 @@ def _run(
     video: VideoSource,
     estimator: Estimator,
     options: AnalysisOptions,
-    progress: ProgressCallback | None,
+    progress: Progress | None,
     cancel: threading.Event | None,
     on_frames: FramesCallback | None,
 ) -> Analysis:
@@ -226,7 +221,7 @@ def _run(
 
 
 def _deliver(
-    progress: ProgressCallback | None,
+    progress: Progress | None,
     on_frames: FramesCallback | None,
     batch: list[FrameResult],
     done: int,

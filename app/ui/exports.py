@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.core.analysis import Analysis
-from app.ui.workers import Cancelled, TaskContext
+from app.ui.workers import TaskContext
 
 if TYPE_CHECKING:
     from app.core.running_report import RunningReport
@@ -39,13 +39,9 @@ def write_coco_json(context: TaskContext, job: ExportJob, path: Path) -> Path:
 
 def write_overlay_video(context: TaskContext, job: ExportJob, path: Path) -> Path:
     """The annotated MP4; cancellable, and a cancelled export leaves no file."""
-    from app.core.export import ExportCancelled
     from app.core.export import write_overlay_video as write
 
-    try:
-        return write(job.analysis, path, progress=context.progress, cancel=context.cancel)
-    except ExportCancelled:
-        raise Cancelled() from None
+    return write(job.analysis, path, progress=context.progress, cancel=context.cancel)
 
 
 def write_angles_csv(context: TaskContext, job: ExportJob, path: Path) -> Path:

@@ -18,7 +18,7 @@ from app.core.options import AnalysisOptions
 from app.core.sidecars import find_sidecar, save_sidecar
 from app.ui.report_view import ReportView, build_report_view
 from app.ui.settings import AnalysisPreferences
-from app.ui.workers import Cancelled, TaskContext
+from app.ui.workers import TaskContext
 from rhpnet.media.info import VideoInfo
 
 if TYPE_CHECKING:
@@ -112,7 +112,7 @@ def analyse_video(
     context: TaskContext, path: Path, prefs: AnalysisPreferences, slowmo: float = 1.0
 ) -> AnalysisResult:
     """Run the engine on the whole video, publishing poses as they come, then save the sidecar."""
-    from app.core.pipeline import AnalysisCancelled, analyze_video
+    from app.core.pipeline import analyze_video
 
     started = time.monotonic()
     options = analysis_options(prefs, slowmo)
@@ -122,16 +122,13 @@ def analyse_video(
         live.add(batch)
         context.partial(live)
 
-    try:
-        analysis = analyze_video(
-            path,
-            options,
-            progress=lambda done, total: context.progress(done, total),
-            cancel=context.cancel,
-            on_frames=on_frames,
-        )
-    except AnalysisCancelled:
-        raise Cancelled() from None
+    analysis = analyze_video(
+        path,
+        options,
+        progress=lambda done, total: context.progress(done, total),
+        cancel=context.cancel,
+        on_frames=on_frames,
+    )
     context.check_cancelled()
     sidecar = save_sidecar(analysis, path)
     return AnalysisResult(analysis, sidecar, time.monotonic() - started)

@@ -19,6 +19,7 @@ from typing import Any
 
 from PySide6.QtCore import QThread, Signal
 
+from app.core.progress import Cancelled, raise_if_cancelled
 from rhpnet.errors import UserFacingError
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,6 @@ def lower_current_thread_priority(niceness: int = BACKGROUND_NICENESS) -> None:
         with contextlib.suppress(OSError):
             current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), max(current, niceness))
-
-
-class Cancelled(Exception):
-    """Raised inside a task (or by core code) when the user cancelled it."""
 
 
 class RateLimiter:
@@ -96,8 +93,7 @@ class TaskContext:
             self._task.partial.emit(value)
 
     def check_cancelled(self) -> None:
-        if self.cancel.is_set():
-            raise Cancelled()
+        raise_if_cancelled(self.cancel)
 
 
 class Task(QThread):
