@@ -158,13 +158,16 @@ def analyze_video(
     (``VideoError``, ``CheckpointError``, ``NoPersonFoundError``) and ``Cancelled``.
     """
     options = options or AnalysisOptions()
-    options.validate()
+    own_estimator = estimator is None
+    if own_estimator:
+        factory = EstimatorFactory(options)  # validates the options, loads any weights
+    else:
+        options.validate()
     own_source = not isinstance(source, VideoSource)
     video = open_video(source, image_fps=options.image_fps) if own_source else source
-    own_estimator = estimator is None
     try:
         if own_estimator:
-            estimator = EstimatorFactory(options).create()
+            estimator = factory.create()
         return _run(video, estimator, options, progress, cancel, on_frames)
     finally:
         if own_estimator and estimator is not None:
