@@ -3,7 +3,8 @@
 Public API::
 
     model = rhpnet.build_model("rhpnet_w32", num_keypoints=17)
-    model = rhpnet.load_checkpoint("weights.pth")   # format and architecture detected
+    loaded = rhpnet.load_checkpoint("weights.pth")  # format and architecture detected
+    loaded.model, loaded.meta, loaded.report
 
 ``rhpnet`` never imports ``app`` or ``training``.
 """
@@ -17,6 +18,8 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     import torch
 
+    from rhpnet.checkpoints import LoadedCheckpoint
+
 
 def build_model(arch: str, num_keypoints: int = 17, **kwargs: Any) -> torch.nn.Module:
     """Build an untrained network by name (see ``rhpnet.model.ARCHITECTURES``)."""
@@ -25,7 +28,7 @@ def build_model(arch: str, num_keypoints: int = 17, **kwargs: Any) -> torch.nn.M
     return _build(arch, num_keypoints=num_keypoints, **kwargs)
 
 
-def load_checkpoint(path: str, arch: str | None = None, **kwargs: Any) -> torch.nn.Module:
+def load_checkpoint(path: str, arch: str | None = None, **kwargs: Any) -> LoadedCheckpoint:
     """Build the right network and load weights from any supported checkpoint format."""
     from rhpnet.checkpoints import load_checkpoint as _load
 

@@ -13,7 +13,7 @@ the official bare state dict (``pose_hrnet_w32_256x192.pth``), mmpose 0.x (``sta
 ``head.*`` next to ``meta``), with or without a ``module.`` prefix and ``num_batches_tracked``.
 Loading HRNet weights into RHPNet fills the trunk, warm-starts the extra stage-4 fuse outputs
 from the previous module's (spec §3.9) and leaves the RFSP head at its initialisation; the
-returned model carries a ``load_report`` saying which tensors came from where.
+result (``LoadedCheckpoint``) carries a ``report`` saying which tensors came from where.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ _COUNTER_SUFFIX = ".num_batches_tracked"
 
 @dataclass(frozen=True)
 class CheckpointMeta:
-    """What an estimator or trainer needs to know about a loaded model (``model.checkpoint_meta``).
+    """What an estimator or trainer needs to know about a loaded model (``LoadedCheckpoint.meta``).
 
     ``input_size`` and ``heatmap_size`` are (height, width). ``flip_pairs`` are the left/right
     keypoint index pairs for the flip test (None when unknown). Public checkpoints carry no such
@@ -231,6 +231,19 @@ class _Source:
         return None if weight is None else int(weight.shape[0])
 
 
+@dataclass(frozen=True)
+class LoadedCheckpoint:
+    """A network in eval mode with what its file said about it and how its weights were loaded.
+
+    Returned rather than attached to the module, so the metadata is typed and a model built in
+    memory (``build_model``) is never mistaken for one read from a file.
+    """
+
+    model: nn.Module
+    meta: CheckpointMeta
+    report: LoadReport
+
+
 def load_checkpoint(
     path: str | os.PathLike[str],
     arch: str | None = None,
@@ -238,15 +251,15 @@ def load_checkpoint(
     map_location: Any = "cpu",
     *,
     backbone_only: bool = False,
-) -> nn.Module:
+) -> LoadedCheckpoint:
     """Build the network and load weights from any supported checkpoint, in eval mode.
 
     ``path`` may also be the name of downloaded public weights (``rhpnet-coach weights list``).
     ``arch`` defaults to what the checkpoint holds (our metadata, else HRNet of the checkpoint's
     width). ``num_keypoints`` defaults to the checkpoint's head; giving a different number is an
     error unless the head is not loaded anyway (``backbone_only=True``, or HRNet weights into
-    RHPNet). The model gets ``checkpoint_meta`` (``CheckpointMeta``) and ``load_report``
-    (``LoadReport``) attributes. ``map_location`` is the device the returned model lives on;
+    RHPNet). Returns the model with its ``meta`` (``CheckpointMeta``) and load ``report``
+    (``LoadReport``). ``map_location`` is the device the returned model lives on;
     files are always read onto the CPU first, so a checkpoint saved on a GPU loads anywhere.
     Raises ``CheckpointError`` with a one-line reason when the file cannot be used.
     """
@@ -255,9 +268,8 @@ def load_checkpoint(
     config = _target_config(source, arch, num_keypoints, backbone_only, file)
     model = build_from_config(config, initialise=False)
     report = _load_into(model, source, backbone_only, file)
-    model.checkpoint_meta = _meta_for(source, config, file)
-    model.load_report = report
-    return model.to(map_location).eval()
+    meta = _meta_for(source, config, file)
+    return LoadedCheckpoint(model.to(map_location).eval(), meta, report)
 
 
 def _resolve(path: str | os.PathLike[str]) -> Path:

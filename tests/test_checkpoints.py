@@ -131,8 +131,8 @@ def _assert_all_loaded(model, tensors: dict[str, torch.Tensor]) -> None:
 def test_public_checkpoint_fills_every_hrnet_tensor(
     public_files, official_tensors, layout, expected_format
 ):
-    model = rhpnet.load_checkpoint(public_files[layout])
-    report = model.load_report
+    loaded = rhpnet.load_checkpoint(public_files[layout])
+    model, report = loaded.model, loaded.report
     assert report.source_format == expected_format
     assert report.complete and report.ignored == [] and report.random == []
     with_counters = layout in ("official", "mmpose0", "module_prefix")
@@ -140,7 +140,7 @@ def test_public_checkpoint_fills_every_hrnet_tensor(
     _assert_all_loaded(
         model, {k: v for k, v in official_tensors.items() if not k.endswith(COUNTER)}
     )
-    meta = model.checkpoint_meta
+    meta = loaded.meta
     assert (meta.arch, meta.num_keypoints, meta.source_format) == ("hrnet_w32", 17, expected_format)
     assert meta.keypoint_names == COCO_KEYPOINT_NAMES and meta.flip_pairs == COCO_FLIP_PAIRS
     assert meta.input_size == (256, 192) and meta.heatmap_size == (64, 48)
@@ -154,8 +154,8 @@ def test_metadata_objects_never_execute(public_files):
 
 
 def test_public_hrnet_into_rhpnet_warm_starts_new_fuse_layers(public_files, official_tensors):
-    model = load_checkpoint(public_files["mmpose0"], arch="rhpnet_w32")
-    report = model.load_report
+    loaded = load_checkpoint(public_files["mmpose0"], arch="rhpnet_w32")
+    model, report = loaded.model, loaded.report
     trunk = {k: v for k, v in official_tensors.items() if not k.startswith("final_layer")}
     assert sorted(report.loaded) == sorted(trunk)
     _assert_all_loaded(model, trunk)
@@ -172,18 +172,18 @@ def test_public_hrnet_into_rhpnet_warm_starts_new_fuse_layers(public_files, offi
     assert random_parts == {"rfb_s", "rfb", "merge", "sppf", "final_layer"}
     assert not any(name.endswith(COUNTER) for name in report.random)
     assert "527 left at random init" in report.summary()
-    assert model.checkpoint_meta.arch == "rhpnet_w32"
+    assert loaded.meta.arch == "rhpnet_w32"
 
 
 def test_combined_target_head(public_files):
     with pytest.raises(CheckpointError, match="51-channel UDP CombinedTarget head"):
         load_checkpoint(public_files["combined_target"])
     rhpnet_model = load_checkpoint(public_files["combined_target"], arch="rhpnet_w32")
-    assert rhpnet_model.num_keypoints == 17
-    assert rhpnet_model.load_report.ignored == ["final_layer.weight", "final_layer.bias"]
+    assert rhpnet_model.model.num_keypoints == 17
+    assert rhpnet_model.report.ignored == ["final_layer.weight", "final_layer.bias"]
     trunk_only = load_checkpoint(public_files["combined_target"], backbone_only=True)
-    assert trunk_only.load_report.random == ["final_layer.weight", "final_layer.bias"]
-    assert trunk_only.final_layer.weight.shape == (17, 32, 1, 1)
+    assert trunk_only.report.random == ["final_layer.weight", "final_layer.bias"]
+    assert trunk_only.model.final_layer.weight.shape == (17, 32, 1, 1)
 
 
 def test_wrong_keypoint_count_and_new_head(public_files):
@@ -192,9 +192,9 @@ def test_wrong_keypoint_count_and_new_head(public_files):
     ):
         load_checkpoint(public_files["official"], num_keypoints=16)
     mpii = load_checkpoint(public_files["official"], num_keypoints=16, backbone_only=True)
-    assert mpii.final_layer.weight.shape == (16, 32, 1, 1)
-    assert mpii.checkpoint_meta.keypoint_names == MPII_KEYPOINT_NAMES
-    assert mpii.load_report.random == ["final_layer.weight", "final_layer.bias"]
+    assert mpii.model.final_layer.weight.shape == (16, 32, 1, 1)
+    assert mpii.meta.keypoint_names == MPII_KEYPOINT_NAMES
+    assert mpii.report.random == ["final_layer.weight", "final_layer.bias"]
 
 
 def test_shape_mismatch_names_the_tensor(tmp_path, official_tensors):
@@ -219,7 +219,7 @@ def test_registry_name_resolves_to_cached_download(public_files):
     cached.parent.mkdir(parents=True, exist_ok=True)
     cached.symlink_to(public_files["mmpose0"])
     try:
-        assert load_checkpoint(name).checkpoint_meta.path == str(cached)
+        assert load_checkpoint(name).meta.path == str(cached)
     finally:
         cached.unlink()
 
@@ -243,17 +243,17 @@ def test_our_format_round_trip(tmp_path):
     raw = torch.load(path, weights_only=True)
     assert raw["format"] == FORMAT_MARKER and raw["rhpnet_version"] == rhpnet.__version__
     loaded = rhpnet.load_checkpoint(path)
-    meta = loaded.checkpoint_meta
+    meta = loaded.meta
     assert meta.source_format == "rhpnet-coach"
     assert (meta.arch, meta.num_keypoints, meta.keypoint_names) == ("rhpnet_tiny", 5, tuple(names))
     assert (meta.input_size, meta.heatmap_size) == ((128, 96), (32, 24))
     assert meta.recipe["milestones"] == [170, 200] and meta.extra == {"epoch": 12, "ap": 0.61}
     assert meta.flip_pairs == ((1, 2), (3, 4))
-    assert loaded.load_report.complete
-    assert loaded.config == model.config
+    assert loaded.report.complete
+    assert loaded.model.config == model.config
     x = torch.randn(1, 3, 128, 96)
     with torch.no_grad():
-        torch.testing.assert_close(loaded(x), model(x), rtol=0, atol=0)
+        torch.testing.assert_close(loaded.model(x), model(x), rtol=0, atol=0)
 
 
 def test_estimator_takes_its_settings_from_the_metadata(tmp_path):
@@ -268,8 +268,11 @@ def test_estimator_takes_its_settings_from_the_metadata(tmp_path):
         flip_pairs=[(1, 2)],
     )
     loaded = load_checkpoint(path)
-    assert loaded.checkpoint_meta.flip_pairs == ((1, 2),)
-    estimator = TopDownEstimator(loaded, device="cpu", flip_pairs=loaded.checkpoint_meta.flip_pairs)
+    assert loaded.meta.flip_pairs == ((1, 2),)
+    assert TopDownEstimator(loaded.model, meta=loaded.meta).flip_permutation == (0, 2, 1)
+    estimator = TopDownEstimator(
+        loaded.model, meta=loaded.meta, device="cpu", flip_pairs=loaded.meta.flip_pairs
+    )
     assert estimator.input_size == (128, 96)
     assert estimator.keypoint_names == ("nose", "left_toe", "right_toe")
     assert estimator.flip_permutation == (0, 2, 1)
@@ -289,7 +292,7 @@ def test_bare_state_dict_of_our_network(tmp_path):
     model = rhpnet.build_model("rhpnet_tiny")
     torch.save(model.state_dict(), tmp_path / "bare.pth")
     loaded = load_checkpoint(tmp_path / "bare.pth", arch="rhpnet_tiny")
-    assert loaded.load_report.source_format == "state-dict" and loaded.load_report.complete
+    assert loaded.report.source_format == "state-dict" and loaded.report.complete
     with pytest.raises(CheckpointError, match="holds an HRNet of width 8; supported"):
         load_checkpoint(tmp_path / "bare.pth")
 
@@ -301,7 +304,7 @@ def test_custom_widths_survive_and_wrappers_are_unwrapped(tmp_path):
         tmp_path / "w.pth", wrapped, keypoint_names=["a", "b"], input_size=(64, 64)
     )
     loaded = load_checkpoint(path)
-    assert loaded.config.widths == (16, 32, 64, 128)
+    assert loaded.model.config.widths == (16, 32, 64, 128)
     assert not any(
         k.startswith("module.") for k in torch.load(path, weights_only=True)["state_dict"]
     )
@@ -328,8 +331,8 @@ def test_our_hrnet_into_rhpnet_and_back(tmp_path):
         tmp_path / "h.pth", hrnet, keypoint_names=COCO_KEYPOINT_NAMES, input_size=(256, 192)
     )
     warm = load_checkpoint(hrnet_file, arch="rhpnet_tiny")
-    assert warm.load_report.warm_started == {}  # one module in stage 4: nothing to copy from
-    assert "final_layer.weight" in warm.load_report.random
+    assert warm.report.warm_started == {}  # one module in stage 4: nothing to copy from
+    assert "final_layer.weight" in warm.report.random
     rhp = rhpnet.build_model("rhpnet_tiny")
     rhp_file = save_checkpoint(
         tmp_path / "r.pth", rhp, keypoint_names=COCO_KEYPOINT_NAMES, input_size=(256, 192)
@@ -339,8 +342,8 @@ def test_our_hrnet_into_rhpnet_and_back(tmp_path):
     ):
         load_checkpoint(rhp_file, arch="hrnet_tiny")
     trunk = load_checkpoint(rhp_file, arch="hrnet_tiny", backbone_only=True)
-    assert trunk.load_report.random == ["final_layer.weight", "final_layer.bias"]
-    assert any(name.startswith("rfb_s.") for name in trunk.load_report.ignored)
+    assert trunk.report.random == ["final_layer.weight", "final_layer.bias"]
+    assert any(name.startswith("rfb_s.") for name in trunk.report.ignored)
     with pytest.raises(CheckpointError, match="width-8 network .*not hrnet_w32 \\(width 32\\)"):
         load_checkpoint(hrnet_file, arch="hrnet_w32")
     with pytest.raises(CheckpointError, match="unknown architecture 'resnet50'"):
@@ -355,11 +358,12 @@ def test_tensors_the_file_lacks_get_hrnet_initialisation(tmp_path):
             parameter.add_(1.0)  # unlike any initial value
     saved = {k: v for k, v in hrnet.state_dict().items() if not k.endswith(COUNTER)}
     torch.save(saved, tmp_path / "no_counters.pth")
-    model = load_checkpoint(tmp_path / "no_counters.pth", arch="rhpnet_tiny")
+    loaded = load_checkpoint(tmp_path / "no_counters.pth", arch="rhpnet_tiny")
+    model = loaded.model
     state = model.state_dict()
-    for name in model.load_report.loaded:
+    for name in loaded.report.loaded:
         assert torch.equal(state[name], saved[name]), name
-    random = set(model.load_report.random)
+    random = set(loaded.report.random)
     new_parts = ("rfb_s.", "rfb.", "merge.", "sppf.", "final_layer.", "stage4.0.fuse_layers.")
     assert random and all(name.startswith(new_parts) for name in random)
     for name, module in model.named_modules():

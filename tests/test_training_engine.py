@@ -99,8 +99,8 @@ def test_tiny_rhpnet_overfits_eight_images(sportpose_dir, tmp_path, one_thread):
     assert summary.best_metric > 0.5
     assert (tmp_path / "run" / "best.pth").is_file()
     best = rhpnet.load_checkpoint(tmp_path / "run" / "best.pth")
-    assert best.checkpoint_meta.input_size == (96, 64)
-    assert best.checkpoint_meta.extra["metrics"]["AP"] == pytest.approx(summary.best_metric)
+    assert best.meta.input_size == (96, 64)
+    assert best.meta.extra["metrics"]["AP"] == pytest.approx(summary.best_metric)
 
 
 def _resume_config(running_lspet_dir: Path, epochs: int):
@@ -323,7 +323,7 @@ def test_kill_9_during_a_save_leaves_the_previous_checkpoint(tmp_path):
         interrupted_saves += bool(list(tmp_path.glob(".latest.*.partial.pth")))
         state = read_training_checkpoint(tmp_path / LATEST)
         assert state.progress.epoch >= 2
-        assert rhpnet.load_checkpoint(tmp_path / LATEST).checkpoint_meta.extra["epoch"] >= 2
+        assert rhpnet.load_checkpoint(tmp_path / LATEST).meta.extra["epoch"] >= 2
         remove_stale_partials(tmp_path)
         assert not list(tmp_path.glob(".latest.*"))
         if interrupted_saves >= 2:

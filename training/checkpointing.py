@@ -120,8 +120,8 @@ def read_training_checkpoint(path: Path) -> ResumeState:
     """Load ``latest.pth`` for ``--resume``; ``CheckpointError`` if it is not a training run."""
     from rhpnet import load_checkpoint
 
-    model = load_checkpoint(path)
-    extra = model.checkpoint_meta.extra
+    loaded = load_checkpoint(path)
+    extra = loaded.meta.extra
     training = extra.get("training")
     if not isinstance(training, dict) or training.get("version") != TRAINING_STATE_VERSION:
         raise CheckpointError(
@@ -136,14 +136,14 @@ def read_training_checkpoint(path: Path) -> ResumeState:
         history=training["history"],
     )
     return ResumeState(
-        model_state=model.state_dict(),
-        arch=model.checkpoint_meta.arch,
+        model_state=loaded.model.state_dict(),
+        arch=loaded.meta.arch,
         progress=progress,
         optimizer=_optimizer_state_from_plain(training["optimizer"]),
         scheduler=training["scheduler"],
         scaler=training["scaler"],
         rng=training["rng"],
-        recipe=model.checkpoint_meta.recipe,
+        recipe=loaded.meta.recipe,
     )
 
 

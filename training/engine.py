@@ -319,13 +319,13 @@ class _Run:
             )
         init = self.options.init or m.init
         if init and not self.options.resume:
-            model = rhpnet.load_checkpoint(
+            loaded = rhpnet.load_checkpoint(
                 init,
                 arch=m.arch,
                 num_keypoints=m.num_keypoints,
                 backbone_only=self.options.init_backbone_only,
             )
-            report = model.load_report
+            model, report = loaded.model, loaded.report
             log.info("initialised from %s (%s): %s", init, report.source_format, report.summary())
         else:
             model = rhpnet.build_model(m.arch, num_keypoints=m.num_keypoints)

@@ -98,8 +98,8 @@ def _network(family: str, checkpoint: str, flip: bool, device: str) -> BoxEstima
     path = Path(checkpoint).expanduser()
     if not path.is_file():
         raise CheckpointError(f"checkpoint file not found: {checkpoint}")
-    model = rhpnet.load_checkpoint(path)
-    estimator = TopDownEstimator(model, device=device, flip_test=flip)
+    loaded = rhpnet.load_checkpoint(path)
+    estimator = TopDownEstimator(loaded.model, meta=loaded.meta, device=device, flip_test=flip)
     arch = estimator.arch or "unknown"
     if not arch.startswith(family):
         raise CheckpointError(
@@ -111,7 +111,7 @@ def _network(family: str, checkpoint: str, flip: bool, device: str) -> BoxEstima
             f"({estimator.keypoint_names[0]}, ...), not the 17 COCO keypoints a COCO-format set "
             "is scored on"
         )
-    report = model.load_report
+    report = loaded.report
     if not report.complete:
         print(f"warning: {checkpoint}: {report.summary()}", file=sys.stderr)
     description = {

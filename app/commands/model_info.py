@@ -61,11 +61,11 @@ def describe(
     from rhpnet.model import DEFAULT_INPUT_SIZE
     from rhpnet.profile import count_params_and_macs
 
-    meta = None
+    loaded = None
     if checkpoint:
-        model = rhpnet.load_checkpoint(checkpoint, arch=arch, num_keypoints=num_keypoints)
-        meta = model.checkpoint_meta
-        size = tuple(input_size or meta.input_size)
+        loaded = rhpnet.load_checkpoint(checkpoint, arch=arch, num_keypoints=num_keypoints)
+        model = loaded.model
+        size = tuple(input_size or loaded.meta.input_size)
     else:
         model = rhpnet.build_model(arch or "rhpnet_w32", num_keypoints=num_keypoints or 17)
         size = tuple(input_size or DEFAULT_INPUT_SIZE)
@@ -79,10 +79,10 @@ def describe(
         "num_keypoints": model.config.num_keypoints,
         "parts": _parts(counts.params_by_part, counts.macs_by_part),
     }
-    if meta is not None:
-        load = model.load_report
+    if loaded is not None:
+        load = loaded.report
         report["checkpoint"] = {
-            **meta.to_dict(),
+            **loaded.meta.to_dict(),
             "load_report": {
                 "summary": load.summary(),
                 "loaded": len(load.loaded),

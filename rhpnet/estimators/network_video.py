@@ -68,17 +68,17 @@ def load_network(
         raise UserFacingError(
             f"--model {arch_family} needs --checkpoint PATH (a trained {arch_family} checkpoint)"
         )
-    model = rhpnet.load_checkpoint(str(checkpoint))
-    meta = model.checkpoint_meta
+    loaded = rhpnet.load_checkpoint(str(checkpoint))
+    meta = loaded.meta
     name = Path(checkpoint).name
     if not meta.arch.startswith(arch_family):
         other = "rhpnet" if arch_family == "hrnet" else "hrnet"
         raise CheckpointError(
             f"{name} holds {meta.arch} weights, not {arch_family}; use --model {other}"
         )
-    if model.load_report.random:
+    if loaded.report.random:
         raise CheckpointError(
-            f"{name} leaves {len(model.load_report.random)} tensors of {meta.arch} untrained "
+            f"{name} leaves {len(loaded.report.random)} tensors of {meta.arch} untrained "
             "(e.g. HRNet weights lack RHPNet's RFSP head); fine-tune it first"
         )
     if tuple(meta.keypoint_names) != COCO_KEYPOINT_NAMES:
@@ -86,7 +86,7 @@ def load_network(
             f"{name} predicts {len(meta.keypoint_names)} keypoints "
             f"({', '.join(meta.keypoint_names[:3])}, ...); video analysis needs a COCO-17 model"
         )
-    topdown = TopDownEstimator(model, device=device)  # input size and names from the metadata
+    topdown = TopDownEstimator(loaded.model, meta=meta, device=device)  # input size, names
     provenance = {
         "arch": meta.arch,
         "checkpoint": str(Path(checkpoint).resolve()),

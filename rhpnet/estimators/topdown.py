@@ -23,8 +23,10 @@ import numpy as np
 import torch
 
 from rhpnet import codec
+from rhpnet.checkpoints import CheckpointMeta
 from rhpnet.device import resolve_device
 from rhpnet.model import DEFAULT_INPUT_SIZE
+from rhpnet.model.hrnet import HRNetTrunk
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES, flip_pairs_from_names, flip_permutation
 
 
@@ -62,9 +64,9 @@ class TopDownEstimator:
     """Runs a heatmap network (HRNet, RHPNet) on person boxes of single images.
 
     model: ``nn.Module`` mapping (N, 3, h, w) to (N, K, h/4, w/4). It is moved to ``device``
-    (and to channels_last on CUDA). Models from ``rhpnet.load_checkpoint`` carry
-    ``checkpoint_meta``, whose ``input_size`` (height, width) and ``keypoint_names`` are the
-    defaults; otherwise 256x192 and COCO-17. Flip pairs come from the skeleton tables for COCO
+    (and to channels_last on CUDA). meta: the ``CheckpointMeta`` of a model from
+    ``rhpnet.load_checkpoint``, whose ``input_size`` (height, width), ``keypoint_names`` and
+    ``flip_pairs`` are the defaults; without it 256x192 and COCO-17. Flip pairs come from the skeleton tables for COCO
     and MPII keypoint names; other keypoint sets need ``flip_pairs`` or ``flip_test=False``.
     device: ``"auto" | "cpu" | "cuda" | "cuda:N" | "mps"`` (see ``rhpnet.device``).
     flip_test: also run the mirrored crop and average the mirrored-back heatmaps (spec §9).
@@ -76,6 +78,7 @@ class TopDownEstimator:
         self,
         model: torch.nn.Module,
         *,
+        meta: CheckpointMeta | None = None,
         input_size: tuple[int, int] | None = None,
         device: str | torch.device = "auto",
         flip_test: bool = True,
@@ -90,18 +93,16 @@ class TopDownEstimator:
             raise ValueError(f"unknown refinement {refine!r}; expected one of {codec.REFINEMENTS}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
-        meta = getattr(model, "checkpoint_meta", None)
-        self._checkpoint_meta = meta
-
+        self.meta = meta
         self.input_size = _checked_input_size(
-            input_size or getattr(meta, "input_size", None) or DEFAULT_INPUT_SIZE
+            input_size or (meta.input_size if meta else None) or DEFAULT_INPUT_SIZE
         )
         self.keypoint_names: tuple[str, ...] = tuple(
-            keypoint_names or getattr(meta, "keypoint_names", None) or COCO_KEYPOINT_NAMES
+            keypoint_names or (meta.keypoint_names if meta else None) or COCO_KEYPOINT_NAMES
         )
         self.flip_test = bool(flip_test)
         if flip_pairs is None:
-            flip_pairs = getattr(meta, "flip_pairs", None) or flip_pairs_from_names(
+            flip_pairs = (meta.flip_pairs if meta else None) or flip_pairs_from_names(
                 self.keypoint_names
             )
         pairs = tuple(map(tuple, flip_pairs))
@@ -127,7 +128,8 @@ class TopDownEstimator:
         """Load a checkpoint (any format ``rhpnet.load_checkpoint`` reads) and wrap it."""
         import rhpnet
 
-        return cls(rhpnet.load_checkpoint(path, arch=arch), **settings)
+        loaded = rhpnet.load_checkpoint(path, arch=arch)
+        return cls(loaded.model, meta=loaded.meta, **settings)
 
     @property
     def num_keypoints(self) -> int:
@@ -136,10 +138,10 @@ class TopDownEstimator:
     @property
     def arch(self) -> str | None:
         """Architecture name from the checkpoint or the model's build config, if known."""
-        for source in (self._checkpoint_meta, getattr(self.model, "config", None)):
-            name = getattr(source, "arch", None)
-            if name:
-                return str(name)
+        if self.meta is not None:
+            return self.meta.arch
+        if isinstance(self.model, HRNetTrunk):
+            return self.model.config.arch
         return None
 
     def predict(self, image_bgr: np.ndarray, boxes_xywh: np.ndarray) -> np.ndarray:
@@ -200,7 +202,7 @@ class TopDownEstimator:
         """Settings that shape the output, for provenance records."""
         return {
             "arch": self.arch,
-            "checkpoint": getattr(self._checkpoint_meta, "path", None),
+            "checkpoint": self.meta.path if self.meta else None,
             "input_size": list(self.input_size),
             "keypoints": self.num_keypoints,
             "flip_test": self.flip_test,
