@@ -1,7 +1,10 @@
-"""The estimator contract: what every pose estimator returns for one image.
+"""The estimator contracts: what every pose estimator takes and returns for one image.
 
 Both the bundled BlazePose estimator and the top-down RHPNet/HRNet estimator return
-``FramePoses``, so tracking, kinematics and exports never care which model ran.
+``FramePoses``, so tracking, kinematics and exports never care which model ran. The protocols
+below say everything callers use: a video pipeline needs an ``Estimator`` (and decodes straight
+to RGB for an ``RgbEstimator``); an evaluation on given person boxes needs a
+``BoxPromptedEstimator``.
 """
 
 from __future__ import annotations
@@ -69,3 +72,23 @@ class Estimator(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class RgbEstimator(Estimator, Protocol):
+    """An ``Estimator`` whose model takes RGB (mediapipe): fed RGB frames directly, it saves a
+    colour conversion per frame."""
+
+    def estimate_rgb(self, image_rgb: np.ndarray, timestamp_s: float) -> FramePoses: ...
+
+
+class BoxPromptedEstimator(Protocol):
+    """Poses of people whose boxes are given (a top-down network, box-prompted BlazePose)."""
+
+    def predict(self, image_bgr: np.ndarray, boxes_xywh: np.ndarray) -> np.ndarray:
+        """(N, K, 3) keypoints, x and y in image pixels and a score, one row per (N, 4) box."""
+        ...
+
+    def describe(self) -> dict[str, Any]:
+        """Provenance: model name, weights, settings."""
+        ...

@@ -150,3 +150,21 @@ def test_slowmo_scales_real_time(tmp_path):
 def test_invalid_options_are_user_errors(tmp_path, options, message):
     with pytest.raises(UserFacingError, match=message):
         analyze_video(tmp_path / "never-opened.mp4", options)
+
+
+def test_an_rgb_estimator_is_fed_rgb_straight_from_the_decoder(tmp_path):
+    path = write_video(tmp_path / "clip.mp4", 5)
+
+    class RgbFake(FakeEstimator):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rgb_frames = 0
+
+        def estimate_rgb(self, image_rgb, timestamp_s):
+            self.rgb_frames += 1
+            return self.estimate(image_rgb, timestamp_s)
+
+    rgb, bgr = RgbFake(), FakeEstimator()
+    analyze_video(path, estimator=rgb)
+    analyze_video(path, estimator=bgr)
+    assert rgb.rgb_frames == len(rgb.calls) == 5 and len(bgr.calls) == 5

@@ -19,10 +19,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from app.core.options import MODELS
 from rhpnet.errors import CheckpointError, UserFacingError
+from rhpnet.poses import BoxPromptedEstimator
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES
 
 
@@ -64,7 +63,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
 class BoxEstimator:
     """What the evaluation needs from a model: box-prompted prediction, provenance, cleanup."""
 
-    predict: Callable[[np.ndarray, np.ndarray], np.ndarray]
+    model: BoxPromptedEstimator
     label: str
     description: dict[str, Any]
     close: Callable[[], None]
@@ -88,7 +87,7 @@ def _bundled_blazepose(flip: bool) -> BoxEstimator:
 
     estimator = BlazePoseBoxEstimator(replace(DEFAULT_SETTINGS, flip=flip))
     label = "bundled BlazePose (full), box-prompted" + (", with flip" if flip else ", no flip")
-    return BoxEstimator(estimator.predict, label, estimator.describe(), estimator.close)
+    return BoxEstimator(estimator, label, estimator.describe(), estimator.close)
 
 
 def _network(family: str, checkpoint: str, flip: bool, device: str) -> BoxEstimator:
@@ -122,7 +121,7 @@ def _network(family: str, checkpoint: str, flip: bool, device: str) -> BoxEstima
         "load_report": report.summary(),
     }
     label = f"{arch} from {path.name}, flip test {'on' if flip else 'off'}"
-    return BoxEstimator(estimator.predict, label, description, lambda: None)
+    return BoxEstimator(estimator, label, description, lambda: None)
 
 
 def format_report(metrics: dict[str, Any], dataset_name: str, model_name: str) -> str:
@@ -160,7 +159,7 @@ def main(argv: list[str], prog: str) -> int:
     dataset = load_coco_keypoints(args.coco)  # logs what it skipped
     estimator = open_estimator(args.model, args.checkpoint, not args.no_flip, args.device)
     try:
-        metrics, run = evaluate_on_ground_truth_boxes(dataset, estimator.predict, progress=True)
+        metrics, run = evaluate_on_ground_truth_boxes(dataset, estimator.model.predict, progress=True)
     finally:
         estimator.close()
     print(format_report(metrics, dataset.root.name, estimator.label))

@@ -30,7 +30,7 @@ from app.core.progress import Progress, raise_if_cancelled
 from app.core.tracking import Tracker, TrackSet, choose_subject
 from rhpnet.errors import UserFacingError
 from rhpnet.media.video import VideoSource, open_video
-from rhpnet.poses import Estimator, FramePoses
+from rhpnet.poses import Estimator, FramePoses, RgbEstimator
 
 QUEUE_SIZE = 4
 UPDATE_INTERVAL_S = 1.0 / 30.0
@@ -185,7 +185,7 @@ def _run(
     on_frames: FramesCallback | None,
 ) -> Analysis:
     # Estimators that take RGB (mediapipe) get it straight from the decoder: no extra conversion.
-    rgb = bool(getattr(estimator, "wants_rgb", False))
+    rgb = isinstance(estimator, RgbEstimator)
     estimate = estimator.estimate_rgb if rgb else estimator.estimate
     total = video.info.frame_count
     tracker = Tracker(options.tracker)

@@ -130,7 +130,7 @@ def landmarks_to_poses(
 
 
 class BlazePoseEstimator:
-    """BlazePose (full) on CPU, mapped to COCO-17. Implements ``rhpnet.poses.Estimator``.
+    """BlazePose (full) on CPU, mapped to COCO-17. Implements ``rhpnet.poses.RgbEstimator``.
 
     ``max_people`` > 1 needs the ``"tasks"`` backend; ``backend="auto"`` picks the legacy
     solution for one person and Tasks otherwise.
@@ -196,9 +196,6 @@ class BlazePoseEstimator:
         )
         with _quiet_native_stderr():
             return vision.PoseLandmarker.create_from_options(options)
-
-    # mediapipe takes RGB: the pipeline decodes straight to RGB and calls ``estimate_rgb``.
-    wants_rgb = True
 
     def estimate(self, image_bgr: np.ndarray, timestamp_s: float) -> FramePoses:
         return self.estimate_rgb(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB), timestamp_s)
