@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from app.core.options import DEFAULT_CUTOFF_HZ, DEVICES, MODELS, RUNNER_HEIGHT_RANGE_CM
+from app.core.options import DEFAULT_CUTOFF_HZ, DEVICES, LIMITS, MODELS
 from rhpnet.errors import UserFacingError
 
 if TYPE_CHECKING:
@@ -107,13 +107,13 @@ def main(argv: list[str], prog: str) -> int:
     args = parser.parse_args(argv)
     if not args.inputs and args.webcam is None:
         parser.error("give at least one VIDEO (file or image folder) or --webcam INDEX")
-    if args.duration <= 0:
-        parser.error("--duration must be positive")
-    if args.cutoff_hz <= 0:
-        parser.error("--cutoff-hz must be positive")
-    low, high = RUNNER_HEIGHT_RANGE_CM
-    if args.runner_height_cm is not None and not low <= args.runner_height_cm <= high:
-        parser.error(f"--runner-height-cm must be a human height in cm ({low:g}-{high:g})")
+    if not LIMITS.webcam_duration_s.accepts(args.duration):
+        parser.error(f"--duration must be {LIMITS.webcam_duration_s.requirement}")
+    if not LIMITS.cutoff_hz.accepts(args.cutoff_hz):
+        parser.error(f"--cutoff-hz must be {LIMITS.cutoff_hz.requirement}")
+    height = args.runner_height_cm
+    if height is not None and not LIMITS.runner_height_cm.accepts(height):
+        parser.error(f"--runner-height-cm must be {LIMITS.runner_height_cm.requirement}")
 
     from app.core.pipeline import AnalysisOptions, EstimatorFactory
 

@@ -36,7 +36,7 @@ from scipy.interpolate import PchipInterpolator
 from scipy.signal import butter, filtfilt
 
 from app.core.kinematics import facing_direction, leg_length_px
-from app.core.options import DEFAULT_CUTOFF_HZ
+from app.core.options import DEFAULT_CUTOFF_HZ, LIMITS
 
 LEG_PAIRS: tuple[tuple[int, int], ...] = ((11, 12), (13, 14), (15, 16))
 ARM_PAIRS: tuple[tuple[int, int], ...] = ((5, 6), (7, 8), (9, 10))
@@ -79,8 +79,8 @@ class CleaningSettings:
     def __post_init__(self) -> None:
         if self.filter_order < 2 or self.filter_order % 2:
             raise ValueError("filter_order must be an even number >= 2 (filtfilt doubles it)")
-        if self.cutoff_hz is not None and self.cutoff_hz <= 0:
-            raise ValueError("cutoff_hz must be positive or None")
+        if self.cutoff_hz is not None and not LIMITS.cutoff_hz.accepts(self.cutoff_hz):
+            raise ValueError(f"cutoff_hz must be {LIMITS.cutoff_hz.requirement} or None")
 
 
 @dataclass

@@ -2,10 +2,13 @@
 
 Light on purpose (no numpy, scipy or OpenCV): the command's parser and the app's settings import
 it at start-up, and both must offer exactly the models, devices and ranges the engine accepts.
+Every numeric input's limits live in ``LIMITS``: the command line and the engine check them, the
+settings dialog takes its spin-box ranges from them.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,8 +22,57 @@ MODELS = ("default", "rhpnet", "hrnet")
 DEVICES = ("auto", "cpu", "cuda")
 # Low-pass cutoff of the kinematics, in real-time Hz (docs/kinematics.md).
 DEFAULT_CUTOFF_HZ = 8.0
-# Heights a runner can have; anything else is a typo (e.g. metres or inches for centimetres).
-RUNNER_HEIGHT_RANGE_CM = (50.0, 250.0)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The values one numeric input accepts, and the everyday range the app's settings offer.
+
+    ``low``..``high`` is what the engine accepts (``low_excluded``: ``low`` itself is not, as for
+    a positive factor); ``offered`` narrows it for a spin box, which needs finite ends.
+    ``meaning`` says the rule in an error message; ``{low}`` and ``{high}`` are filled in.
+    """
+
+    low: float
+    high: float = math.inf
+    low_excluded: bool = False
+    offered: tuple[float, float] | None = None
+    meaning: str = ""
+
+    def accepts(self, value: float) -> bool:
+        """Inside the limits (NaN never is)."""
+        above_low = value > self.low if self.low_excluded else value >= self.low
+        return bool(above_low and value <= self.high)
+
+    @property
+    def requirement(self) -> str:
+        return self.meaning.format(low=f"{self.low:g}", high=f"{self.high:g}")
+
+    @property
+    def offered_range(self) -> tuple[float, float]:
+        return self.offered or (self.low, self.high)
+
+    def clamp_offered(self, value: float) -> float:
+        """``value`` moved into the offered range (a hand-edited or older settings file)."""
+        low, high = self.offered_range
+        return min(max(value, low), high)
+
+
+@dataclass(frozen=True)
+class InputLimits:
+    """Every numeric input of an analysis, with its limits."""
+
+    max_people: Limit = Limit(1, offered=(1, 10), meaning="at least 1")
+    slowmo: Limit = Limit(0, low_excluded=True, offered=(1, 64), meaning="a positive factor")
+    # Low-pass cutoff of the kinematics, in real-time Hz (docs/kinematics.md).
+    cutoff_hz: Limit = Limit(0, low_excluded=True, offered=(1, 30), meaning="positive")
+    # Heights a runner can have; anything else is a typo (e.g. metres or inches for centimetres).
+    runner_height_cm: Limit = Limit(50, 250, meaning="a human height in cm ({low}-{high})")
+    # Seconds of webcam recording before an analysis.
+    webcam_duration_s: Limit = Limit(0, low_excluded=True, meaning="positive")
+
+
+LIMITS = InputLimits()
 
 
 @dataclass
@@ -54,10 +106,14 @@ class AnalysisOptions:
             raise UserFacingError(
                 f"unknown device {self.device!r}; choose one of {', '.join(DEVICES)}"
             )
-        if self.max_people < 1:
-            raise UserFacingError(f"--max-people must be at least 1, got {self.max_people}")
-        if not self.slowmo > 0:
-            raise UserFacingError(f"--slowmo must be a positive factor, got {self.slowmo}")
+        if not LIMITS.max_people.accepts(self.max_people):
+            raise UserFacingError(
+                f"--max-people must be {LIMITS.max_people.requirement}, got {self.max_people}"
+            )
+        if not LIMITS.slowmo.accepts(self.slowmo):
+            raise UserFacingError(
+                f"--slowmo must be {LIMITS.slowmo.requirement}, got {self.slowmo}"
+            )
         if self.model != "default" and not self.checkpoint:
             raise UserFacingError(
                 f"--model {self.model} needs --checkpoint PATH (a trained {self.model} checkpoint); "

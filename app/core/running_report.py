@@ -33,7 +33,7 @@ from app.core.metrics import (
     step_metrics,
     summarize,
 )
-from app.core.options import DEFAULT_CUTOFF_HZ, RUNNER_HEIGHT_RANGE_CM
+from app.core.options import DEFAULT_CUTOFF_HZ, LIMITS
 from app.core.table_text import csv_from_columns, number_column
 from rhpnet.atomic import atomic_path, atomic_write_text
 from rhpnet.errors import DataError
@@ -88,10 +88,11 @@ def build_report(
     ``track_id`` defaults to the analysis' subject. ``cutoff_hz`` (real-time Hz, None = no
     low-pass) overrides the cleaning settings' cutoff. Raises ``DataError`` if there is no runner.
     """
-    low, high = RUNNER_HEIGHT_RANGE_CM
-    if runner_height_cm is not None and not low <= runner_height_cm <= high:
+    heights = LIMITS.runner_height_cm
+    if runner_height_cm is not None and not heights.accepts(runner_height_cm):
         raise DataError(
-            f"runner height {runner_height_cm} cm is not a human height ({low:g}-{high:g} cm)"
+            f"runner height {runner_height_cm} cm is not a human height "
+            f"({heights.low:g}-{heights.high:g} cm)"
         )
     track_id = analysis.subject_id if track_id is None else track_id
     track = analysis.tracks.get(track_id) if track_id is not None else None

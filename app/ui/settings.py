@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-from app.core.options import DEFAULT_CUTOFF_HZ, DEVICES, MODELS, RUNNER_HEIGHT_RANGE_CM
+from app.core.options import DEFAULT_CUTOFF_HZ, DEVICES, LIMITS, MODELS
 
 ORGANIZATION = "RHPNet"
 APPLICATION = "RHPNet Coach"
@@ -40,9 +40,10 @@ class AnalysisPreferences:
             model=self.model if self.model in MODELS else "default",
             checkpoint=self.checkpoint,
             device=self.device if self.device in DEVICES else "auto",
-            max_people=min(max(int(self.max_people), 1), 10),
-            filter_cutoff_hz=min(max(float(self.filter_cutoff_hz), 1.0), 30.0),
-            runner_height_cm=min(max(float(self.runner_height_cm), 0.0), RUNNER_HEIGHT_RANGE_CM[1]),
+            max_people=int(LIMITS.max_people.clamp_offered(int(self.max_people))),
+            filter_cutoff_hz=LIMITS.cutoff_hz.clamp_offered(float(self.filter_cutoff_hz)),
+            # 0 means unknown.
+            runner_height_cm=min(max(float(self.runner_height_cm), 0.0), LIMITS.runner_height_cm.high),
         )
 
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.options import DEVICES, RUNNER_HEIGHT_RANGE_CM
+from app.core.options import DEVICES, LIMITS
 from app.ui.settings import AnalysisPreferences
 
 MODEL_LABELS = {
@@ -63,21 +63,21 @@ class SettingsDialog(QDialog):
             self.device_box.addItem(device, device)
         self.device_box.setCurrentIndex(max(0, self.device_box.findData(prefs.device)))
         self.people_spin = QSpinBox(self)
-        self.people_spin.setRange(1, 10)
+        self.people_spin.setRange(*map(int, LIMITS.max_people.offered_range))
         self.people_spin.setValue(prefs.max_people)
         self.cutoff_spin = QDoubleSpinBox(self)
-        self.cutoff_spin.setRange(1.0, 30.0)
+        self.cutoff_spin.setRange(*LIMITS.cutoff_hz.offered_range)
         self.cutoff_spin.setDecimals(1)
         self.cutoff_spin.setSuffix(" Hz")
         self.cutoff_spin.setValue(prefs.filter_cutoff_hz)
         self.height_spin = QDoubleSpinBox(self)
-        self.height_spin.setRange(0.0, RUNNER_HEIGHT_RANGE_CM[1])
+        self.height_spin.setRange(0.0, LIMITS.runner_height_cm.high)  # 0: unknown
         self.height_spin.setDecimals(0)
         self.height_spin.setSuffix(" cm")
         self.height_spin.setSpecialValueText("unknown")
         self.height_spin.setValue(prefs.runner_height_cm)
         self.slowmo_spin = QDoubleSpinBox(self)
-        self.slowmo_spin.setRange(1.0, 64.0)
+        self.slowmo_spin.setRange(*LIMITS.slowmo.offered_range)
         self.slowmo_spin.setDecimals(1)
         self.slowmo_spin.setSuffix(" ×")
         self.slowmo_spin.setValue(1.0 if slowmo is None else slowmo)
