@@ -89,7 +89,9 @@ def contact_sheet(
     sheet = np.full((rows * (height + 4), cols * (width + 4), 3), 40, np.uint8)
     for i, crop in enumerate(tiles):
         r, c = divmod(i, cols)
-        sheet[r * (height + 4) : r * (height + 4) + height, c * (width + 4) : c * (width + 4) + width] = crop
+        sheet[
+            r * (height + 4) : r * (height + 4) + height, c * (width + 4) : c * (width + 4) + width
+        ] = crop
     return sheet
 
 
@@ -101,7 +103,11 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=2.0)
     parser.add_argument("--cols", type=int, default=7)
     parser.add_argument(
-        "--line", type=int, nargs=4, default=None, metavar=("X0", "Y0", "X1", "Y1"),
+        "--line",
+        type=int,
+        nargs=4,
+        default=None,
+        metavar=("X0", "Y0", "X1", "Y1"),
         help="reference line (belt level) through two image points",
     )
     parser.add_argument("--grid", type=int, default=0, help="vertical grid spacing in pixels")
