@@ -76,12 +76,17 @@ def run_analysis(clip: Path, slowmo: float, work: Path) -> Path:
 
 
 def stride_frames(truth: list[FootEvent]) -> float:
-    """Median interval between one foot's successive ICs in the count (frames)."""
-    gaps = []
-    for foot in ("left", "right"):
-        ics = sorted(e.frame for e in truth if e.foot == foot and e.kind == "IC")
-        gaps += list(np.diff(ics))
-    return float(np.median(gaps))
+    """Median stride of the count (frames): between one foot's successive events of a kind, or
+    twice the step between the two feet's events where a short count has no full stride."""
+    for same_foot in (True, False):
+        gaps: list[float] = []
+        for kind in ("IC", "TO"):
+            for foot in ("left", "right") if same_foot else (None,):
+                frames = sorted(e.frame for e in truth if e.kind == kind and foot in (None, e.foot))
+                gaps += list(np.diff(frames) * (1 if same_foot else 2))
+        if gaps:
+            return float(np.median(gaps))
+    raise ValueError("a count needs two events of one kind to give a stride")
 
 
 def match(
@@ -129,14 +134,15 @@ def score(truth_doc: dict, truth: list[FootEvent], found: list[FootEvent]) -> li
     ms_per_frame = 1000.0 / fps / slowmo
     stride = stride_frames(truth)
     matched = match(truth, found, stride / 2)
-    first, last = min(e.frame for e in truth), max(e.frame for e in truth)
-    in_span = [i for i, f in enumerate(found) if first - stride / 2 <= f.frame <= last + stride / 2]
+    first, last = truth_doc.get("counted_frames", (0, truth_doc["frame_count"] - 1))
+    in_span = [i for i, f in enumerate(found) if first <= f.frame <= last]
     extra = len(set(in_span) - set(matched.values()))
     lines = [
         f"{truth_doc['clip']}: {fps:g} fps, slowmo {slowmo:g} "
         f"({ms_per_frame:.2f} real ms per frame), stride {stride:.1f} frames",
         f"  events: {len(truth)} counted, {len(matched)} found, {len(truth) - len(matched)} "
-        f"missed, {extra} extra (same foot and kind within {stride / 2:.0f} frames)",
+        f"missed, {extra} extra in frames {first}-{last} "
+        f"(same foot and kind within {stride / 2:.0f} frames)",
     ]
     any_foot = match(truth, found, stride / 2, same_foot=False)
     if len(any_foot) != len(matched):

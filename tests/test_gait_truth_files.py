@@ -18,7 +18,17 @@ import pytest
 
 TRUTH_DIR = Path(__file__).parent / "data" / "gait_events"
 TRUTH_FILES = sorted(TRUTH_DIR.glob("*.json"))
-REQUIRED = {"clip", "fps", "slowmo", "rule", "frame_index", "sides", "frame_count", "events"}
+REQUIRED = {
+    "clip",
+    "fps",
+    "slowmo",
+    "rule",
+    "frame_index",
+    "sides",
+    "frame_count",
+    "counted_frames",
+    "events",
+}
 
 
 def load(path: Path) -> dict:
@@ -48,7 +58,8 @@ def test_schema(path: Path):
         assert event["foot"] in ("left", "right")
         assert event["kind"] in ("IC", "TO")
         assert isinstance(event["frame"], int)
-        assert 0 <= event["frame"] < doc["frame_count"]
+        first, last = doc["counted_frames"]
+        assert 0 <= first <= event["frame"] <= last < doc["frame_count"]
         assert event["confidence"] in ("sure", "unsure")
 
 
