@@ -1,9 +1,10 @@
 """Running metrics on real treadmill footage (bundled BlazePose tracks).
 
-``treadmill_side_IMG_5396.mp4`` (60 fps, 6.5 s) was counted by eye, frame by frame, on crops of
-the feet: a contact is the frame where the landing foot stops moving forward over the belt.
-18 initial contacts, at frames 5, 27, 48, 70, 92, 113, 135, 157, 179, 201, 222, 244, 266, 288,
-310, 331, 349 and 371 (+-2 frames): 17 steps in 366 frames, 167 steps/min.
+``treadmill_side_IMG_5396.mp4`` (60 fps, 6.5 s) was counted frame by frame on zoomed crops of
+the feet (docs/gait_validation.md, tests/data/gait_events/): an initial contact is the first frame
+in which the sole is at belt level and moves backwards with the belt. 18 initial contacts, frames
+10 to 373: 17 steps in 363 frames, 169 steps/min. Today's ankle-based events come about 3 frames
+before the counted ones (benchmarks/gait_validation.py), so this test bounds them loosely.
 
 ``treadmill_side_slow.mp4`` is slow-motion footage whose capture rate its source does not give.
 Analysed at ``slowmo=8`` (240 fps played at 30): its swing phase (stride minus contact) then
@@ -14,6 +15,8 @@ lasts about 0.44 s, close to the 0.35-0.45 s swing times measured in runners acr
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,10 +25,14 @@ from app.core.running_report import build_report
 
 pytestmark = pytest.mark.slow
 
-BY_EYE_CONTACTS = np.array(
-    [5, 27, 48, 70, 92, 113, 135, 157, 179, 201, 222, 244, 266, 288, 310, 331, 349, 371]
+COUNTED = json.loads(
+    (Path(__file__).parent / "data" / "gait_events" / "treadmill_side_IMG_5396.json").read_text()
+)["events"]
+COUNTED_CONTACTS = [e for e in COUNTED if e["kind"] == "IC"]
+COUNTED_CONTACT_FRAMES = np.array([e["frame"] for e in COUNTED_CONTACTS])
+COUNTED_CADENCE_SPM = (
+    60.0 * 60.0 * (len(COUNTED_CONTACT_FRAMES) - 1) / np.ptp(COUNTED_CONTACT_FRAMES)
 )
-BY_EYE_CADENCE_SPM = 60.0 * 60.0 * (len(BY_EYE_CONTACTS) - 1) / (371 - 5)
 SLOW_CLIP_SLOWMO = 8.0
 
 # Physiologically plausible (not "typical") bounds for any runner filmed from the side.
@@ -60,11 +67,16 @@ def _assert_plausible(report):
         assert mean is not None and low <= mean <= high, (key, mean)
 
 
-def test_treadmill_contacts_match_the_count_by_eye(treadmill_report):
-    contacts = np.array(sorted(e.frame for e in treadmill_report.gait.events if e.kind == "IC"))
-    assert len(contacts) == len(BY_EYE_CONTACTS) == 18
-    offsets = np.array([np.min(np.abs(contacts - frame)) for frame in BY_EYE_CONTACTS])
-    assert (offsets <= 3).all(), offsets
+def test_treadmill_contacts_match_the_hand_count(treadmill_report):
+    found = sorted(
+        (e for e in treadmill_report.gait.events if e.kind == "IC"), key=lambda e: e.frame
+    )
+    contacts = np.array([e.frame for e in found])
+    assert len(contacts) == len(COUNTED_CONTACT_FRAMES) == 18
+    nearest = [int(np.argmin(np.abs(contacts - frame))) for frame in COUNTED_CONTACT_FRAMES]
+    offsets = contacts[nearest] - COUNTED_CONTACT_FRAMES
+    assert (np.abs(offsets) <= 6).all(), offsets
+    assert [found[i].side for i in nearest] == [e["foot"] for e in COUNTED_CONTACTS]
     sides = [
         e.side
         for e in sorted(treadmill_report.gait.events, key=lambda e: e.time_s)
@@ -75,7 +87,7 @@ def test_treadmill_contacts_match_the_count_by_eye(treadmill_report):
 
 def test_treadmill_metrics_are_plausible(treadmill_report):
     cadence = treadmill_report.summary["cadence_spm"].mean
-    assert cadence == pytest.approx(BY_EYE_CADENCE_SPM, rel=0.02)
+    assert cadence == pytest.approx(COUNTED_CADENCE_SPM, rel=0.02)
     assert treadmill_report.summary["contact_time_ms"].n >= 15
     assert (treadmill_report.facing == 1).all()  # the runner faces the console, image right
     _assert_plausible(treadmill_report)

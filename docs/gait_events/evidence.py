@@ -1,0 +1,77 @@
+"""Draw the evidence sheet of a counted clip: a few events, each with the frames around it.
+
+Each row is one event from ``tests/data/gait_events/<clip>.json``: the frames before, at and
+after the counted frame, cropped to the foot (the boxes below were chosen where that foot is
+at that event) and zoomed, with the belt or ground line drawn. The chosen frame's tile is
+labelled with the event. Saved as a 256-colour PNG to stay small.
+
+    python docs/gait_events/evidence.py treadmill_side_IMG_5396 --videos DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+from contact_sheet import tile
+from PIL import Image
+
+from app.core.video import open_video
+
+HERE = Path(__file__).parent
+TRUTH_DIR = HERE.parents[1] / "tests" / "data" / "gait_events"
+
+# per clip: (foot, kind, frame) of the rows, the crop box and belt line per kind, zoom, offsets
+SHEETS: dict[str, dict] = {
+    "treadmill_side_IMG_5396": {
+        "rows": [
+            ("left", "IC", 10),
+            ("right", "IC", 32),
+            ("right", "IC", 331),
+            ("left", "TO", 28),
+            ("right", "TO", 49),
+            ("left", "TO", 243),
+        ],
+        "box": {"IC": (760, 1190, 1040, 1340), "TO": (330, 1190, 610, 1340)},
+        "line": (0, 1355, 1080, 1296),
+        "scale": 0.85,
+        "offsets": (-2, -1, 0, 1),
+    },
+}
+
+
+def evidence_sheet(clip: Path, spec: dict) -> np.ndarray:
+    rows = []
+    with open_video(clip) as video:
+        for foot, kind, frame in spec["rows"]:
+            tiles = []
+            for offset in spec["offsets"]:
+                index = frame + offset
+                label = f"{index} {foot[0].upper()} {kind}" if offset == 0 else str(index)
+                image = video.read_frame(index).image
+                tiles.append(tile(image, spec["box"][kind], spec["scale"], label, spec["line"], 0))
+            rows.append(np.hstack([np.pad(t, ((2, 2), (2, 2), (0, 0))) for t in tiles]))
+    return np.vstack(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stem", choices=sorted(SHEETS))
+    parser.add_argument("--videos", type=Path, required=True, help="folder holding the clip")
+    args = parser.parse_args()
+    truth = json.loads((TRUTH_DIR / f"{args.stem}.json").read_text())
+    spec = SHEETS[args.stem]
+    counted = {(e["foot"], e["kind"], e["frame"]) for e in truth["events"]}
+    missing = [row for row in spec["rows"] if tuple(row) not in counted]
+    if missing:
+        raise SystemExit(f"rows not in the counted events: {missing}")
+    sheet = evidence_sheet(args.videos / truth["clip"], spec)
+    rgb = Image.fromarray(cv2.cvtColor(sheet, cv2.COLOR_BGR2RGB))
+    rgb.quantize(256).save(HERE / f"{args.stem}.png", optimize=True)
+
+
+if __name__ == "__main__":
+    main()
