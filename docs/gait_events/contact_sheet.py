@@ -21,7 +21,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from app.core.video import open_video
+from rhpnet.media.video import open_video
 
 
 def parse_frames(text: str) -> list[int]:

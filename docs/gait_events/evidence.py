@@ -19,7 +19,7 @@ import numpy as np
 from contact_sheet import tile
 from PIL import Image
 
-from app.core.video import open_video
+from rhpnet.media.video import open_video
 
 HERE = Path(__file__).parent
 TRUTH_DIR = HERE.parents[1] / "tests" / "data" / "gait_events"
