@@ -106,7 +106,7 @@ def test_feet_take_turns(path: Path):
 def test_frame_count_matches_the_clip(path: Path, videos_dir: Path):
     """Frame numbers only mean something for the clip as the app reads it (no decoding: the
     frame count comes from the packet scan)."""
-    from app.core.video import open_video
+    from rhpnet.media.video import open_video
 
     doc = load(path)
     with open_video(videos_dir / doc["clip"]) as video:
