@@ -107,12 +107,13 @@ def test_rewriting_replaces_the_files_whole(slow_motion_report, tmp_path):
 def test_a_person_standing_still_gets_no_metrics_but_valid_files(tmp_path):
     run = case("treadmill_right_60fps")
     analysis = as_analysis(run)
-    still = np.repeat(run.keypoints[:1], len(run.keypoints), axis=0)
-    still[..., :2] += np.random.default_rng(0).normal(0, 1.0, still[..., :2].shape)
-    analysis.tracks[1].keypoints = still.astype(np.float32)
-    report = build_report(analysis)
-    assert report.steps == []
-    assert report.notes and "no periodic" in report.notes[0]
+    for seed in range(6):  # the landmarks' jitter is sometimes periodic enough to look like one
+        still = np.repeat(run.keypoints[:1], len(run.keypoints), axis=0)
+        still[..., :2] += np.random.default_rng(seed).normal(0, 1.0, still[..., :2].shape)
+        analysis.tracks[1].keypoints = still.astype(np.float32)
+        report = build_report(analysis)
+        assert report.steps == [], seed
+        assert report.notes and "no periodic" in report.notes[0]
     write_report_files(report, tmp_path, "still")
     document = json.loads((tmp_path / "still.metrics.json").read_text())
     assert document["cadence_spm"]["mean"] is None and document["steps"] == []

@@ -30,6 +30,9 @@ from scipy.signal import find_peaks
 from app.core.cleaning import sampling_rate_hz
 from app.core.kinematics import ANKLE, SIDES, mid_hip
 
+# The ankle swings about one leg length fore and aft of the pelvis in running (0.6 walking); a
+# person standing still moves it by the landmarks' jitter, whose autocorrelation can still peak.
+MIN_SWING_LEG = 0.25  # 5th-95th percentile range of the fore-aft swing, in leg lengths
 MIN_STRIDE_S = 0.45  # 267 steps/min: faster than any sustained running cadence
 MAX_STRIDE_S = 2.0  # 60 steps/min: slower than any running
 TYPICAL_STRIDE_S = 0.7  # about 170 steps/min, the middle of recreational running cadences
@@ -126,12 +129,16 @@ def estimate_stride_period(
 
     The first autocorrelation peak between ``min_stride_s`` and ``max_stride_s`` is taken, so a
     stride (same foot to same foot) is found rather than a step (the other foot looks alike).
+    A swing smaller than ``MIN_SWING_LEG`` is no stride at all, however periodic its jitter.
     """
     rate = sampling_rate_hz(times)
     best: tuple[float, float] | None = None
     for signal in forward.values():
         finite = np.isfinite(signal)
         if finite.sum() < 2 * min_stride_s * rate:
+            continue
+        low, high = np.percentile(signal[finite], [5, 95])
+        if high - low < MIN_SWING_LEG:
             continue
         centred = np.where(finite, signal - np.nanmean(signal), 0.0)
         spectrum = np.fft.rfft(centred, 2 * len(centred))
