@@ -14,7 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from rhpnet.skeleton import NUM_COCO_KEYPOINTS
+from rhpnet.skeleton import NUM_COCO_KEYPOINTS, POSE_KEYPOINT_NAMES, to_pose_layout
 
 
 @dataclass
@@ -61,9 +61,13 @@ class FramePoses:
 class Estimator(Protocol):
     """A pose estimator over a stream of BGR images.
 
+    ``keypoint_names`` names the K keypoints of every ``FramePoses`` it returns, in order (the
+    first 17 COCO-17 for estimators used on video; see ``rhpnet.skeleton.to_pose_layout``).
     ``timestamp_s`` must increase from call to call for video-mode estimators (BlazePose tracks
     between frames); image-mode estimators ignore it.
     """
+
+    keypoint_names: tuple[str, ...]
 
     def estimate(self, image_bgr: np.ndarray, timestamp_s: float) -> FramePoses: ...
 
@@ -92,3 +96,11 @@ class BoxPromptedEstimator(Protocol):
     def describe(self) -> dict[str, Any]:
         """Provenance: model name, weights, settings."""
         ...
+
+
+def in_pose_layout(poses: FramePoses, keypoint_names: tuple[str, ...]) -> FramePoses:
+    """``poses`` (keypoints named ``keypoint_names``) in the pose layout (COCO-17 + feet, NaN
+    where the estimator has no such point); unchanged when already in it."""
+    if tuple(keypoint_names) == POSE_KEYPOINT_NAMES:
+        return poses
+    return FramePoses(to_pose_layout(poses.keypoints, keypoint_names), poses.boxes, poses.scores)

@@ -8,10 +8,16 @@ import numpy as np
 
 from rhpnet.media.video import Frame, VideoSource
 from rhpnet.poses import FramePoses
+from rhpnet.skeleton import COCO_KEYPOINT_NAMES
 
 
 class FakeEstimator:
-    """One person whose box follows a known path; optionally slow, to test the queue."""
+    """One person whose box follows a known path; optionally slow, to test the queue.
+
+    It gives COCO-17 only (no feet), as a 17-joint network does.
+    """
+
+    keypoint_names = COCO_KEYPOINT_NAMES
 
     def __init__(self, delay_s: float = 0.0) -> None:
         self.delay_s = delay_s

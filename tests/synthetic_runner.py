@@ -38,6 +38,7 @@ from scipy.interpolate import CubicHermiteSpline
 from app.core.analysis import Analysis, Track
 from app.core.running_report import build_report
 from rhpnet.media.info import VideoInfo
+from rhpnet.skeleton import as_pose_layout
 
 GRAVITY = 9.81
 
@@ -422,8 +423,8 @@ def generate_run(
         for side in ("left", "right")
     }
     return SyntheticRun(
-        keypoints=noisy,
-        clean_keypoints=clean,
+        keypoints=as_pose_layout(noisy),  # a 17-joint model's output: no feet
+        clean_keypoints=as_pose_layout(clean),
         video_times_s=real_t * recording.slowmo,
         real_times_s=real_t,
         angles=angles,
@@ -598,6 +599,10 @@ def evaluate(run: SyntheticRun, name: str = "") -> CaseErrors:
                     extra += 1
     mae, worst = {}, {}
     for angle, values in report.angles.items():
+        if angle not in run.angles:  # the foot angles: a runner without feet has none
+            if np.isfinite(values).any():
+                raise AssertionError(f"{angle} from a runner without feet")
+            continue
         error = np.abs(values - run.angles[angle])[inner]
         error = error[np.isfinite(error)]
         mae[angle] = float(error.mean()) if error.size else float("nan")

@@ -13,7 +13,7 @@ import pytest
 from rhpnet.estimators.blazepose import BlazePoseEstimator, landmarks_to_poses
 from rhpnet.estimators.blazepose_bundle import bundle_path, ensure_pose_bundle, user_cache_dir
 from rhpnet.poses import Estimator
-from rhpnet.skeleton import BLAZEPOSE_TO_COCO, COCO_FLIP_PERMUTATION, keypoint_index
+from rhpnet.skeleton import BLAZEPOSE_TO_POSE, COCO_FLIP_PERMUTATION, keypoint_index
 
 
 def _segment_frames(path, count: int) -> list[np.ndarray]:
@@ -51,9 +51,9 @@ def test_landmarks_map_to_coco_with_padded_boxes():
     landmarks[0, :, 1] = np.linspace(0.1, 0.9, 33)  # y
     landmarks[0, :, 2] = np.linspace(0.0, 1.0, 33)  # score
     poses = landmarks_to_poses(landmarks, width=200, height=100, box_padding=0.1)
-    assert poses.keypoints.shape == (1, 17, 3)
+    assert poses.keypoints.shape == (1, 21, 3)  # COCO-17, then heels and foot indices
     # mediapipe normalises by the image edges; pixel centres sit at integer coordinates.
-    for coco, blaze in enumerate(BLAZEPOSE_TO_COCO):
+    for coco, blaze in enumerate(BLAZEPOSE_TO_POSE):  # heels 29/30, foot indices 31/32
         np.testing.assert_allclose(
             poses.keypoints[0, coco],
             [
@@ -118,8 +118,9 @@ def test_keypoints_sit_on_pixel_centres_so_a_mirrored_frame_mirrors_them(treadmi
     offsets = []
     with BlazePoseEstimator(1) as direct, BlazePoseEstimator(1) as mirrored:
         for i, frame in enumerate(frames):
-            seen = direct.estimate(frame, i / 60).keypoints[0]
-            back = mirrored.estimate(np.ascontiguousarray(frame[:, ::-1]), i / 60).keypoints[0]
+            seen = direct.estimate(frame, i / 60).keypoints[0, :17]
+            mirror = np.ascontiguousarray(frame[:, ::-1])
+            back = mirrored.estimate(mirror, i / 60).keypoints[0, :17]
             back = back[list(COCO_FLIP_PERMUTATION)]
             sure = (seen[:, 2] > 0.8) & (back[:, 2] > 0.8)
             offsets.extend(seen[sure, 0] + back[sure, 0] - (width - 1))

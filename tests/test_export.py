@@ -35,7 +35,7 @@ from rhpnet.skeleton import COCO_KEYPOINT_NAMES, keypoint_index
 def _toy_analysis(video_path, frames: int = 10) -> Analysis:
     rng = np.random.default_rng(0)
     a = Track.empty(0, frames)
-    a.keypoints[:] = np.concatenate(
+    a.keypoints[:, :17] = np.concatenate(  # a 17-joint model: no feet
         [rng.uniform(10, 100, (frames, 17, 2)), rng.uniform(0.2, 1, (frames, 17, 1))], axis=2
     )
     a.boxes[:] = [5, 6, 100, 110]
@@ -74,8 +74,16 @@ def test_keypoints_csv_columns_rows_and_empty_cells(tmp_path):
         "score",
     ]
     assert header[8:11] == ["nose_x", "nose_y", "nose_score"]
-    assert header[-3:] == ["right_ankle_x", "right_ankle_y", "right_ankle_score"]
-    assert tuple(header) == KEYPOINT_CSV_COLUMNS and len(header) == 8 + 3 * len(COCO_KEYPOINT_NAMES)
+    # The agreed COCO-17 columns first, in COCO order, then the feet.
+    coco_end = 8 + 3 * len(COCO_KEYPOINT_NAMES)
+    assert header[coco_end - 3 : coco_end] == [
+        "right_ankle_x",
+        "right_ankle_y",
+        "right_ankle_score",
+    ]
+    assert header[coco_end : coco_end + 3] == ["left_heel_x", "left_heel_y", "left_heel_score"]
+    assert header[-3:] == ["right_big_toe_x", "right_big_toe_y", "right_big_toe_score"]
+    assert tuple(header) == KEYPOINT_CSV_COLUMNS and len(header) == coco_end + 3 * 4
     # Track 0 spans frames 0-9, track 1 frames 3-5: 13 rows sorted by frame then track.
     keys = [(int(r[0]), int(r[2])) for r in body]
     assert keys == sorted(keys) and len(keys) == 13
@@ -84,11 +92,14 @@ def test_keypoints_csv_columns_rows_and_empty_cells(tmp_path):
     assert all(cell == "" for cell in by_key[(4, 1)][3:])
     ankle = header.index("left_ankle_x")
     assert by_key[(6, 0)][ankle : ankle + 3] == ["", "", ""]
+    assert all(cell == "" for cell in by_key[(5, 0)][coco_end:])  # no feet from a 17-joint model
     assert by_key[(6, 0)][ankle - 3] != ""
     row = by_key[(2, 0)]
     assert float(row[1]) == pytest.approx(2 / 30, abs=1e-6)
     expected = analysis.tracks[0].keypoints[2].reshape(-1)
-    np.testing.assert_allclose([float(v) for v in row[8:]], expected, atol=0.006)
+    np.testing.assert_allclose(
+        [float(v) if v else np.nan for v in row[8:]], expected, atol=0.006, equal_nan=True
+    )
     assert [float(v) for v in row[3:8]] == [5, 6, 100, 110, pytest.approx(0.8)]
 
 

@@ -81,7 +81,7 @@ def test_atomic_write_flushes_the_file_through_a_writable_handle(tmp_path, monke
 def _toy_analysis(tmp_path) -> Analysis:
     frames = 5
     track = Track.empty(3, frames)
-    track.keypoints[1:4] = np.random.default_rng(0).uniform(0, 100, (3, 17, 3))
+    track.keypoints[1:4, :17] = np.random.default_rng(0).uniform(0, 100, (3, 17, 3))
     track.scores[1:4] = 0.9
     track.boxes[1:4] = [10, 20, 30, 40]
     video = tmp_path / "clip.mp4"
@@ -105,6 +105,31 @@ def test_analysis_sidecar_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded.subject().keypoints, analysis.subject().keypoints)
     assert loaded.subject().frame_count_present == 3
     assert np.isnan(loaded.subject().keypoints[0]).all()
+
+
+def test_a_format_1_sidecar_of_17_keypoints_still_opens_with_no_feet(tmp_path):
+    """Sidecars written before the feet (format 1, COCO-17) open, their foot points NaN."""
+    analysis = _toy_analysis(tmp_path)
+    path = analysis.save(sidecar_path(tmp_path / "out", analysis.video.path))
+    with np.load(path) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    meta = json.loads(str(arrays["metadata_json"]))
+    meta["format"] = 1
+    meta["keypoint_names"] = meta["keypoint_names"][:17]
+    arrays["metadata_json"] = np.asarray(json.dumps(meta))
+    arrays["keypoints"] = arrays["keypoints"][:, :, :17]
+    np.savez_compressed(path, **arrays)
+    loaded = Analysis.load(path)
+    assert loaded.subject().keypoints.shape == (5, 21, 3)
+    np.testing.assert_array_equal(
+        loaded.subject().keypoints[:, :17], analysis.subject().keypoints[:, :17]
+    )
+    assert np.isnan(loaded.subject().keypoints[:, 17:]).all()
+    meta["keypoint_names"][0] = "snout"  # not ours: refused with the reason, not misread
+    arrays["metadata_json"] = np.asarray(json.dumps(meta))
+    np.savez_compressed(path, **arrays)
+    with pytest.raises(DataError, match="nose"):
+        Analysis.load(path)
 
 
 def test_analysis_load_rejects_garbage(tmp_path):

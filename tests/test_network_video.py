@@ -126,7 +126,7 @@ def test_tiny_checkpoint_analyses_a_real_clip(tiny_checkpoints, videos_dir):
     # Every keypoint lies in the network's crop: the box enlarged 1.25x (and to 3:4).
     centre = box[:2] + box[2:] / 2
     half = np.maximum(box[2:], box[3] * 0.75) * 1.25 / 2 + 2
-    assert np.all(np.abs(kp[:, :2] - centre) <= half)
+    assert np.all(np.abs(kp[:17, :2] - centre) <= half)
     # The box is BlazePose's runner (the white-shirted player near x = 480, y = 390).
     assert box[0] < 480 < box[0] + box[2] and box[1] < 390 < box[1] + box[3]
 

@@ -14,6 +14,7 @@ from app.core.tracking import (
 )
 from rhpnet.boxes import box_iou
 from rhpnet.poses import FramePoses
+from rhpnet.skeleton import COCO_KEYPOINT_NAMES
 
 FPS = 30.0
 # A standing person in a unit box (x right, y down), COCO order.
@@ -124,7 +125,8 @@ def test_people_entering_and_leaving_get_their_own_rows():
     visitor = result[1]
     np.testing.assert_array_equal(np.flatnonzero(visitor.present), np.arange(20, 40))
     assert np.isnan(visitor.keypoints[19]).all() and np.isnan(visitor.keypoints[40]).all()
-    np.testing.assert_allclose(visitor.keypoints[25], person(600, 80, 80, 200), atol=1e-4)
+    np.testing.assert_allclose(visitor.keypoints[25, :17], person(600, 80, 80, 200), atol=1e-4)
+    assert np.isnan(visitor.keypoints[25, 17:]).all()  # a 17-joint estimator: no feet
 
 
 def test_long_dropout_of_a_runner_in_place_is_relinked():
@@ -229,6 +231,8 @@ def test_slow_motion_runner_is_judged_by_real_speed():
             pass
 
     class TwoPeople:
+        keypoint_names = COCO_KEYPOINT_NAMES
+
         def estimate(self, image: np.ndarray, time_s: float) -> FramePoses:
             stride_phase = 2 * np.pi * 1.4 * time_s / slowmo  # 1.4 strides per real second
             runner = person(100, 200, 60, 150, phase=stride_phase, swing=0.25)

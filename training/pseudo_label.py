@@ -36,7 +36,7 @@ from rhpnet.errors import DataError, UserFacingError
 from rhpnet.media.video import open_video
 from rhpnet.oks import AREA_FROM_BOX
 from rhpnet.poses import Estimator, FramePoses
-from rhpnet.skeleton import COCO_KEYPOINT_NAMES, COCO_SKELETON
+from rhpnet.skeleton import COCO_KEYPOINT_NAMES, COCO_SKELETON, NUM_COCO_KEYPOINTS
 
 log = logging.getLogger("training.pseudo_label")
 
@@ -223,7 +223,9 @@ def _runner(poses: FramePoses) -> tuple[np.ndarray | None, np.ndarray | None]:
     if len(poses) == 0:
         return None, None
     best = int(np.argmax(poses.scores))
-    return poses.keypoints[best].astype(np.float64), poses.boxes[best].astype(np.float64)
+    # Pseudo-labels are COCO-17: the training sets and the COCO format have no feet.
+    keypoints = poses.keypoints[best, :NUM_COCO_KEYPOINTS].astype(np.float64)
+    return keypoints, poses.boxes[best].astype(np.float64)
 
 
 def _judge(

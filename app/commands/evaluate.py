@@ -159,7 +159,9 @@ def main(argv: list[str], prog: str) -> int:
     dataset = load_coco_keypoints(args.coco)  # logs what it skipped
     estimator = open_estimator(args.model, args.checkpoint, not args.no_flip, args.device)
     try:
-        metrics, run = evaluate_on_ground_truth_boxes(dataset, estimator.model.predict, progress=True)
+        metrics, run = evaluate_on_ground_truth_boxes(
+            dataset, estimator.model.predict, progress=True
+        )
     finally:
         estimator.close()
     print(format_report(metrics, dataset.root.name, estimator.label))

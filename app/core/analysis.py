@@ -21,9 +21,16 @@ from rhpnet import __version__
 from rhpnet.atomic import atomic_path, atomic_write_text
 from rhpnet.errors import DataError
 from rhpnet.media.info import VideoInfo
-from rhpnet.skeleton import COCO_KEYPOINT_NAMES, NUM_COCO_KEYPOINTS
+from rhpnet.skeleton import (
+    NUM_POSE_KEYPOINTS,
+    POSE_KEYPOINT_NAMES,
+    to_pose_layout,
+)
 
-SIDECAR_FORMAT = 1
+# 2: keypoints in the pose layout (COCO-17 + feet). Format 1 (COCO-17 only) still opens, its feet
+# NaN.
+SIDECAR_FORMAT = 2
+READABLE_SIDECAR_FORMATS = (1, 2)
 SIDECAR_SUFFIX = ".analysis.npz"
 
 
@@ -31,7 +38,9 @@ SIDECAR_SUFFIX = ".analysis.npz"
 class Track:
     """One person over the whole video.
 
-    keypoints: (T, 17, 3) float32 (x, y, score) in pixels of the upright frame, NaN where missing.
+    keypoints: (T, K, 3) float32 (x, y, score) in pixels of the upright frame, NaN where missing;
+        K points in the pose layout (``rhpnet.skeleton.POSE_KEYPOINT_NAMES``: COCO-17 then the
+        feet, NaN for a model that has no feet).
     boxes: (T, 4) float32 x, y, width, height; NaN where missing.
     scores: (T,) float32 instance score; NaN where missing.
     """
@@ -45,7 +54,7 @@ class Track:
     def empty(cls, track_id: int, frame_count: int) -> Track:
         return cls(
             track_id=track_id,
-            keypoints=np.full((frame_count, NUM_COCO_KEYPOINTS, 3), np.nan, np.float32),
+            keypoints=np.full((frame_count, NUM_POSE_KEYPOINTS, 3), np.nan, np.float32),
             boxes=np.full((frame_count, 4), np.nan, np.float32),
             scores=np.full((frame_count,), np.nan, np.float32),
         )
@@ -102,7 +111,7 @@ class Analysis:
             "subject_id": self.subject_id,
             "model": self.model,
             "slowmo": self.slowmo,
-            "keypoint_names": list(COCO_KEYPOINT_NAMES),
+            "keypoint_names": list(POSE_KEYPOINT_NAMES),
             "frame_count": self.frame_count,
             "track_ids": sorted(self.tracks),
             "warnings": list(self.warnings),
@@ -113,7 +122,7 @@ class Analysis:
         path = Path(path)
         ids = sorted(self.tracks)
         t = self.frame_count
-        k = NUM_COCO_KEYPOINTS
+        k = NUM_POSE_KEYPOINTS
         meta = self.metadata()
         arrays = {
             "times_s": np.asarray(self.times_s, np.float64),
@@ -149,10 +158,16 @@ class Analysis:
             raise DataError(f"{path}: analysis file not found") from None
         except (OSError, ValueError, KeyError, EOFError) as error:
             raise DataError(f"{path}: not a readable analysis file ({error})") from None
-        if meta.get("format") != SIDECAR_FORMAT:
+        if meta.get("format") not in READABLE_SIDECAR_FORMATS:
             raise DataError(f"{path}: analysis format {meta.get('format')} is not supported")
-        if keypoints.shape[:2] != (len(ids), len(times)):
+        if keypoints.ndim != 4 or keypoints.shape[:2] != (len(ids), len(times)):
             raise DataError(f"{path}: analysis arrays are inconsistent")
+        names = meta.get("keypoint_names") or POSE_KEYPOINT_NAMES[: keypoints.shape[2]]
+        try:
+            keypoints = to_pose_layout(keypoints.reshape(-1, *keypoints.shape[2:]), names)
+        except ValueError as error:
+            raise DataError(f"{path}: {error}") from None
+        keypoints = keypoints.reshape(len(ids), len(times), NUM_POSE_KEYPOINTS, 3)
         tracks = {
             tid: Track(tid, keypoints[m].copy(), boxes[m].copy(), scores[m].copy())
             for m, tid in enumerate(ids)

@@ -9,7 +9,8 @@ previous ones; docs/kinematics.md explains the choices):
    the far leg and drew it on a treadmill console), is dropped.
 3. **Merged pairs**: frames where a left/right pair as a whole jumps (both legs drawn on one) are
    dropped for that pair, by a test blind to left/right swaps so it cannot mistake one for them.
-4. **Left/right swaps** of the leg and arm chains, found by a two-state Viterbi pass over the
+4. **Left/right swaps** of the leg chain (hip, knee, ankle, heel, toe: the feet go with their
+   legs) and of the arm chain, found by a two-state Viterbi pass over the
    whole clip that scores the accelerations of every joint of both sides together: a swap makes
    all of them jump at once, whereas the legs' real crossings (twice a stride in a side view)
    are smooth with the true labels and become velocity reversals with exchanged ones.
@@ -35,11 +36,29 @@ import numpy as np
 from scipy.interpolate import PchipInterpolator
 from scipy.signal import butter, filtfilt
 
-from app.core.kinematics import facing_direction, leg_length_px
+from app.core.kinematics import (
+    ANKLE,
+    ELBOW,
+    HEEL,
+    HIP,
+    KNEE,
+    SHOULDER,
+    TOE,
+    WRIST,
+    facing_direction,
+    leg_length_px,
+)
 from app.core.options import DEFAULT_CUTOFF_HZ, LIMITS
+from rhpnet.skeleton import NUM_POSE_KEYPOINTS, as_pose_layout
 
-LEG_PAIRS: tuple[tuple[int, int], ...] = ((11, 12), (13, 14), (15, 16))
-ARM_PAIRS: tuple[tuple[int, int], ...] = ((5, 6), (7, 8), (9, 10))
+
+def _pairs(*joints: dict[str, int]) -> tuple[tuple[int, int], ...]:
+    return tuple((joint["left"], joint["right"]) for joint in joints)
+
+
+# A swap exchanges whole chains: the feet travel with their legs.
+LEG_PAIRS: tuple[tuple[int, int], ...] = _pairs(HIP, KNEE, ANKLE, HEEL, TOE)
+ARM_PAIRS: tuple[tuple[int, int], ...] = _pairs(SHOULDER, ELBOW, WRIST)
 SWAP_GROUPS: dict[str, tuple[tuple[int, int], ...]] = {
     "legs": LEG_PAIRS,
     "arms": ARM_PAIRS,
@@ -87,14 +106,14 @@ class CleaningSettings:
 class CleanedTrack:
     """A cleaned copy of one person's track and what was done to it.
 
-    keypoints: (T, 17, 3) x, y in pixels and the estimator's score; interpolated points get score
+    keypoints: (T, K, 3) pose-layout x, y in pixels and the estimator's score; interpolated points get score
         0.0 (drawn faded), dropped points are NaN.
     unsmoothed_keypoints: the same before the low-pass filter, for values read *at* an impact
         (initial contact), which a low-pass smears (see ``metrics.value_at_event``).
     swapped: {group: (T,) bool} frames whose left/right labels were exchanged.
-    glitches: (T, 17) bool points removed as glitches.
-    interpolated: (T, 17) bool points filled by gap interpolation.
-    unfiltered: (T, 17) bool finite points in runs too short for the low-pass filter.
+    glitches: (T, K) bool points removed as glitches.
+    interpolated: (T, K) bool points filled by gap interpolation.
+    unfiltered: (T, K) bool finite points in runs too short for the low-pass filter.
     sample_rate_hz: real-time sampling rate the filter used (median of the frame intervals; NaN
         for a single frame).
     """
@@ -113,12 +132,20 @@ class CleanedTrack:
 def clean_track(
     keypoints: np.ndarray, real_times_s: np.ndarray, settings: CleaningSettings | None = None
 ) -> CleanedTrack:
-    """Run every cleaning step on a (T, 17, 3) track sampled at ``real_times_s`` (seconds)."""
+    """Run every cleaning step on a (T, K, 3) track sampled at ``real_times_s`` (seconds).
+
+    K is the pose layout (COCO-17 + feet); a COCO-17 track gets NaN feet.
+    """
     settings = settings or CleaningSettings()
     times = np.asarray(real_times_s, np.float64)
     points = np.array(keypoints, np.float64, copy=True)
-    if points.ndim != 3 or points.shape[1:] != (17, 3) or len(points) != len(times):
-        raise ValueError("keypoints must be (T, 17, 3) with one time per frame")
+    if points.ndim == 3:
+        points = as_pose_layout(points)
+    if points.ndim != 3 or points.shape[1:] != (NUM_POSE_KEYPOINTS, 3) or len(points) != len(times):
+        raise ValueError(
+            f"keypoints must be (T, {NUM_POSE_KEYPOINTS}, 3) in the pose layout with one time "
+            "per frame"
+        )
     # A single frame (a photo) has no frame rate: only the steps that need no motion apply.
     sample_rate = sampling_rate_hz(times) if len(times) > 1 else math.nan
     timed = math.isfinite(sample_rate)
@@ -340,16 +367,20 @@ def _glitch_round(xy: np.ndarray, reach: int, threshold: float, floor_px: float)
     return glitch
 
 
-LIMB_CHAINS: tuple[tuple[int, int, int], ...] = (
-    (11, 13, 15),
-    (12, 14, 16),
-    (5, 7, 9),
-    (6, 8, 10),
+LEG_CHAINS: tuple[tuple[int, int, int], ...] = tuple(
+    (HIP[side], KNEE[side], ANKLE[side]) for side in ("left", "right")
 )
+LIMB_CHAINS: tuple[tuple[int, int, int], ...] = LEG_CHAINS + tuple(
+    (SHOULDER[side], ELBOW[side], WRIST[side]) for side in ("left", "right")
+)
+# Foot points hang on their ankle: when the ankle is condemned, so are they.
+FOOT_POINTS: dict[int, tuple[int, int]] = {
+    ANKLE[side]: (HEEL[side], TOE[side]) for side in ("left", "right")
+}
 
 
 def find_bad_bone_lengths(points: np.ndarray, tolerance: float) -> np.ndarray:
-    """(T, 17) mask of knees/ankles (elbows/wrists) that make a limb segment the wrong length.
+    """(T, K) mask of knees/ankles (elbows/wrists) that make a limb segment the wrong length.
 
     In a side view the projected thigh and shank keep nearly their length (within about 15 %
     over a stride), whereas an estimator that loses a far leg often puts its ankle on the knee
@@ -366,6 +397,13 @@ def find_bad_bone_lengths(points: np.ndarray, tolerance: float) -> np.ndarray:
         lower_bad = _off_median(lower, tolerance)
         bad[:, middle] |= upper_bad
         bad[:, distal] |= upper_bad | lower_bad
+    return _with_feet_of_bad_ankles(bad)
+
+
+def _with_feet_of_bad_ankles(bad: np.ndarray) -> np.ndarray:
+    for ankle, feet in FOOT_POINTS.items():
+        for foot in feet:
+            bad[:, foot] |= bad[:, ankle]
     return bad
 
 
@@ -387,9 +425,10 @@ SHANK_RANGE_DEG = (-170.0, 60.0)
 
 
 def find_impossible_legs(points: np.ndarray, facing: np.ndarray) -> np.ndarray:
-    """(T, 17) mask of knees and ankles that put a leg in a position no runner takes."""
+    """(T, K) mask of knees and ankles (and their feet) that put a leg in a position no runner
+    takes."""
     bad = np.zeros(points.shape[:2], bool)
-    for hip, knee, ankle in LIMB_CHAINS[:2]:
+    for hip, knee, ankle in LEG_CHAINS:
         thigh = _segment_angle(points[:, hip, :2], points[:, knee, :2], facing)
         shank = _segment_angle(points[:, knee, :2], points[:, ankle, :2], facing)
         with np.errstate(invalid="ignore"):
@@ -397,7 +436,7 @@ def find_impossible_legs(points: np.ndarray, facing: np.ndarray) -> np.ndarray:
             shank_bad = (shank < SHANK_RANGE_DEG[0]) | (shank > SHANK_RANGE_DEG[1])
         bad[:, knee] |= thigh_bad
         bad[:, ankle] |= thigh_bad | shank_bad
-    return bad
+    return _with_feet_of_bad_ankles(bad)
 
 
 def _segment_angle(proximal: np.ndarray, distal: np.ndarray, facing: np.ndarray) -> np.ndarray:
@@ -409,7 +448,7 @@ def _segment_angle(proximal: np.ndarray, distal: np.ndarray, facing: np.ndarray)
 def _pair_glitch_mask(
     points: np.ndarray, scale_px: float, reach: int, threshold: float, floor_px: float
 ) -> np.ndarray:
-    """(T, 17) mask: both points of every left/right pair that jumps as a whole."""
+    """(T, K) mask: both points of every left/right pair that jumps as a whole."""
     pairs = LEG_PAIRS + ARM_PAIRS
     collapsed = find_pair_glitches(points[..., :2], pairs, scale_px, reach, threshold, floor_px)
     mask = np.zeros(points.shape[:2], bool)

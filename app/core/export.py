@@ -23,7 +23,7 @@ from app.core.progress import Progress, raise_if_cancelled
 from app.core.table_text import csv_from_columns, number_column
 from rhpnet.atomic import atomic_open, atomic_path, atomic_write_text
 from rhpnet.errors import UserFacingError
-from rhpnet.skeleton import COCO_KEYPOINT_NAMES
+from rhpnet.skeleton import NUM_COCO_KEYPOINTS, POSE_KEYPOINT_NAMES
 
 KEYPOINTS_CSV_SUFFIX = ".keypoints.csv"
 COCO_JSON_SUFFIX = ".coco.json"
@@ -37,8 +37,8 @@ KEYPOINT_CSV_COLUMNS: tuple[str, ...] = (
     "bbox_w",
     "bbox_h",
     "score",
-) + tuple(f"{name}_{part}" for name in COCO_KEYPOINT_NAMES for part in ("x", "y", "score"))
-
+) + tuple(f"{name}_{part}" for name in POSE_KEYPOINT_NAMES for part in ("x", "y", "score"))
+# COCO-17 columns first, in COCO order, then the feet (empty for models without them).
 
 
 def _rows(analysis: Analysis) -> list[tuple[int, int]]:
@@ -58,7 +58,7 @@ def keypoints_csv_text(analysis: Analysis) -> str:
     rows = _rows(analysis)
     frames = np.array([f for f, _ in rows], np.int64)
     ids = np.array([t for _, t in rows], np.int64)
-    kp = np.empty((len(rows), len(COCO_KEYPOINT_NAMES), 3), np.float32)
+    kp = np.empty((len(rows), len(POSE_KEYPOINT_NAMES), 3), np.float32)
     boxes = np.empty((len(rows), 4), np.float32)
     scores = np.empty(len(rows), np.float32)
     for tid, track in analysis.tracks.items():
@@ -73,7 +73,7 @@ def keypoints_csv_text(analysis: Analysis) -> str:
         *(number_column(boxes[:, i], "%.2f") for i in range(4)),
         number_column(scores, "%.4f"),
     ]
-    for k in range(len(COCO_KEYPOINT_NAMES)):
+    for k in range(len(POSE_KEYPOINT_NAMES)):
         columns += [
             number_column(kp[:, k, 0], "%.2f"),
             number_column(kp[:, k, 1], "%.2f"),
@@ -86,12 +86,13 @@ def coco_results(analysis: Analysis) -> list[dict]:
     """COCO keypoint results: image_id = frame index, category 1, [x, y, score] x 17, score.
 
     ``track_id`` is kept as an extra key (pycocotools ignores it). Missing keypoints are 0, 0, 0
-    as COCO expects.
+    as COCO expects. Only the COCO-17 points are written (the format has no feet).
     """
     results = []
     for tid, track in sorted(analysis.tracks.items()):
         for frame in np.flatnonzero(track.present):
-            points = np.nan_to_num(track.keypoints[frame].astype(np.float64), nan=0.0)
+            coco = track.keypoints[frame, :NUM_COCO_KEYPOINTS].astype(np.float64)
+            points = np.nan_to_num(coco, nan=0.0)
             results.append(
                 {
                     "image_id": int(frame),
@@ -152,7 +153,7 @@ def _render_overlay(
     stacked = (
         np.stack([analysis.tracks[i].keypoints for i in ids])
         if ids
-        else np.zeros((0, analysis.frame_count, len(COCO_KEYPOINT_NAMES), 3), np.float32)
+        else np.zeros((0, analysis.frame_count, len(POSE_KEYPOINT_NAMES), 3), np.float32)
     )
     present = np.stack([analysis.tracks[i].present for i in ids]) if ids else None
     track_ids = np.asarray(ids, np.int64)

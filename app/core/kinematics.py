@@ -11,9 +11,14 @@ curve never jumps by 360 degrees. Conventions (``ANGLE_DEFINITIONS``, docs/kinem
 - trunk lean is mid-hip to mid-shoulder against the upward vertical, positive leaning forward;
 - knee and elbow flexion are 0 when the limb is straight and grow as it bends;
 - hip and shoulder flexion are the thigh / upper arm against the trunk line, positive in front,
-  negative (extension) behind.
+  negative (extension) behind;
+- the foot angle is the heel-to-toe line against the forward horizontal, positive toe up;
+- ankle dorsiflexion is the foot angle minus the shank angle: 0 with the heel-toe line at right
+  angles to the shank, positive as the toes come up towards the shin (or the shin comes forward
+  over the foot), negative in plantar flexion.
 
-COCO-17 has no heel or toe points, so there is no ankle angle, foot angle or foot-strike pattern.
+The foot angles need the heel and toe points (``left_heel``, ``left_big_toe``, ...) of the pose
+layout; for a model without feet they are NaN throughout.
 """
 
 from __future__ import annotations
@@ -23,13 +28,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-NOSE, LEFT_EAR, RIGHT_EAR = 0, 3, 4
-SHOULDER = {"left": 5, "right": 6}
-ELBOW = {"left": 7, "right": 8}
-WRIST = {"left": 9, "right": 10}
-HIP = {"left": 11, "right": 12}
-KNEE = {"left": 13, "right": 14}
-ANKLE = {"left": 15, "right": 16}
+from rhpnet.skeleton import as_pose_layout, pose_index, side_indices
+
+NOSE, LEFT_EAR, RIGHT_EAR = pose_index("nose"), pose_index("left_ear"), pose_index("right_ear")
+SHOULDER = side_indices("shoulder")
+ELBOW = side_indices("elbow")
+WRIST = side_indices("wrist")
+HIP = side_indices("hip")
+KNEE = side_indices("knee")
+ANKLE = side_indices("ankle")
+HEEL = side_indices("heel")
+TOE = side_indices("big_toe")
 SIDES: tuple[str, str] = ("left", "right")
 
 
@@ -61,6 +70,14 @@ _PER_SIDE: dict[str, AngleDefinition] = {
         "Shoulder flexion", "upper arm parallel to the trunk line", "elbow in front (extension < 0)"
     ),
     "elbow_flexion": AngleDefinition("Elbow flexion", "straight arm", "elbow bent"),
+    "foot_angle": AngleDefinition(
+        "Foot angle", "heel-to-toe line horizontal", "toe above the heel"
+    ),
+    "ankle_dorsiflexion": AngleDefinition(
+        "Ankle dorsiflexion",
+        "heel-to-toe line at right angles to the shank",
+        "toes towards the shin (plantar flexion < 0)",
+    ),
 }
 
 ANGLE_DEFINITIONS: dict[str, AngleDefinition] = {
@@ -185,6 +202,12 @@ def _angle_from_up(lower: np.ndarray, upper: np.ndarray, facing: np.ndarray) -> 
     return np.degrees(np.arctan2(forward, up))
 
 
+def foot_angle(heel: np.ndarray, toe: np.ndarray, facing: np.ndarray) -> np.ndarray:
+    """Heel-to-toe line against the forward horizontal in degrees, positive with the toe up."""
+    forward, up = runner_frame(toe - heel, facing)
+    return np.degrees(np.arctan2(up, forward))
+
+
 def wrap_degrees(angle: np.ndarray, center: float = 0.0) -> np.ndarray:
     """Wrap into [center - 180, center + 180)."""
     return (np.asarray(angle) - center + 180.0) % 360.0 - 180.0 + center
@@ -193,7 +216,7 @@ def wrap_degrees(angle: np.ndarray, center: float = 0.0) -> np.ndarray:
 def joint_angles(points: np.ndarray, facing: np.ndarray) -> dict[str, np.ndarray]:
     """Every angle of ``ANGLE_DEFINITIONS`` as a (T,) float array in degrees (NaN if unseen)."""
     facing = np.asarray(facing, np.float64)
-    xy = points[..., :2]
+    xy = as_pose_layout(points)[..., :2]
     hips, shoulders = mid_hip(points), mid_shoulder(points)
     trunk = _angle_from_up(hips, shoulders, facing)
     raw: dict[str, np.ndarray] = {"trunk_lean": trunk}
@@ -210,6 +233,9 @@ def joint_angles(points: np.ndarray, facing: np.ndarray) -> dict[str, np.ndarray
         raw[f"shank_angle_{side}"] = shank
         raw[f"shoulder_flexion_{side}"] = upper_arm + trunk
         raw[f"elbow_flexion_{side}"] = forearm - upper_arm
+        foot = foot_angle(xy[:, HEEL[side]], xy[:, TOE[side]], facing)
+        raw[f"foot_angle_{side}"] = foot
+        raw[f"ankle_dorsiflexion_{side}"] = foot - shank
     return {
         name: wrap_degrees(raw[name], definition.wrap_center_deg)
         for name, definition in ANGLE_DEFINITIONS.items()

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from app.core import overlay_style as style
+from rhpnet.skeleton import as_pose_layout
 
 _Draw = Callable[[np.ndarray], None]
 
@@ -18,12 +19,13 @@ def draw_people(
     track_ids: np.ndarray,
     subject_id: int | None,
 ) -> np.ndarray:
-    """Draw (N, 17, 3) poses onto ``image`` in place and return it.
+    """Draw (N, K, 3) pose-layout poses (COCO-17 + feet) onto ``image`` in place and return it.
 
     The analysed runner is drawn full strength and labelled "runner"; other people thinner and
     faded. Points and bones ``style.point_opacities`` fades are drawn on a copy that is blended
     back; those it hides are left out.
     """
+    keypoints = as_pose_layout(keypoints)
     height, width = image.shape[:2]
     base = style.line_width(height, width)
     faded: list[_Draw] = []

@@ -12,11 +12,11 @@ import numpy as np
 
 from rhpnet.skeleton import (
     CENTRE_RGB,
-    COCO_LEFT,
-    COCO_RIGHT,
-    COCO_SKELETON,
     LEFT_RGB,
-    NUM_COCO_KEYPOINTS,
+    NUM_POSE_KEYPOINTS,
+    POSE_LEFT,
+    POSE_RIGHT,
+    POSE_SKELETON,
     RIGHT_RGB,
 )
 
@@ -26,14 +26,15 @@ HIDE_BELOW = 0.05
 FADED_OPACITY = 0.35
 OTHER_PERSON_OPACITY = 0.6  # people other than the analysed runner
 
-SKELETON_EDGES = COCO_SKELETON
+# COCO-17 bones plus the foot segments (ankle-heel-toe), in the pose layout.
+SKELETON_EDGES = POSE_SKELETON
 
 
 def keypoint_side(index: int) -> str:
-    """'left', 'right' or 'centre' (the nose) for a COCO keypoint index."""
-    if index in COCO_LEFT:
+    """'left', 'right' or 'centre' (the nose) for a pose-layout keypoint index."""
+    if index in POSE_LEFT:
         return "left"
-    if index in COCO_RIGHT:
+    if index in POSE_RIGHT:
         return "right"
     return "centre"
 
@@ -52,7 +53,7 @@ EDGE_RGB: tuple[tuple[int, int, int], ...] = tuple(
     side_rgb(edge_side(a, b)) for a, b in SKELETON_EDGES
 )
 KEYPOINT_RGB: tuple[tuple[int, int, int], ...] = tuple(
-    side_rgb(keypoint_side(k)) for k in range(NUM_COCO_KEYPOINTS)
+    side_rgb(keypoint_side(k)) for k in range(NUM_POSE_KEYPOINTS)
 )
 
 

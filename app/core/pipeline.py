@@ -30,7 +30,7 @@ from app.core.progress import Progress, raise_if_cancelled
 from app.core.tracking import Tracker, TrackSet, choose_subject
 from rhpnet.errors import UserFacingError
 from rhpnet.media.video import VideoSource, open_video
-from rhpnet.poses import Estimator, FramePoses, RgbEstimator
+from rhpnet.poses import Estimator, FramePoses, RgbEstimator, in_pose_layout
 
 QUEUE_SIZE = 4
 UPDATE_INTERVAL_S = 1.0 / 30.0
@@ -202,7 +202,7 @@ def _run(
             if frame is None:
                 break
             index, time_s = frame.index, frame.time_s
-            poses = estimate(frame.image, time_s)
+            poses = in_pose_layout(estimate(frame.image, time_s), estimator.keypoint_names)
             del frame  # no image outlives its estimation
             ids = tracker.update(time_s, poses)
             tracks.add(index, ids, poses)

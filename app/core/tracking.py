@@ -22,8 +22,8 @@ from scipy.optimize import linear_sum_assignment
 from app.core.analysis import Track
 from rhpnet.boxes import box_iou
 from rhpnet.oks import keypoint_similarity
-from rhpnet.poses import FramePoses
-from rhpnet.skeleton import NUM_COCO_KEYPOINTS
+from rhpnet.poses import FramePoses, in_pose_layout
+from rhpnet.skeleton import NUM_POSE_KEYPOINTS, POSE_KEYPOINT_NAMES, POSE_OKS_SIGMAS
 
 
 @dataclass
@@ -41,7 +41,9 @@ class TrackerConfig:
 def keypoint_oks(
     a: np.ndarray, b: np.ndarray, area: np.ndarray, min_score: float, min_common: int
 ) -> np.ndarray:
-    """OKS between pose sets (N, 17, 3) and (M, 17, 3) over keypoints confident in both.
+    """OKS between pose sets (N, K, 3) and (M, K, 3) over keypoints confident in both.
+
+    K is the pose layout's first K points (COCO-17, or COCO-17 plus the feet).
 
     ``area`` (M,) is the object scale s^2 of each pose in ``b`` (its box area). Pairs sharing
     fewer than ``min_common`` confident keypoints get NaN (not comparable).
@@ -49,7 +51,8 @@ def keypoint_oks(
     a = np.asarray(a, np.float64)
     b = np.asarray(b, np.float64)
     scale = np.maximum(np.asarray(area, np.float64), 1.0)[None, :]
-    similarity = keypoint_similarity(a[:, None], b[None, :], scale)  # (N, M, K)
+    sigmas = POSE_OKS_SIGMAS[: a.shape[-2]]
+    similarity = keypoint_similarity(a[:, None], b[None, :], scale, sigmas)  # (N, M, K)
     valid = (a[:, None, :, 2] >= min_score) & (b[None, :, :, 2] >= min_score)
     valid &= np.isfinite(similarity)
     count = valid.sum(-1)
@@ -61,7 +64,7 @@ def keypoint_oks(
 class _LiveTrack:
     track_id: int
     box: np.ndarray  # last observed (x, y, w, h)
-    keypoints: np.ndarray  # last observed (17, 3)
+    keypoints: np.ndarray  # last observed (K, 3)
     time_s: float
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # box centre, px/s
 
@@ -130,7 +133,7 @@ class _GrowingTrack:
     def __init__(self) -> None:
         self.size = 0
         self.frames = np.zeros(64, np.int64)
-        self.keypoints = np.zeros((64, NUM_COCO_KEYPOINTS, 3), np.float32)
+        self.keypoints = np.zeros((64, NUM_POSE_KEYPOINTS, 3), np.float32)
         self.boxes = np.zeros((64, 4), np.float32)
         self.scores = np.zeros(64, np.float32)
 
@@ -162,6 +165,10 @@ class TrackSet:
         self._rows: dict[int, _GrowingTrack] = {}
 
     def add(self, frame_index: int, track_ids: np.ndarray, poses: FramePoses) -> None:
+        """Store one frame's tracked poses: pose layout, or COCO-17 (the layout's first 17
+        points, whose feet stay NaN)."""
+        count = poses.keypoints.shape[1]
+        poses = in_pose_layout(poses, POSE_KEYPOINT_NAMES[:count])
         for n, tid in enumerate(track_ids):
             rows = self._rows.setdefault(int(tid), _GrowingTrack())
             rows.append(frame_index, poses.keypoints[n], poses.boxes[n], poses.scores[n])

@@ -43,7 +43,9 @@ class AnalysisPreferences:
             max_people=int(LIMITS.max_people.clamp_offered(int(self.max_people))),
             filter_cutoff_hz=LIMITS.cutoff_hz.clamp_offered(float(self.filter_cutoff_hz)),
             # 0 means unknown.
-            runner_height_cm=min(max(float(self.runner_height_cm), 0.0), LIMITS.runner_height_cm.high),
+            runner_height_cm=min(
+                max(float(self.runner_height_cm), 0.0), LIMITS.runner_height_cm.high
+            ),
         )
 
 

@@ -8,7 +8,8 @@ Two ways to run the same two networks (person detector + 33-landmark model):
   ``.task`` bundle built once from the wheel's own model files (see ``blazepose_bundle``).
 
 Both re-use the previous frame's landmarks to place the next crop (tracking) and run the detector
-only when that fails. The 33 landmarks map onto COCO-17 with ``BLAZEPOSE_TO_COCO``; a keypoint's
+only when that fails. The 33 landmarks map onto the pose layout (COCO-17, then both heels and
+both foot indices as ``left_heel`` ... ``right_big_toe``) with ``BLAZEPOSE_TO_POSE``; a keypoint's
 score is the landmark's visibility (times its presence where the Tasks API reports it), and the
 person box is the extent of all 33 landmarks (feet and hands included), padded.
 """
@@ -28,7 +29,7 @@ import numpy as np
 
 from rhpnet.boxes import extent_boxes
 from rhpnet.poses import FramePoses
-from rhpnet.skeleton import BLAZEPOSE_TO_COCO, NUM_COCO_KEYPOINTS
+from rhpnet.skeleton import BLAZEPOSE_TO_POSE, NUM_POSE_KEYPOINTS, POSE_KEYPOINT_NAMES
 
 NUM_BLAZEPOSE_LANDMARKS = 33
 BACKENDS = ("solution", "tasks")
@@ -115,22 +116,23 @@ def solution_landmarks(result: Any) -> np.ndarray:
 def landmarks_to_poses(
     landmarks: np.ndarray, width: int, height: int, box_padding: float = 0.1
 ) -> FramePoses:
-    """(N, 33, 3+) normalised x, y, score -> COCO-17 keypoints in pixels plus boxes.
+    """(N, 33, 3+) normalised x, y, score -> pose-layout keypoints in pixels plus boxes.
 
     Boxes cover all 33 landmarks, padded by ``box_padding`` of their extent on each side and
     clipped to the image.
     """
     pixels = landmarks_in_pixels(landmarks, width, height)
     if len(pixels) == 0:
-        return FramePoses.empty()
-    keypoints = pixels[:, list(BLAZEPOSE_TO_COCO)]
+        return FramePoses.empty(NUM_POSE_KEYPOINTS)
+    keypoints = pixels[:, list(BLAZEPOSE_TO_POSE)]
     boxes = extent_boxes(pixels[:, :, :2], [box_padding] * 4, (width, height))
     scores = keypoints[:, :, 2].mean(axis=1)
     return FramePoses(keypoints, boxes, scores)
 
 
 class BlazePoseEstimator:
-    """BlazePose (full) on CPU, mapped to COCO-17. Implements ``rhpnet.poses.RgbEstimator``.
+    """BlazePose (full) on CPU, mapped to the pose layout (COCO-17 + feet). Implements
+    ``rhpnet.poses.RgbEstimator``.
 
     ``max_people`` > 1 needs the ``"tasks"`` backend; ``backend="auto"`` picks the legacy
     solution for one person and Tasks otherwise.
@@ -197,6 +199,8 @@ class BlazePoseEstimator:
         with _quiet_native_stderr():
             return vision.PoseLandmarker.create_from_options(options)
 
+    keypoint_names: tuple[str, ...] = POSE_KEYPOINT_NAMES
+
     def estimate(self, image_bgr: np.ndarray, timestamp_s: float) -> FramePoses:
         return self.estimate_rgb(cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB), timestamp_s)
 
@@ -238,7 +242,8 @@ class BlazePoseEstimator:
             + ("solutions.pose" if self.backend == "solution" else "tasks PoseLandmarker"),
             "backend": self.backend,
             "max_people": self.max_people,
-            "keypoints": f"{NUM_COCO_KEYPOINTS} COCO keypoints mapped from 33 landmarks",
+            "keypoints": f"{NUM_POSE_KEYPOINTS} keypoints (COCO-17, heels, foot indices as big "
+            "toes) mapped from 33 landmarks",
             **self._settings,
         }
 

@@ -19,7 +19,7 @@ import numpy as np
 from rhpnet.boxes import box_iou, extent_boxes
 from rhpnet.errors import CheckpointError, UserFacingError
 from rhpnet.poses import Estimator, FramePoses
-from rhpnet.skeleton import COCO_KEYPOINT_NAMES
+from rhpnet.skeleton import COCO_KEYPOINT_NAMES, POSE_KEYPOINT_NAMES, to_pose_layout
 
 if TYPE_CHECKING:
     from rhpnet.estimators.topdown import TopDownEstimator
@@ -38,7 +38,8 @@ def boxes_from_keypoints(
     COCO keypoints stop at the eyes and ankles, so the box grows more upwards (the top of the
     head) and downwards (the feet) than sideways. ``image_size`` (width, height) clips it.
     """
-    keypoints = np.asarray(keypoints, np.float64).reshape(-1, len(COCO_KEYPOINT_NAMES), 3)
+    keypoints = np.asarray(keypoints, np.float64)
+    keypoints = keypoints.reshape(-1, *keypoints.shape[-2:])
     boxes = np.zeros((len(keypoints), 4), np.float64)
     usable = np.zeros(len(keypoints), bool)
     for n, points in enumerate(keypoints):
@@ -56,7 +57,8 @@ def boxes_from_keypoints(
 def load_network(
     checkpoint: str | Path | None, *, arch_family: str, device: str = "auto"
 ) -> tuple[TopDownEstimator, dict[str, Any]]:
-    """A ``TopDownEstimator`` for a complete, COCO-17 ``arch_family`` checkpoint, and its
+    """A ``TopDownEstimator`` for a complete ``arch_family`` checkpoint whose keypoints include
+    COCO-17 (foot points, if it has them, fill the pose layout's), and its
     provenance. Loading is weights-only; problems raise ``CheckpointError`` /
     ``UserFacingError`` with a one-line reason. Load once and share it between videos."""
     import rhpnet
@@ -81,10 +83,11 @@ def load_network(
             f"{name} leaves {len(loaded.report.random)} tensors of {meta.arch} untrained "
             "(e.g. HRNet weights lack RHPNet's RFSP head); fine-tune it first"
         )
-    if tuple(meta.keypoint_names) != COCO_KEYPOINT_NAMES:
+    if not _has_coco17(meta.keypoint_names):
         raise CheckpointError(
             f"{name} predicts {len(meta.keypoint_names)} keypoints "
-            f"({', '.join(meta.keypoint_names[:3])}, ...); video analysis needs a COCO-17 model"
+            f"({', '.join(meta.keypoint_names[:3])}, ...); video analysis needs a model whose "
+            "keypoints include the COCO-17 ones"
         )
     topdown = TopDownEstimator(loaded.model, meta=meta, device=device)  # input size, names
     provenance = {
@@ -96,8 +99,18 @@ def load_network(
     return topdown, provenance
 
 
+def _has_coco17(names) -> bool:
+    return set(COCO_KEYPOINT_NAMES) <= set(names)
+
+
 class NetworkVideoEstimator:
-    """A top-down network (``TopDownEstimator``) fed by BlazePose boxes and its own keypoints."""
+    """A top-down network (``TopDownEstimator``) fed by BlazePose boxes and its own keypoints.
+
+    Returns the pose layout (``rhpnet.skeleton.POSE_KEYPOINT_NAMES``): the network's COCO-17
+    points, and its foot points where it has them (NaN otherwise, e.g. a 17-joint checkpoint).
+    """
+
+    keypoint_names: tuple[str, ...] = POSE_KEYPOINT_NAMES
 
     def __init__(
         self,
@@ -113,8 +126,10 @@ class NetworkVideoEstimator:
     ) -> None:
         if max_people < 1:
             raise ValueError(f"max_people must be at least 1, got {max_people}")
-        if tuple(topdown.keypoint_names) != COCO_KEYPOINT_NAMES:
-            raise ValueError("video analysis needs a COCO-17 top-down model")
+        if not _has_coco17(topdown.keypoint_names):
+            raise ValueError(
+                "video analysis needs a top-down model whose keypoints include COCO-17"
+            )
         self.topdown = topdown
         self.name = name
         self.max_people = int(max_people)
@@ -127,7 +142,7 @@ class NetworkVideoEstimator:
 
             detector = BlazePoseEstimator(self.max_people)
         self.detector = detector
-        self._previous = FramePoses.empty()
+        self._previous = FramePoses.empty(len(self.keypoint_names))
         self._frames_since_detection = 0
         self.detections_run = 0
 
@@ -151,10 +166,11 @@ class NetworkVideoEstimator:
         height, width = image_bgr.shape[:2]
         boxes = self._boxes(image_bgr, timestamp_s, (width, height))
         if len(boxes) == 0:
-            self._previous = FramePoses.empty()
+            self._previous = FramePoses.empty(len(self.keypoint_names))
             return self._previous
-        keypoints = self.topdown.predict(image_bgr, boxes)
-        scores = keypoints[:, :, 2].mean(axis=1)
+        predicted = self.topdown.predict(image_bgr, boxes)
+        scores = predicted[:, :, 2].mean(axis=1)
+        keypoints = to_pose_layout(predicted, self.topdown.keypoint_names)
         keep = scores >= self.min_person_score
         poses = FramePoses(keypoints[keep], boxes[keep], scores[keep])
         self._previous = poses
