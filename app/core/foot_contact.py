@@ -42,16 +42,21 @@ HEIGHT_TOLERANCE = 0.3
 # Moving with the ground: the foot's speed relative to the ground, as a fraction of the ground's
 # speed in the image (the belt's, or the camera's pan), is below these.
 IC_MOTION = 0.7
-TO_MOTION = 0.6
+TO_MOTION = 0.65
+LANDING_WINDOW_S = 0.15  # the landing foot's most forward position is looked for this far back
+MIN_SEEN_FRACTION = 0.6  # of that window, or the most forward position is not known
+RECEDE = 0.02  # foot lengths behind the most forward position: the foot has started back
+MIN_BELT_SPEED_PX_PER_S = 20.0  # slower ground motion is noise, not a belt or a pan
 CANDIDATE_MOTION = 0.5  # a planted foot's speed is within this fraction of the ground's
 GROUND_WINDOW_S = 0.6  # the ground's speed is a running median over this long (a stride or so)
 MIN_GROUND_SPEED = 2.0  # foot lengths per second: the speed scale where the ground is still
 VELOCITY_S = 0.02  # window of the velocity estimate (real time)
+TO_VELOCITY_S = 0.08  # the same for the toe's release at toe-off
 # The toe landmark (BlazePose's foot index) sits behind and above the shoe's tip: as the foot
 # rolls over the tip before toe-off it is already this many foot lengths above its planted
 # height when the tip leaves the ground.
 TOE_LIFT = 0.4
-MAX_BLIND_FRAMES = 1  # a walk over more unseen frames than this cannot place an edge
+MAX_BLIND_S = 0.06  # a walk over a point unseen for longer than this cannot place an edge
 PLANTED_BAND = 0.1  # the planted height: median of the samples this close to the lowest ones
 MIN_CONTACT_S = 0.06
 OUT_OF_CONTACT_S = 0.05  # after a real TO (before a real IC) the foot stays off this long  # shorter low phases are a swing foot skimming the ground, not a contact
@@ -184,6 +189,7 @@ def detect_foot_contacts(
                 foot_length,
                 times,
                 facing,
+                ground_speed,
             )
             events += found
             unfound += missing
@@ -335,6 +341,7 @@ def _contact_events(
     foot_length: float,
     times: np.ndarray,
     facing: np.ndarray,
+    global_speed: np.ndarray,
 ) -> tuple[list[ContactEvent], list[UnfoundEvent]]:
     """IC and TO of the low phase [start, stop) of one foot."""
     frames = len(times)
@@ -352,25 +359,42 @@ def _contact_events(
     # move, and the foot's own landing speed sets the scale.
     scale = max(abs(ground_speed), MIN_GROUND_SPEED * foot_length / rate)
     ahead = np.asarray(facing, np.float64)
+    direction = float(np.sign(np.nanmedian(ahead[start:stop])))
     persist = max(1, int(round(OUT_OF_CONTACT_S * rate)))
+    blind = max(1, int(round(MAX_BLIND_S * rate)))
     motion, height = {}, {}
     for part in ("heel", "toe"):
         velocity = _velocity(points[part][:, 0], rate)
         motion[part] = ahead * (velocity - ground_speed) / scale  # 0: with the ground
         height[part] = (heights[part] - planted[part]) / foot_length
+    # Toe-off is a slow release (the foot rolls over the toe): a longer window steadies it.
+    toe_velocity = _velocity(points["toe"][:, 0], rate, TO_VELOCITY_S)
+    toe_motion = ahead * (toe_velocity - ground_speed) / scale
     events, unfound = [], []
     ic = {
-        p: _edge((height[p] - HEIGHT_TOLERANCE, motion[p] - IC_MOTION), mid, -1, p, persist)
+        p: _edge((height[p] - HEIGHT_TOLERANCE, motion[p] - IC_MOTION), mid, -1, p, persist, blind)
         for p in ("heel", "toe")
     }
     timed = [edge for edge in ic.values() if isinstance(edge, tuple)]
+    landing = [
+        (position, f"{p}_forward_end")
+        for p in ("heel", "toe")
+        if (
+            position := _landing_on_moving_ground(
+                points[p][:, 0], direction, start, stop, rate, ground_speed, foot_length
+            )
+        )
+        is not None
+    ]
+    if landing:
+        timed = landing
     if timed:
         position, cue = min(timed)
         events.append(_event(side, "IC", position, cue, times))
     elif any(isinstance(edge, str) for edge in ic.values()):
         reason = "; ".join(edge for edge in ic.values() if isinstance(edge, str))
         unfound.append(UnfoundEvent(side, "IC", start, reason))
-    to = _edge((height["toe"] - TOE_LIFT, motion["toe"] - TO_MOTION), mid, +1, "toe", persist)
+    to = _edge((height["toe"] - TOE_LIFT, toe_motion - TO_MOTION), mid, +1, "toe", persist, blind)
     if isinstance(to, tuple):
         events.append(_event(side, "TO", to[0], to[1], times))
     elif isinstance(to, str):
@@ -378,9 +402,59 @@ def _contact_events(
     return events, unfound
 
 
-def _velocity(x: np.ndarray, rate: float) -> np.ndarray:
+def _landing_on_moving_ground(
+    x: np.ndarray,
+    direction: float,
+    start: int,
+    stop: int,
+    rate: float,
+    ground_speed: float,
+    foot_length: float,
+) -> float | None:
+    """IC on moving ground (a belt, or a panning camera's view): the fractional frame at which
+    the foot, carried back by the ground, first lies behind its most forward position.
+
+    The most forward position is looked for in the ``LANDING_WINDOW_S`` before the planted
+    phase. Where the foot is seen from there on, IC is where it has first fallen
+    ``RECEDE`` foot lengths behind it (the counting rule, with the landmark's jitter as
+    tolerance). Where a few frames after the landing are unseen or jumbled (the other foot
+    passing), the ground's motion through the planted phase is followed back to the most
+    forward position instead. None on still ground (no motion to follow), where the window is
+    mostly unseen, or where the foot never recedes.
+    """
+    frames = len(x)
+    if direction * ground_speed >= 0 or abs(ground_speed) * rate < MIN_BELT_SPEED_PX_PER_S:
+        return None
+    before = slice(max(0, start - int(round(LANDING_WINDOW_S * rate))), start + 1)
+    forward = direction * x[before]
+    seen = np.isfinite(forward)
+    if seen.mean() < MIN_SEEN_FRACTION:
+        return None
+    top = before.start + int(np.nanargmax(forward))
+    peak = float(np.nanmax(forward))
+    limit = peak - RECEDE * foot_length
+    half = min(frames, start + max(3, (stop - start) // 2))
+    path = direction * x[top:half]
+    if np.isfinite(path).all():
+        behind = np.flatnonzero(path < limit)
+        if behind.size == 0:
+            return None
+        i = top + int(behind[0])
+        previous, value = direction * x[i - 1], direction * x[i]
+        return float(i - 1 + (previous - limit) / (previous - value))
+    index = np.arange(frames, dtype=np.float64)
+    early = slice(start, half)
+    finite = np.isfinite(x[early])
+    if finite.sum() < 3:
+        return None
+    intercept = float(np.median(x[early][finite] - ground_speed * index[early][finite]))
+    position = (direction * limit - intercept) / ground_speed
+    return float(position) if top <= position <= half else None
+
+
+def _velocity(x: np.ndarray, rate: float, window_s: float = VELOCITY_S) -> np.ndarray:
     """Horizontal speed in pixels per frame: Savitzky-Golay derivative over runs of samples."""
-    window = max(3, int(round(VELOCITY_S * rate)) | 1)
+    window = max(3, int(round(window_s * rate)) | 1)
     out = np.full_like(x, np.nan)
     for start, stop in _runs(np.isfinite(x), window):
         out[start:stop] = savgol_filter(x[start:stop], window, 2, deriv=1)
@@ -388,7 +462,12 @@ def _velocity(x: np.ndarray, rate: float) -> np.ndarray:
 
 
 def _edge(
-    conditions: tuple[np.ndarray, ...], mid: int, direction: int, part: str, persist: int
+    conditions: tuple[np.ndarray, ...],
+    mid: int,
+    direction: int,
+    part: str,
+    persist: int,
+    max_blind: int,
 ) -> tuple[float, str] | str | None:
     """Walk from ``mid`` in ``direction`` until a condition turns positive; the crossing.
 
@@ -396,7 +475,7 @@ def _edge(
     condition crosses zero (linear between the last frame seen in contact and the first one
     out) and its cue. The foot must then stay out of contact for ``persist`` frames: a
     landmark that jumps for a frame or two mid-stance (another foot passing) is no edge.
-    Returns a reason (str) where the point goes unseen for more than ``MAX_BLIND_FRAMES``
+    Returns a reason (str) where the point goes unseen for more than ``max_blind`` frames
     before an edge is seen, and None where the contact runs past the clip's end.
     """
     names = ("height", "motion")
@@ -417,7 +496,7 @@ def _edge(
             return None
         if not seen[current]:
             blind += 1
-            if blind > MAX_BLIND_FRAMES:
+            if blind > max_blind:
                 return f"the {part} is unseen or unreliable there"
             continue
         if inside[current]:
