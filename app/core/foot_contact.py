@@ -168,7 +168,7 @@ def detect_foot_contacts(
         side: {part: _planted_height(h, foot_length) for part, h in parts.items()}
         for side, parts in heights.items()
     }
-    ground_speed = _ground_speed(smoothed, heights, rate)
+    ground_speed = _ground_speed(smoothed, heights, planted, foot_length, rate)
     scale = np.maximum(np.abs(ground_speed), MIN_GROUND_SPEED * foot_length / rate)
     for side, points in smoothed.items():
         planted_now = np.zeros(frames, bool)
@@ -275,19 +275,24 @@ def _ground_line(points: dict[str, dict[str, np.ndarray]]) -> tuple[float, float
 
 
 def _ground_speed(
-    points: dict[str, dict[str, np.ndarray]], heights: dict[str, dict[str, np.ndarray]], rate: float
+    points: dict[str, dict[str, np.ndarray]],
+    heights: dict[str, dict[str, np.ndarray]],
+    planted: dict[str, dict[str, float]],
+    foot_length: float,
+    rate: float,
 ) -> np.ndarray:
     """The ground's horizontal speed in the image (px per frame) at every frame.
 
-    The lowest foot point of a frame is almost always on the planted foot, which moves with the
-    ground: the running median of its speed over ``GROUND_WINDOW_S`` is the belt's speed on a
+    A foot point at its planted height moves with the ground: the running median over
+    ``GROUND_WINDOW_S`` of the speed of the lowest such point is the belt's speed on a
     treadmill, zero overground with a still camera, and minus the camera's pan when it follows
-    the runner.
+    the runner. Frames with no point at ground level (flight, a hidden stance foot) add nothing.
     """
     names = [(side, part) for side in points for part in points[side]]
     speed = np.stack([_velocity(points[s][p][:, 0], rate) for s, p in names], axis=1)
-    height = np.stack([heights[s][p] for s, p in names], axis=1)
-    usable = np.isfinite(speed) & np.isfinite(height)
+    height = np.stack([heights[s][p] - planted[s][p] for s, p in names], axis=1)
+    with np.errstate(invalid="ignore"):
+        usable = np.isfinite(speed) & (np.abs(height) < PLANTED_BAND * foot_length)
     lowest = np.argmin(np.where(usable, height, np.inf), axis=1)
     per_frame = np.where(usable.any(axis=1), speed[np.arange(len(speed)), lowest], np.nan)
     half = max(1, int(round(0.5 * GROUND_WINDOW_S * rate)))
@@ -436,12 +441,8 @@ def _landing_on_moving_ground(
     half = min(frames, start + max(3, (stop - start) // 2))
     path = direction * x[top:half]
     if np.isfinite(path).all():
-        behind = np.flatnonzero(path < limit)
-        if behind.size == 0:
-            return None
-        i = top + int(behind[0])
-        previous, value = direction * x[i - 1], direction * x[i]
-        return float(i - 1 + (previous - limit) / (previous - value))
+        behind = _crossing(path, peak - RECEDE * foot_length)
+        return None if behind is None else top + behind
     index = np.arange(frames, dtype=np.float64)
     early = slice(start, half)
     finite = np.isfinite(x[early])
@@ -450,6 +451,15 @@ def _landing_on_moving_ground(
     intercept = float(np.median(x[early][finite] - ground_speed * index[early][finite]))
     position = (direction * limit - intercept) / ground_speed
     return float(position) if top <= position <= half else None
+
+
+def _crossing(values: np.ndarray, level: float) -> float | None:
+    """Fractional index at which ``values`` first fall below ``level`` (linear between)."""
+    below = np.flatnonzero(values < level)
+    if below.size == 0 or below[0] == 0:
+        return None
+    i = int(below[0])
+    return float(i - 1 + (values[i - 1] - level) / (values[i - 1] - values[i]))
 
 
 def _velocity(x: np.ndarray, rate: float, window_s: float = VELOCITY_S) -> np.ndarray:
