@@ -43,7 +43,7 @@ HEIGHT_TOLERANCE = 0.3
 # speed in the image (the belt's, or the camera's pan), is below these.
 IC_MOTION = 0.7
 TO_MOTION = 0.65
-LANDING_WINDOW_S = 0.15  # the landing foot's most forward position is looked for this far back
+LANDING_WINDOW_S = 0.2  # the landing foot's most forward position is looked for this far back
 MIN_SEEN_FRACTION = 0.6  # of that window, or the most forward position is not known
 RECEDE = 0.02  # foot lengths behind the most forward position: the foot has started back
 MIN_BELT_SPEED_PX_PER_S = 20.0  # slower ground motion is noise, not a belt or a pan
@@ -178,7 +178,7 @@ def detect_foot_contacts(
                 low = heights[side][part] - planted[side][part] < HEIGHT_TOLERANCE * foot_length
                 along = np.abs(speed - ground_speed) < CANDIDATE_MOTION * scale
             planted_now |= low & along
-        for start, stop in _runs(_bridge(planted_now, gap), min_frames):
+        for start, stop in _runs(_bridge(planted_now, gap), min_frames, edge_length=3):
             found, missing = _contact_events(
                 side,
                 start,
@@ -329,11 +329,19 @@ def _bridge(mask: np.ndarray, longest: int) -> np.ndarray:
     return out
 
 
-def _runs(mask: np.ndarray, min_length: int) -> list[tuple[int, int]]:
-    """[start, stop) of the runs of True at least ``min_length`` long."""
+def _runs(
+    mask: np.ndarray, min_length: int, edge_length: int | None = None
+) -> list[tuple[int, int]]:
+    """[start, stop) of the runs of True at least ``min_length`` long (``edge_length`` for a
+    run cut by either end of ``mask``: the clip may end in the middle of a contact)."""
     padded = np.concatenate([[False], mask, [False]])
     edges = np.flatnonzero(np.diff(padded.astype(int)))
-    return [(a, b) for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a >= min_length]
+    shortest = min_length if edge_length is None else edge_length
+    return [
+        (a, b)
+        for a, b in zip(edges[::2], edges[1::2], strict=True)
+        if b - a >= (shortest if a == 0 or b == len(mask) else min_length)
+    ]
 
 
 def _contact_events(
@@ -436,6 +444,8 @@ def _landing_on_moving_ground(
     if seen.mean() < MIN_SEEN_FRACTION:
         return None
     top = before.start + int(np.nanargmax(forward))
+    if top == before.start:
+        return None  # still coming forward at the window's start (or the clip's): no peak seen
     peak = float(np.nanmax(forward))
     limit = peak - RECEDE * foot_length
     half = min(frames, start + max(3, (stop - start) // 2))
