@@ -6,7 +6,8 @@ contacts (IC) and toe-offs (TO) it found, and matches each counted event to the 
 event of the same foot and kind within half a stride. It prints events found / missed / extra,
 the bias (mean signed error, found minus counted; negative = early) and mean |error| of IC and
 TO in video frames and in real-time ms (frame interval / slow-motion factor), and contact and
-flight time against the count. The counting rule and method are in ``docs/gait_validation.md``.
+flight time against the count, and how many events each method timed (``feet`` or the
+``ankle_pelvis`` fallback). The counting rule and the method are in ``docs/gait_events.md``.
 
     python benchmarks/gait_validation.py                  # every clip that has a truth file
     python benchmarks/gait_validation.py --clip treadmill_side_slow.mp4
@@ -42,6 +43,7 @@ class FootEvent:
     foot: str  # the runner's "left" or "right"
     kind: str  # "IC" or "TO"
     frame: float  # video frame index (0-based, as read_frame); may be fractional
+    method: str = ""  # what timed a found event: "feet" or "ankle_pelvis"
 
 
 def read_found_events(metrics_path: Path) -> list[FootEvent]:
@@ -51,7 +53,7 @@ def read_found_events(metrics_path: Path) -> list[FootEvent]:
     """
     metrics = json.loads(metrics_path.read_text())
     return [
-        FootEvent(e["side"], e["kind"], float(e["frame"]))
+        FootEvent(e["side"], e["kind"], float(e["frame"]), e.get("method", ""))
         for e in metrics.get("events", [])
         if e.get("kind") in ("IC", "TO")
     ]
@@ -144,6 +146,10 @@ def score(truth_doc: dict, truth: list[FootEvent], found: list[FootEvent]) -> li
         f"missed, {extra} extra in frames {first}-{last} "
         f"(same foot and kind within {stride / 2:.0f} frames)",
     ]
+    methods = [f.method for i, f in enumerate(found) if i in set(in_span) and f.method]
+    if methods:
+        counts = ", ".join(f"{m} {methods.count(m)}" for m in sorted(set(methods)))
+        lines.append(f"  timed by: {counts}")
     any_foot = match(truth, found, stride / 2, same_foot=False)
     if len(any_foot) != len(matched):
         lines.append(

@@ -1,6 +1,6 @@
 """The hand-counted foot events in tests/data/gait_events/ are well formed and consistent.
 
-They are the reference the gait-event detection is scored against (docs/gait_validation.md), so
+They are the reference the gait-event detection is scored against (docs/gait_events.md), so
 a typo in them would silently move the goalposts: each file must follow the schema, keep one
 foot's events alternating IC, TO, IC..., stay inside the clip, and give plausible stance and
 stride durations for running. Fast: reads JSON only (no video, no model), apart from one check

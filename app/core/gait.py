@@ -22,12 +22,13 @@ neighbours; frames are the nearest frame. All times are real (slow-motion correc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.signal import find_peaks
 
 from app.core.cleaning import sampling_rate_hz
+from app.core.foot_contact import FootContacts, FootPoints, detect_foot_contacts
 from app.core.kinematics import ANKLE, SIDES, mid_hip
 
 # The ankle swings about one leg length fore and aft of the pelvis in running (0.6 walking); a
@@ -39,15 +40,35 @@ TYPICAL_STRIDE_S = 0.7  # about 170 steps/min, the middle of recreational runnin
 MAX_SLOWMO = 16.0  # 480 fps played at 30: the slowest footage we look for a stride in
 
 
+FEET = "feet"  # timed from the heel and toe points (app.core.foot_contact)
+ANKLE_PELVIS = "ankle_pelvis"  # the fallback: the ankle relative to the pelvis (this module)
+
+
 @dataclass(frozen=True)
 class GaitEvent:
-    """One foot event. ``cue`` tells which signal placed it (for transparency in exports)."""
+    """One foot event. ``method`` and ``cue`` tell what placed it (for transparency in exports).
+
+    ``frame`` is the frame a user steps to: from the feet, the first frame in contact (IC) or
+    the last one (TO); from the ankle-pelvis method, the nearest frame. ``time_s`` is the
+    interpolated (sub-frame) real time.
+    """
 
     side: str
     kind: str  # "IC" or "TO"
     frame: int
     time_s: float
     cue: str
+    method: str = ANKLE_PELVIS
+
+
+@dataclass(frozen=True)
+class MissingEvent:
+    """An event the clip should hold that neither method could place, and why."""
+
+    side: str
+    kind: str
+    near_frame: int
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -68,6 +89,7 @@ class GaitEvents:
     events: list[GaitEvent]
     steps: list[Step]
     stride_s: float | None  # typical stride period found in the ankle motion
+    missing: list[MissingEvent] = field(default_factory=list)
     # With no running stride found: a leg swing too slow for running, the sign of slow-motion
     # footage whose --slowmo factor was not given (seconds of the track's time base).
     slow_swing_s: float | None = None
@@ -89,8 +111,15 @@ def detect_gait_events(
     facing: np.ndarray,
     knee_flexion: dict[str, np.ndarray],
     leg_length_px: float,
+    feet: dict[str, FootPoints] | None = None,
+    image_size: tuple[int, int] | None = None,
 ) -> GaitEvents:
-    """Find IC and TO of both feet in a cleaned (T, 17, 3) track; see the module docstring."""
+    """Find IC and TO of both feet in a cleaned (T, 17+, 3) track.
+
+    With ``feet`` (heel and toe points per side), events are timed from the feet
+    (``app.core.foot_contact``) and the ankle-pelvis method of the module docstring fills in
+    where the feet are unreliable; without, the ankle-pelvis method gives every event.
+    """
     times = np.asarray(real_times_s, np.float64)
     if not np.isfinite(leg_length_px) or len(times) < 3:
         return GaitEvents([], [], None)
@@ -116,7 +145,68 @@ def detect_gait_events(
             window = _window(candidate, -0.2 * stride_frames, 0.05 * stride_frames, len(times))
             events.append(_refine(side, "TO", candidate, window, -knee, times, "knee_extension"))
     events.sort(key=lambda e: e.time_s)
-    return GaitEvents(events, _pair_steps(events, stride), stride)
+    missing: list[MissingEvent] = []
+    if feet is not None:
+        contacts = detect_foot_contacts(feet, times, facing, image_size)
+        events, missing = combine_events(events, contacts, stride, times)
+    return GaitEvents(events, _pair_steps(events, stride), stride, missing=missing)
+
+
+def combine_events(
+    fallback: list[GaitEvent], contacts: FootContacts, stride_s: float, times: np.ndarray
+) -> tuple[list[GaitEvent], list[MissingEvent]]:
+    """Foot-timed events where the feet give them, ankle-pelvis events elsewhere.
+
+    The ankle-pelvis method finds one candidate per stride and foot robustly (it rests on the
+    legs' whole swing) but times it poorly; the feet time an event well where they are seen.
+    A foot event replaces the candidate of its side and kind within a quarter stride; a foot
+    event with no candidate (a contact the swing did not show) is kept if no other event of its
+    side and kind lies within half a stride. A candidate with no foot event stays, marked as the
+    fallback. Where the feet could not time an event and no candidate exists, it is reported
+    missing with the feet's reason.
+    """
+    near = 0.25 * stride_s
+    feet_events = [
+        GaitEvent(e.side, e.kind, e.frame, e.time_s, e.cue, FEET) for e in contacts.events
+    ]
+    used: set[int] = set()
+    combined: list[GaitEvent] = []
+    for candidate in fallback:
+        best = None
+        for index, event in enumerate(feet_events):
+            if index in used or (event.side, event.kind) != (candidate.side, candidate.kind):
+                continue
+            gap = abs(event.time_s - candidate.time_s)
+            if gap <= near and (best is None or gap < best[0]):
+                best = (gap, index)
+        if best is None:
+            combined.append(replace(candidate, method=ANKLE_PELVIS))
+        else:
+            used.add(best[1])
+            combined.append(feet_events[best[1]])
+    for index, event in enumerate(feet_events):
+        if index in used:
+            continue
+        clash = any(
+            (other.side, other.kind) == (event.side, event.kind)
+            and abs(other.time_s - event.time_s) < 0.5 * stride_s
+            for other in combined
+        )
+        if not clash:
+            combined.append(event)
+    combined.sort(key=lambda e: e.time_s)
+    missing = []
+    for unfound in contacts.unfound:
+        when = times[int(np.clip(unfound.near_frame, 0, len(times) - 1))]
+        covered = any(
+            (e.side, e.kind) == (unfound.side, unfound.kind) and abs(e.time_s - when) < near * 2
+            for e in combined
+        )
+        if not covered:
+            missing.append(
+                MissingEvent(unfound.side, unfound.kind, int(unfound.near_frame), unfound.reason)
+            )
+    return combined, missing
 
 
 def estimate_stride_period(

@@ -24,7 +24,8 @@ import numpy as np
 
 from app.core.analysis import Analysis
 from app.core.cleaning import CleanedTrack, CleaningSettings, clean_track
-from app.core.gait import GaitEvents, detect_gait_events
+from app.core.foot_contact import feet_from_keypoints
+from app.core.gait import ANKLE_PELVIS, FEET, GaitEvents, detect_gait_events
 from app.core.kinematics import ANGLE_NAMES, SIDES, facing_direction, joint_angles, leg_length_px
 from app.core.metrics import (
     LEG_LENGTH_PER_HEIGHT,
@@ -37,6 +38,7 @@ from app.core.options import DEFAULT_CUTOFF_HZ, LIMITS
 from app.core.table_text import csv_from_columns, number_column
 from rhpnet.atomic import atomic_path, atomic_write_text
 from rhpnet.errors import DataError
+from rhpnet.skeleton import COCO_KEYPOINT_NAMES
 
 METRICS_FORMAT = 1
 # Fewer ground contacts than this make means and SDs a guess: the report says so in its notes.
@@ -106,7 +108,10 @@ def build_report(
     facing = facing_direction(points, real_times)
     angles = joint_angles(points, facing)
     knees = {side: angles[f"knee_flexion_{side}"] for side in SIDES}
-    gait = detect_gait_events(points, real_times, facing, knees, length)
+    # Contact is timed on the unsmoothed feet: a low-pass rounds off the landing.
+    feet = feet_from_keypoints(cleaned.unsmoothed_keypoints, track_keypoint_names(track))
+    size = (analysis.video.width, analysis.video.height)
+    gait = detect_gait_events(points, real_times, facing, knees, length, feet, size)
     unsmoothed_angles = joint_angles(cleaned.unsmoothed_keypoints, facing)
     steps = (
         step_metrics(gait.steps, points, real_times, facing, angles, length, unsmoothed_angles)
@@ -135,8 +140,24 @@ def build_report(
     )
 
 
+def track_keypoint_names(track) -> tuple[str, ...]:
+    """The names of a track's keypoints: COCO-17 first, then any foot points."""
+    return COCO_KEYPOINT_NAMES[: track.keypoints.shape[1]]
+
+
 def _notes(gait: GaitEvents, steps: list[StepMetrics], facing: np.ndarray) -> list[str]:
     notes = []
+    methods = [event.method for event in gait.events]
+    if FEET in methods and ANKLE_PELVIS in methods:
+        notes.append(
+            f"{methods.count(ANKLE_PELVIS)} of {len(methods)} foot events are timed from the "
+            "ankles (the feet were not seen reliably there): those are a few frames early"
+        )
+    for missing in gait.missing:
+        notes.append(
+            f"{missing.side} {missing.kind} near frame {missing.near_frame} not found: "
+            f"{missing.reason}"
+        )
     if gait.stride_s is None and gait.suggested_slowmo is not None:
         notes.append(
             f"the legs swing once every {gait.slow_swing_s:.1f} s, too slow for running: if the "
@@ -207,6 +228,7 @@ def metrics_document(report: RunningReport) -> dict[str, Any]:
     document["steps"] = [asdict(step) for step in report.steps]
     document["asymmetry"] = report.asymmetry
     document["events"] = [asdict(event) for event in report.gait.events]
+    document["missing_events"] = [asdict(missing) for missing in report.gait.missing]
     document["notes"] = list(report.notes)
     return _json_safe(document)
 

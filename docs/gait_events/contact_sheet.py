@@ -1,7 +1,7 @@
 """Render zoomed crops of the same image region over a run of frames into one labelled grid.
 
 This is the tool behind the hand-counted foot events in ``tests/data/gait_events/`` (see
-``docs/gait_validation.md``): initial contact and toe-off are decided by looking at the feet
+``docs/gait_events.md``): initial contact and toe-off are decided by looking at the feet
 frame by frame, never at a skeleton overlay, because the swing foot's furthest forward reach
 comes several frames before the sole reaches the ground. Frames are read with the app's own
 ``read_frame(i)`` so a frame number on a tile is exactly the index the analysis uses.

@@ -1,0 +1,548 @@
+"""Ground contact of each foot from its heel and toe points: initial contact and toe-off.
+
+A foot is on the ground when its sole is at ground level **and** it moves with the ground. In a
+side view both are seen directly from the heel and toe points:
+
+- **Ground level.** The ground (belt or track) is a line in the image. It is fitted robustly
+  (Huber) through the lowest foot point of every frame: at each instant of running but the short
+  flights one foot is planted, and the planted foot is the lowest. Each point's height is taken
+  above that line, less the height the point keeps while planted (the heel and toe landmarks sit
+  above the sole by different amounts).
+- **Moving with the ground.** While planted, a foot moves in the image exactly as the ground
+  does: backwards at belt speed on a treadmill, still overground, or with the camera's panning
+  when the camera follows the runner. That motion is measured on the planted foot itself: a
+  straight line (Theil-Sen) through its position over the middle of each contact. Before
+  contact the landing foot is behind that line (it has not come as far forward as the ground
+  under it would have carried it); after toe-off the toe falls behind the moving belt, or swings
+  forward overground: it leaves the line.
+
+Initial contact (IC) is where the first point of the sole (heel or toe) is both low and on the
+ground's line; toe-off (TO) is where the toe leaves either. Each crossing is interpolated
+between the two frames around it, so events are timed below one frame; the event's ``frame`` is
+the first frame in contact (IC) or the last one (TO), as counted by eye (docs/gait_events.md).
+
+Where a foot point is unreliable (low score, missing, outside the picture) around an event, no
+event is given here: the caller falls back to the ankle-pelvis method (``app.core.gait``) and
+says so. The module is pure numpy/scipy on plain arrays, tested with synthetic feet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import median_filter
+from scipy.signal import savgol_filter
+from scipy.stats import siegelslopes
+
+MIN_SCORE = 0.5  # BlazePose visibility below this: the point is likely hidden or guessed
+# Heights within this fraction of the foot length of the planted height count as ground level.
+HEIGHT_TOLERANCE = 0.3
+# Moving with the ground: the foot's speed relative to the ground, as a fraction of the ground's
+# speed in the image (the belt's, or the camera's pan), is below these.
+IC_MOTION = 0.7
+TO_MOTION = 0.65
+LANDING_WINDOW_S = 0.2  # the landing foot's most forward position is looked for this far back
+MIN_SEEN_FRACTION = 0.6  # of that window, or the most forward position is not known
+RECEDE = 0.02  # foot lengths behind the most forward position: the foot has started back
+MIN_BELT_SPEED_PX_PER_S = 20.0  # slower ground motion is noise, not a belt or a pan
+CANDIDATE_MOTION = 0.5  # a planted foot's speed is within this fraction of the ground's
+GROUND_WINDOW_S = 0.6  # the ground's speed is a running median over this long (a stride or so)
+MIN_GROUND_SPEED = 2.0  # foot lengths per second: the speed scale where the ground is still
+VELOCITY_S = 0.02  # window of the velocity estimate (real time)
+TO_VELOCITY_S = 0.08  # the same for the toe's release at toe-off
+# The toe landmark (BlazePose's foot index) sits behind and above the shoe's tip: as the foot
+# rolls over the tip before toe-off it is already this many foot lengths above its planted
+# height when the tip leaves the ground.
+TOE_LIFT = 0.4
+MAX_BLIND_S = 0.06  # a walk over a point unseen for longer than this cannot place an edge
+PLANTED_BAND = 0.1  # the planted height: median of the samples this close to the lowest ones
+MIN_CONTACT_S = 0.06
+OUT_OF_CONTACT_S = 0.05  # after a real TO (before a real IC) the foot stays off this long  # shorter low phases are a swing foot skimming the ground, not a contact
+BRIDGE_S = 0.02  # a foot unseen or lifted for less than this stays in the same low phase
+SMOOTHING_S = 0.02
+SMOOTHING_MIN_FRAMES = 5
+MEDIAN_FRAMES = 3  # Savitzky-Golay window (real time) against per-frame landmark jitter
+ATTACHMENT_TOLERANCE = 0.35
+BORDER_PX = 2.0  # points this close to the image edge may be cut off by it
+
+
+@dataclass(frozen=True)
+class FootPoints:
+    """One foot's heel and toe in image pixels, (T, 2) each, NaN where missing, with scores."""
+
+    heel: np.ndarray
+    toe: np.ndarray
+    heel_score: np.ndarray
+    toe_score: np.ndarray
+    ankle: np.ndarray  # (T, 2): the foot must hang on it (a point far from it is another foot)
+
+
+@dataclass(frozen=True)
+class ContactEvent:
+    """An IC or TO from the feet. ``position`` is the fractional frame of the crossing."""
+
+    side: str
+    kind: str  # "IC" or "TO"
+    position: float
+    frame: int  # IC: the first frame in contact; TO: the last
+    time_s: float
+    cue: str  # which point and condition placed it, e.g. "heel_height", "toe_motion"
+
+
+@dataclass(frozen=True)
+class UnfoundEvent:
+    """A contact whose start or end the feet could not time, and why."""
+
+    side: str
+    kind: str
+    near_frame: int
+    reason: str
+
+
+@dataclass
+class FootContacts:
+    events: list[ContactEvent]
+    unfound: list[UnfoundEvent]
+    ground: tuple[float, float] | None  # image line y = a + b x, None if not found
+    foot_length_px: float
+
+
+FOOT_POINT_NAMES = {
+    side: {"heel": f"{side}_heel", "toe": f"{side}_big_toe", "ankle": f"{side}_ankle"}
+    for side in ("left", "right")
+}
+
+
+def feet_from_keypoints(
+    keypoints: np.ndarray, names: Sequence[str]
+) -> dict[str, FootPoints] | None:
+    """Each side's heel, toe and ankle from a (T, K, 3) track whose points are ``names``;
+    None where the estimator gives no foot points (e.g. a 17-point COCO model)."""
+    index = {name: i for i, name in enumerate(names)}
+    wanted = [name for side in FOOT_POINT_NAMES.values() for name in side.values()]
+    if not all(name in index for name in wanted):
+        return None
+    points = np.asarray(keypoints, np.float64)
+    feet = {}
+    for side, parts in FOOT_POINT_NAMES.items():
+        heel, toe, ankle = (points[:, index[parts[p]]] for p in ("heel", "toe", "ankle"))
+        feet[side] = FootPoints(heel[:, :2], toe[:, :2], heel[:, 2], toe[:, 2], ankle[:, :2])
+    return feet
+
+
+def detect_foot_contacts(
+    feet: dict[str, FootPoints],
+    real_times_s: np.ndarray,
+    facing: np.ndarray,
+    image_size: tuple[int, int] | None = None,
+) -> FootContacts:
+    """IC and TO of every ground contact seen in the feet; see the module docstring."""
+    times = np.asarray(real_times_s, np.float64)
+    frames = len(times)
+    reliable = {side: _reliable(foot, image_size) for side, foot in feet.items()}
+    foot_length = _foot_length(reliable)
+    reliable = {
+        side: _attached(points, feet[side].ankle, foot_length) for side, points in reliable.items()
+    }
+    if frames < 5 or not np.isfinite(foot_length):
+        return FootContacts([], [], None, foot_length)
+    rate = 1.0 / float(np.median(np.diff(times)))
+    smoothed = {
+        side: {part: _smooth(xy, rate) for part, xy in points.items()}
+        for side, points in reliable.items()
+    }
+    ground = _ground_line(smoothed)
+    if ground is None:
+        return FootContacts([], [], None, foot_length)
+    events: list[ContactEvent] = []
+    unfound: list[UnfoundEvent] = []
+    min_frames = max(3, int(round(MIN_CONTACT_S * rate)))
+    gap = max(1, int(round(OUT_OF_CONTACT_S * rate)))
+    heights = {
+        side: {part: _height(xy, ground) for part, xy in points.items()}
+        for side, points in smoothed.items()
+    }
+    planted = {
+        side: {part: _planted_height(h, foot_length) for part, h in parts.items()}
+        for side, parts in heights.items()
+    }
+    ground_speed = _ground_speed(smoothed, heights, planted, foot_length, rate)
+    scale = np.maximum(np.abs(ground_speed), MIN_GROUND_SPEED * foot_length / rate)
+    for side, points in smoothed.items():
+        planted_now = np.zeros(frames, bool)
+        for part, xy in points.items():
+            speed = _velocity(xy[:, 0], rate)
+            with np.errstate(invalid="ignore"):
+                low = heights[side][part] - planted[side][part] < HEIGHT_TOLERANCE * foot_length
+                along = np.abs(speed - ground_speed) < CANDIDATE_MOTION * scale
+            planted_now |= low & along
+        for start, stop in _runs(_bridge(planted_now, gap), min_frames, edge_length=3):
+            found, missing = _contact_events(
+                side,
+                start,
+                stop,
+                points,
+                heights[side],
+                planted[side],
+                foot_length,
+                times,
+                facing,
+                ground_speed,
+            )
+            events += found
+            unfound += missing
+    events.sort(key=lambda e: e.position)
+    return FootContacts(events, unfound, ground, foot_length)
+
+
+def _reliable(foot: FootPoints, image_size: tuple[int, int] | None) -> dict[str, np.ndarray]:
+    """Heel and toe with unreliable samples (low score, at the image border) set to NaN."""
+    out = {}
+    for part, xy, score in (
+        ("heel", foot.heel, foot.heel_score),
+        ("toe", foot.toe, foot.toe_score),
+    ):
+        xy = np.array(xy, np.float64, copy=True)
+        bad = ~(np.asarray(score, np.float64) >= MIN_SCORE)
+        if image_size is not None:
+            width, height = image_size
+            with np.errstate(invalid="ignore"):
+                bad |= (xy[:, 0] < BORDER_PX) | (xy[:, 0] > width - 1 - BORDER_PX)
+                bad |= (xy[:, 1] < BORDER_PX) | (xy[:, 1] > height - 1 - BORDER_PX)
+        xy[bad] = np.nan
+        out[part] = xy
+    return out
+
+
+def _attached(
+    points: dict[str, np.ndarray], ankle: np.ndarray, foot_length: float
+) -> dict[str, np.ndarray]:
+    """Drop foot points that are not where their ankle holds them.
+
+    Heel and toe keep a fixed distance from the ankle; a point off it by more than
+    ``ATTACHMENT_TOLERANCE`` foot lengths belongs to the other foot (the estimator mixes the
+    feet up as they pass each other) or is a guess.
+    """
+    out = {}
+    for part, xy in points.items():
+        distance = np.linalg.norm(xy - np.asarray(ankle, np.float64), axis=1)
+        usual = np.nanmedian(distance) if np.isfinite(distance).any() else np.nan
+        with np.errstate(invalid="ignore"):
+            off = ~(np.abs(distance - usual) <= ATTACHMENT_TOLERANCE * foot_length)
+        xy = xy.copy()
+        xy[off] = np.nan
+        out[part] = xy
+    return out
+
+
+def _foot_length(reliable: dict[str, dict]) -> float:
+    lengths = [
+        np.linalg.norm(points["toe"] - points["heel"], axis=1) for points in reliable.values()
+    ]
+    values = np.concatenate(lengths) if lengths else np.zeros(0)
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if values.size >= 5 else float("nan")
+
+
+def _smooth(xy: np.ndarray, rate: float) -> np.ndarray:
+    """A running median (drops one-frame jumps onto the other foot) then Savitzky-Golay
+    (quadratic), over runs of finite samples: keeps the corner of a landing better than a
+    low-pass of the same noise reduction."""
+    window = max(SMOOTHING_MIN_FRAMES, int(round(SMOOTHING_S * rate)) | 1)
+    out = xy.copy()
+    finite = np.isfinite(xy).all(axis=1)
+    for start, stop in _runs(finite, window):
+        run = median_filter(xy[start:stop], size=(MEDIAN_FRAMES, 1), mode="nearest")
+        out[start:stop] = savgol_filter(run, window, 2, axis=0) if window > 3 else run
+    return out
+
+
+def _ground_line(points: dict[str, dict[str, np.ndarray]]) -> tuple[float, float] | None:
+    """Image line y = a + b x through the lowest foot point of each frame (Huber, iterated)."""
+    stacked = np.stack([xy for side in points.values() for xy in side.values()], axis=1)
+    y = stacked[:, :, 1]
+    finite = np.isfinite(y)
+    has = finite.any(axis=1)
+    if has.sum() < 5:
+        return None
+    lowest = np.argmax(np.where(finite, y, -np.inf), axis=1)[has]
+    chosen = stacked[has][np.arange(has.sum()), lowest]
+    x, y = chosen[:, 0], chosen[:, 1]
+    slope, intercept = siegelslopes(y, x)
+    return float(intercept), float(slope)
+
+
+def _ground_speed(
+    points: dict[str, dict[str, np.ndarray]],
+    heights: dict[str, dict[str, np.ndarray]],
+    planted: dict[str, dict[str, float]],
+    foot_length: float,
+    rate: float,
+) -> np.ndarray:
+    """The ground's horizontal speed in the image (px per frame) at every frame.
+
+    A foot point at its planted height moves with the ground: the running median over
+    ``GROUND_WINDOW_S`` of the speed of the lowest such point is the belt's speed on a
+    treadmill, zero overground with a still camera, and minus the camera's pan when it follows
+    the runner. Frames with no point at ground level (flight, a hidden stance foot) add nothing.
+    """
+    names = [(side, part) for side in points for part in points[side]]
+    speed = np.stack([_velocity(points[s][p][:, 0], rate) for s, p in names], axis=1)
+    height = np.stack([heights[s][p] - planted[s][p] for s, p in names], axis=1)
+    with np.errstate(invalid="ignore"):
+        usable = np.isfinite(speed) & (np.abs(height) < PLANTED_BAND * foot_length)
+    lowest = np.argmin(np.where(usable, height, np.inf), axis=1)
+    per_frame = np.where(usable.any(axis=1), speed[np.arange(len(speed)), lowest], np.nan)
+    half = max(1, int(round(0.5 * GROUND_WINDOW_S * rate)))
+    out = np.full(len(per_frame), np.nan)
+    for i in range(len(per_frame)):
+        window = per_frame[max(0, i - half) : i + half + 1]
+        if np.isfinite(window).any():
+            out[i] = np.nanmedian(window)
+    return out
+
+
+def _height(xy: np.ndarray, ground: tuple[float, float]) -> np.ndarray:
+    """Height above the ground line in pixels (up positive)."""
+    a, b = ground
+    return a + b * xy[:, 0] - xy[:, 1]
+
+
+def _planted_height(height: np.ndarray, foot_length: float) -> float:
+    """The height a point keeps while its foot is planted: the median of its lowest samples."""
+    finite = height[np.isfinite(height)]
+    if finite.size == 0:
+        return float("nan")
+    floor = np.percentile(finite, 5)
+    return float(np.median(finite[finite < floor + PLANTED_BAND * foot_length]))
+
+
+def _bridge(mask: np.ndarray, longest: int) -> np.ndarray:
+    """``mask`` with gaps of at most ``longest`` frames between True runs filled in."""
+    out = mask.copy()
+    true = np.flatnonzero(mask)
+    for a, b in zip(true[:-1], true[1:], strict=True):
+        if 1 < b - a <= longest + 1:
+            out[a:b] = True
+    return out
+
+
+def _runs(
+    mask: np.ndarray, min_length: int, edge_length: int | None = None
+) -> list[tuple[int, int]]:
+    """[start, stop) of the runs of True at least ``min_length`` long (``edge_length`` for a
+    run cut by either end of ``mask``: the clip may end in the middle of a contact)."""
+    padded = np.concatenate([[False], mask, [False]])
+    edges = np.flatnonzero(np.diff(padded.astype(int)))
+    shortest = min_length if edge_length is None else edge_length
+    return [
+        (a, b)
+        for a, b in zip(edges[::2], edges[1::2], strict=True)
+        if b - a >= (shortest if a == 0 or b == len(mask) else min_length)
+    ]
+
+
+def _contact_events(
+    side: str,
+    start: int,
+    stop: int,
+    points: dict[str, np.ndarray],
+    heights: dict[str, np.ndarray],
+    planted: dict[str, float],
+    foot_length: float,
+    times: np.ndarray,
+    facing: np.ndarray,
+    global_speed: np.ndarray,
+) -> tuple[list[ContactEvent], list[UnfoundEvent]]:
+    """IC and TO of the low phase [start, stop) of one foot."""
+    frames = len(times)
+    rate = 1.0 / float(np.median(np.diff(times)))
+    core = slice(start + (stop - start) // 4, stop - (stop - start) // 4)
+    centre = 0.5 * (points["heel"][:, 0] + points["toe"][:, 0])
+    index = np.arange(frames, dtype=np.float64)
+    finite = np.isfinite(centre[core])
+    mid = (start + stop) // 2
+    if finite.sum() < 3:
+        reason = "the foot points are unreliable during this contact"
+        return [], [UnfoundEvent(side, k, mid, reason) for k in ("IC", "TO")]
+    ground_speed = siegelslopes(centre[core][finite], index[core][finite])[0]  # px per frame
+    # Speeds are compared with the ground's; overground with a still camera the ground does not
+    # move, and the foot's own landing speed sets the scale.
+    scale = max(abs(ground_speed), MIN_GROUND_SPEED * foot_length / rate)
+    ahead = np.asarray(facing, np.float64)
+    direction = float(np.sign(np.nanmedian(ahead[start:stop])))
+    persist = max(1, int(round(OUT_OF_CONTACT_S * rate)))
+    blind = max(1, int(round(MAX_BLIND_S * rate)))
+    motion, height = {}, {}
+    for part in ("heel", "toe"):
+        velocity = _velocity(points[part][:, 0], rate)
+        motion[part] = ahead * (velocity - ground_speed) / scale  # 0: with the ground
+        height[part] = (heights[part] - planted[part]) / foot_length
+    # Toe-off is a slow release (the foot rolls over the toe): a longer window steadies it.
+    toe_velocity = _velocity(points["toe"][:, 0], rate, TO_VELOCITY_S)
+    toe_motion = ahead * (toe_velocity - ground_speed) / scale
+    events, unfound = [], []
+    ic = {
+        p: _edge((height[p] - HEIGHT_TOLERANCE, motion[p] - IC_MOTION), mid, -1, p, persist, blind)
+        for p in ("heel", "toe")
+    }
+    timed = [edge for edge in ic.values() if isinstance(edge, tuple)]
+    landing = [
+        (position, f"{p}_forward_end")
+        for p in ("heel", "toe")
+        if (
+            position := _landing_on_moving_ground(
+                points[p][:, 0], direction, start, stop, rate, ground_speed, foot_length
+            )
+        )
+        is not None
+    ]
+    if landing:
+        timed = landing
+    if timed:
+        position, cue = min(timed)
+        events.append(_event(side, "IC", position, cue, times))
+    elif any(isinstance(edge, str) for edge in ic.values()):
+        reason = "; ".join(edge for edge in ic.values() if isinstance(edge, str))
+        unfound.append(UnfoundEvent(side, "IC", start, reason))
+    to = _edge((height["toe"] - TOE_LIFT, toe_motion - TO_MOTION), mid, +1, "toe", persist, blind)
+    if isinstance(to, tuple):
+        events.append(_event(side, "TO", to[0], to[1], times))
+    elif isinstance(to, str):
+        unfound.append(UnfoundEvent(side, "TO", stop - 1, to))
+    return events, unfound
+
+
+def _landing_on_moving_ground(
+    x: np.ndarray,
+    direction: float,
+    start: int,
+    stop: int,
+    rate: float,
+    ground_speed: float,
+    foot_length: float,
+) -> float | None:
+    """IC on moving ground (a belt, or a panning camera's view): the fractional frame at which
+    the foot, carried back by the ground, first lies behind its most forward position.
+
+    The most forward position is looked for in the ``LANDING_WINDOW_S`` before the planted
+    phase. Where the foot is seen from there on, IC is where it has first fallen
+    ``RECEDE`` foot lengths behind it (the counting rule, with the landmark's jitter as
+    tolerance). Where a few frames after the landing are unseen or jumbled (the other foot
+    passing), the ground's motion through the planted phase is followed back to the most
+    forward position instead. None on still ground (no motion to follow), where the window is
+    mostly unseen, or where the foot never recedes.
+    """
+    frames = len(x)
+    if direction * ground_speed >= 0 or abs(ground_speed) * rate < MIN_BELT_SPEED_PX_PER_S:
+        return None
+    before = slice(max(0, start - int(round(LANDING_WINDOW_S * rate))), start + 1)
+    forward = direction * x[before]
+    seen = np.isfinite(forward)
+    if seen.mean() < MIN_SEEN_FRACTION:
+        return None
+    top = before.start + int(np.nanargmax(forward))
+    if top == before.start:
+        return None  # still coming forward at the window's start (or the clip's): no peak seen
+    peak = float(np.nanmax(forward))
+    limit = peak - RECEDE * foot_length
+    half = min(frames, start + max(3, (stop - start) // 2))
+    path = direction * x[top:half]
+    if np.isfinite(path).all():
+        behind = _crossing(path, peak - RECEDE * foot_length)
+        return None if behind is None else top + behind
+    index = np.arange(frames, dtype=np.float64)
+    early = slice(start, half)
+    finite = np.isfinite(x[early])
+    if finite.sum() < 3:
+        return None
+    intercept = float(np.median(x[early][finite] - ground_speed * index[early][finite]))
+    position = (direction * limit - intercept) / ground_speed
+    return float(position) if top <= position <= half else None
+
+
+def _crossing(values: np.ndarray, level: float) -> float | None:
+    """Fractional index at which ``values`` first fall below ``level`` (linear between)."""
+    below = np.flatnonzero(values < level)
+    if below.size == 0 or below[0] == 0:
+        return None
+    i = int(below[0])
+    return float(i - 1 + (values[i - 1] - level) / (values[i - 1] - values[i]))
+
+
+def _velocity(x: np.ndarray, rate: float, window_s: float = VELOCITY_S) -> np.ndarray:
+    """Horizontal speed in pixels per frame: Savitzky-Golay derivative over runs of samples."""
+    window = max(3, int(round(window_s * rate)) | 1)
+    out = np.full_like(x, np.nan)
+    for start, stop in _runs(np.isfinite(x), window):
+        out[start:stop] = savgol_filter(x[start:stop], window, 2, deriv=1)
+    return out
+
+
+def _edge(
+    conditions: tuple[np.ndarray, ...],
+    mid: int,
+    direction: int,
+    part: str,
+    persist: int,
+    max_blind: int,
+) -> tuple[float, str] | str | None:
+    """Walk from ``mid`` in ``direction`` until a condition turns positive; the crossing.
+
+    Conditions are <= 0 in contact. Returns the fractional frame at which the first failing
+    condition crosses zero (linear between the last frame seen in contact and the first one
+    out) and its cue. The foot must then stay out of contact for ``persist`` frames: a
+    landmark that jumps for a frame or two mid-stance (another foot passing) is no edge.
+    Returns a reason (str) where the point goes unseen for more than ``max_blind`` frames
+    before an edge is seen, and None where the contact runs past the clip's end.
+    """
+    names = ("height", "motion")
+    frames = len(conditions[0])
+    stack = np.stack(conditions)
+    seen = np.isfinite(stack).all(axis=0)
+    inside = np.all(stack <= 0, axis=0) & seen
+    candidates = np.flatnonzero(inside)
+    if candidates.size == 0:
+        return f"the {part} is not seen on the ground"
+    # start from the frame in contact nearest the middle of the low phase
+    last_in = int(candidates[np.argmin(np.abs(candidates - mid))])
+    blind = 0
+    current = last_in
+    while True:
+        current += direction
+        if not 0 <= current < frames:
+            return None
+        if not seen[current]:
+            blind += 1
+            if blind > max_blind:
+                return f"the {part} is unseen or unreliable there"
+            continue
+        if inside[current]:
+            last_in, blind = current, 0
+            continue
+        ahead = current + direction * np.arange(1, persist + 1)
+        if ahead.min() < 0 or ahead.max() >= frames:
+            return None  # too near the clip's end to tell an edge from a blip
+        back_in = ahead[inside[ahead]]
+        if back_in.size:  # out for less than ``persist`` frames: a blip, not the edge
+            current = last_in = int(back_in[0])
+            blind = 0
+            continue
+        crossings = []
+        for i in np.flatnonzero(stack[:, current] > 0):
+            before, after = stack[i, last_in], stack[i, current]
+            fraction = before / (before - after) if after != before else 0.0
+            crossings.append((last_in + direction * fraction * abs(current - last_in), i))
+        # The contact ends at the first condition to fail along the walk.
+        position, which = (max if direction < 0 else min)(crossings)
+        return float(position), f"{part}_{names[which]}"
+
+
+def _event(side: str, kind: str, position: float, cue: str, times: np.ndarray) -> ContactEvent:
+    frames = len(times)
+    frame = int(np.ceil(position - 1e-9)) if kind == "IC" else int(np.floor(position + 1e-9))
+    frame = int(np.clip(frame, 0, frames - 1))
+    time = float(np.interp(position, np.arange(frames), times))
+    return ContactEvent(side, kind, float(position), frame, time, cue)
