@@ -19,7 +19,7 @@ from app.core.foot_contact import (
     feet_from_keypoints,
 )
 from app.core.gait import ANKLE_PELVIS, FEET, GaitEvent, combine_events
-from rhpnet.skeleton import COCO_KEYPOINT_NAMES
+from rhpnet.skeleton import COCO_KEYPOINT_NAMES, POSE_KEYPOINT_NAMES, as_pose_layout
 
 STRIDE_S = 0.7
 CONTACT_S = 0.25
@@ -152,7 +152,9 @@ def test_feet_cut_by_the_image_border_are_not_used():
 
 def test_a_17_point_track_has_no_feet():
     assert feet_from_keypoints(np.zeros((5, 17, 3)), COCO_KEYPOINT_NAMES) is None
-    names = (*COCO_KEYPOINT_NAMES, "left_heel", "right_heel", "left_big_toe", "right_big_toe")
+    names = POSE_KEYPOINT_NAMES
+    padded = as_pose_layout(np.zeros((5, 17, 3)))  # the pose layout of a 17-joint model
+    assert feet_from_keypoints(padded, names) is None
     keypoints = np.random.default_rng(0).normal(size=(5, 21, 3))
     feet = feet_from_keypoints(keypoints, names)
     assert feet is not None

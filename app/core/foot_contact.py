@@ -119,12 +119,16 @@ def feet_from_keypoints(
     keypoints: np.ndarray, names: Sequence[str]
 ) -> dict[str, FootPoints] | None:
     """Each side's heel, toe and ankle from a (T, K, 3) track whose points are ``names``;
-    None where the estimator gives no foot points (e.g. a 17-point COCO model)."""
+    None where the estimator gives no foot points (e.g. a 17-point COCO model, whose feet in
+    the pose layout are NaN throughout)."""
     index = {name: i for i, name in enumerate(names)}
     wanted = [name for side in FOOT_POINT_NAMES.values() for name in side.values()]
     if not all(name in index for name in wanted):
         return None
     points = np.asarray(keypoints, np.float64)
+    foot_columns = [index[parts[p]] for parts in FOOT_POINT_NAMES.values() for p in ("heel", "toe")]
+    if not np.isfinite(points[:, foot_columns, :2]).any():
+        return None
     feet = {}
     for side, parts in FOOT_POINT_NAMES.items():
         heel, toe, ankle = (points[:, index[parts[p]]] for p in ("heel", "toe", "ankle"))

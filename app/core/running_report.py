@@ -38,7 +38,7 @@ from app.core.options import DEFAULT_CUTOFF_HZ, LIMITS
 from app.core.table_text import csv_from_columns, number_column
 from rhpnet.atomic import atomic_path, atomic_write_text
 from rhpnet.errors import DataError
-from rhpnet.skeleton import COCO_KEYPOINT_NAMES
+from rhpnet.skeleton import POSE_KEYPOINT_NAMES
 
 METRICS_FORMAT = 1
 # Fewer ground contacts than this make means and SDs a guess: the report says so in its notes.
@@ -109,7 +109,7 @@ def build_report(
     angles = joint_angles(points, facing)
     knees = {side: angles[f"knee_flexion_{side}"] for side in SIDES}
     # Contact is timed on the unsmoothed feet: a low-pass rounds off the landing.
-    feet = feet_from_keypoints(cleaned.unsmoothed_keypoints, track_keypoint_names(track))
+    feet = feet_from_keypoints(cleaned.unsmoothed_keypoints, POSE_KEYPOINT_NAMES)
     size = (analysis.video.width, analysis.video.height)
     gait = detect_gait_events(points, real_times, facing, knees, length, feet, size)
     unsmoothed_angles = joint_angles(cleaned.unsmoothed_keypoints, facing)
@@ -138,11 +138,6 @@ def build_report(
         cutoff_hz=cutoff_hz,
         notes=notes,
     )
-
-
-def track_keypoint_names(track) -> tuple[str, ...]:
-    """The names of a track's keypoints: COCO-17 first, then any foot points."""
-    return COCO_KEYPOINT_NAMES[: track.keypoints.shape[1]]
 
 
 def _notes(gait: GaitEvents, steps: list[StepMetrics], facing: np.ndarray) -> list[str]:
