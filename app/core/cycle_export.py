@@ -156,3 +156,20 @@ def write_cycle_png(
     with atomic_path(path) as tmp:
         figure.savefig(tmp, format="png")
     return Path(path)
+
+
+def write_cycle_files(report, out_dir: str | Path, stem: str) -> list[Path]:
+    """``<stem>.cycle.csv`` and ``<stem>.cycle.png`` of a ``RunningReport``."""
+    from app.core.gait_cycle import cycle_ranges, report_cycles
+
+    cycles = report_cycles(report)
+    out = Path(out_dir)
+    return [
+        write_cycle_csv(cycles, out / f"{stem}{CYCLE_CSV_SUFFIX}"),
+        write_cycle_png(
+            [CycleSession(stem, cycles)],
+            out / f"{stem}{CYCLE_PNG_SUFFIX}",
+            cycle_ranges(report.summary),
+            title=f"{Path(report.video_path).name}: gait cycle",
+        ),
+    ]
