@@ -131,7 +131,8 @@ def draw_cycle_panels(
         ax.set_xlim(0, 100)
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=7)
-        ax.legend(fontsize=6, loc="best")
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=6, loc="best")
     for ax in axes[len(angles) :]:
         ax.set_visible(False)
     for ax in axes[-columns:]:

@@ -20,6 +20,7 @@ from app.core.running_report import RunningReport
 
 PHASES: tuple[str, ...] = ("strike", "mid-stance", "toe-off")
 CROP_MARGIN = 0.15
+MAX_SIDE_PX = 720  # enough for a third of an A4 page at 300 dpi; keeps the PDF small
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,16 @@ def draw_key_frame(
     return np.ascontiguousarray(image[y0:y1, x0:x1, ::-1])
 
 
+def shrink(image: np.ndarray, max_side: int = MAX_SIDE_PX) -> np.ndarray:
+    """Downscale (area averaging) so the longer side is at most ``max_side`` pixels."""
+    import cv2
+
+    scale = max_side / max(image.shape[:2])
+    if scale >= 1.0:
+        return image
+    return cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+
+
 def render_key_frames(
     report: RunningReport, video_path: str, image_fps: float = 30.0
 ) -> list[tuple[KeyFrame, np.ndarray]]:
@@ -100,6 +111,9 @@ def render_key_frames(
     with open_video(video_path, image_fps=image_fps) as source:
         box = crop_box(report, [k.frame for k in keys], source.info.width, source.info.height)
         return [
-            (key, draw_key_frame(source.read_frame(key.frame).image, report, key.frame, box))
+            (
+                key,
+                shrink(draw_key_frame(source.read_frame(key.frame).image, report, key.frame, box)),
+            )
             for key in keys
         ]
