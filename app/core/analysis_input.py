@@ -52,6 +52,8 @@ def load_analysis(
         else:
             from app.core.pipeline import analyze_video
 
+            if slowmo is not None:  # recorded in the sidecar, for the next command or the app
+                options = dataclasses.replace(options, slowmo=float(slowmo))
             analysis = analyze_video(path, options, progress=progress)
             save_sidecar(analysis, path)
         analysis.video = dataclasses.replace(analysis.video, path=str(path))

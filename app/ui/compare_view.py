@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from app.core.analysis import Analysis
 from app.core.compare import ComparisonRow, compare_reports, comparison_sessions
+from app.core.cycle_export import CycleSession
 from app.core.gait_cycle import cycle_ranges
 from app.core.running_report import RunningReport
 from app.ui.cycle_view import CycleView
@@ -89,7 +90,7 @@ class CompareWindow(QWidget):
             box = QWidget(self)
             box_layout = QVBoxLayout(box)
             box_layout.setContentsMargins(0, 0, 0, 0)
-            title = QLabel(session.name, box)
+            title = QLabel(f"{'AB'[len(self.titles)]}: {session.name}", box)
             title.setObjectName("panelTitle")
             self.titles.append(title)
             box_layout.addWidget(title)
@@ -129,16 +130,15 @@ class CompareWindow(QWidget):
 
         self.cycle_view = CycleView(self)
         self.cycle_view.set_angles(["knee_flexion", "hip_flexion", "trunk_lean"])
+        sessions = comparison_sessions(a.report, b.report)
         self.cycle_view.set_sessions(
-            comparison_sessions(a.report, b.report), cycle_ranges(a.report.summary)
+            [CycleSession(letter, s.cycles) for letter, s in zip("AB", sessions, strict=True)],
+            cycle_ranges(a.report.summary),
         )
         self.table = QTableWidget(len(self.rows), len(TABLE_COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(
-            [
-                f"A: {a.name}" if c == "A" else f"B: {b.name}" if c == "B" else c
-                for c in TABLE_COLUMNS
-            ]
-        )
+        self.table.setHorizontalHeaderLabels(list(TABLE_COLUMNS))
+        for column, session in ((1, a), (2, b)):
+            self.table.horizontalHeaderItem(column).setToolTip(session.name)
         self.table.verticalHeader().setVisible(False)
         self._fill_table()
         lower = QSplitter(Qt.Orientation.Horizontal, self)
