@@ -82,6 +82,7 @@ class CompareWindow(QWidget):
         self.players = (PlayerWidget(self), PlayerWidget(self))
         self.rows: list[ComparisonRow] = compare_reports(a.report, b.report)
         self.stride_offset = 0
+        self._tasks: set = set()
         from app.ui.tasks import open_reader
 
         players_row = QSplitter(Qt.Orientation.Horizontal, self)
@@ -231,10 +232,22 @@ class CompareWindow(QWidget):
         path, _ = QFileDialog.getSaveFileName(
             self, "Athlete report (PDF)", str(default), "PDF (*.pdf)"
         )
-        if path:
-            self.write_report(Path(path))
+        if not path:
+            return
+        from app.ui.workers import Task
+
+        task = Task(
+            "Writing the report", lambda _context, p: self.write_report(p), Path(path), parent=self
+        )
+        task.succeeded.connect(lambda written: self.status.setText(f"Report written: {written}"))
+        task.failed.connect(lambda message, _details: self.status.setText(message))
+        task.finished.connect(lambda t=task: self._tasks.discard(t))
+        self._tasks.add(task)
+        self.status.setText(f"Writing {Path(path).name}…")
+        task.start()
 
     def write_report(self, path: Path) -> Path:
+        """The athlete's PDF of A with this comparison (key frames read from A's video)."""
         from app.core.athlete_pdf import ReportInputs, write_athlete_pdf
         from app.core.key_frames import render_key_frames
         from rhpnet.errors import UserFacingError
@@ -247,9 +260,7 @@ class CompareWindow(QWidget):
             )
         except UserFacingError as error:
             inputs.key_frames_missing = f"No key frames: {str(error).splitlines()[0]}"
-        written = write_athlete_pdf(inputs, path)
-        self.status.setText(f"Report written: {written}")
-        return written
+        return write_athlete_pdf(inputs, path)
 
     def closeEvent(self, event) -> None:
         for player in self.players:

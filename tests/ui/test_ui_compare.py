@@ -42,7 +42,6 @@ def test_compare_window_syncs_strikes_and_steps_strides(qtbot, window, clip_with
     task = window.compare.open(str(sidecar))
     qtbot.waitUntil(lambda: bool(window.compare.windows), timeout=30_000)
     compare = window.compare.windows[0]
-    qtbot.addWidget(compare)
     a, b = compare.sessions
     assert compare.table.rowCount() == len(compare.rows) > 5
     cadence = next(r for r in compare.rows if r.key == "cadence_spm")
@@ -94,3 +93,24 @@ def test_new_exports_from_the_app(qtbot, window, clip_with_sidecar, tmp_path):
     assert "runner-height-cm" in window.test_errors[-1] or "height" in window.test_errors[-1]
     assert not (out / "run.trc").exists()
     assert np.all([p for p in out.iterdir() if ".partial" in p.name] == [])
+
+
+def test_compare_report_button_writes_on_a_worker(
+    qtbot, window, clip_with_sidecar, tmp_path, monkeypatch
+):
+    from PySide6.QtWidgets import QFileDialog
+
+    from app.ui.compare_view import Session
+
+    window.open_video(clip_with_sidecar)
+    wait_for_report(qtbot, window)
+    session = Session(window.analysis, window.report.report)
+    compare = window.compare.show(session, session)
+    target = tmp_path / "both.report.pdf"
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "PDF"))
+    )
+    compare.report_button.click()
+    qtbot.waitUntil(lambda: compare.status.text().startswith("Report written"), timeout=60_000)
+    assert target.read_bytes()[:5] == b"%PDF-"
+    compare.close()
