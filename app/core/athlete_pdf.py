@@ -82,8 +82,14 @@ def _number(value: float | None, decimals: int) -> str:
     return "-" if value is None else f"{value:.{decimals}f}"
 
 
+def metric_decimals(key: str, unit: str) -> int:
+    """Decimals shown for a metric: its spec's, but 1 for centimetres (vertical oscillation in
+    cm from a 2D estimate is not known to the tenth of a millimetre)."""
+    return 1 if unit == "cm" else METRIC_SPECS[key].decimals
+
+
 def metric_value_text(summary: MetricSummary) -> str:
-    decimals = METRIC_SPECS[summary.key].decimals
+    decimals = metric_decimals(summary.key, summary.unit)
     if summary.mean is None:
         return "-"
     text = _number(summary.mean, decimals)
@@ -142,12 +148,12 @@ def _summary_page(figure, inputs: ReportInputs) -> None:
     for summary in report.summary.values():
         side_text = "-"
         if summary.left is not None or summary.right is not None:
-            decimals = METRIC_SPECS[summary.key].decimals
+            decimals = metric_decimals(summary.key, summary.unit)
             side_text = f"{_number(summary.left, decimals)} / {_number(summary.right, decimals)}"
         rows.append(
             [
                 textwrap.fill(summary.label, 24),
-                metric_value_text(summary),
+                textwrap.fill(metric_value_text(summary), 20),
                 side_text,
                 textwrap.fill(assessment_words(summary), 26),
                 reliability_words(summary),
@@ -223,7 +229,8 @@ def _cycle_page(figure, title: str, report: RunningReport, sessions: list[CycleS
         0.06,
         0.925,
         "Mean of all strides, shaded +- 1 SD; vertical lines: toe-off; "
-        "green: typical range at foot strike / during contact.",
+        "green: typical range at foot strike / during contact. With a comparison: B dashed, "
+        "its SD dotted.",
         fontsize=7.5,
     )
 
@@ -243,7 +250,7 @@ def _comparison_page(figure, inputs: ReportInputs, rows: list[ComparisonRow]) ->
         d = row.decimals
         cells.append(
             [
-                textwrap.fill(row.label, 26),
+                textwrap.fill(f"{row.label} ({row.unit})" if row.unit else row.label, 30),
                 _number(row.a_mean, d),
                 _number(row.b_mean, d),
                 "-" if row.difference is None else f"{row.difference:+.{d}f}",

@@ -99,7 +99,7 @@ def compare_reports(a: RunningReport, b: RunningReport) -> list[ComparisonRow]:
                 key=key,
                 label=spec.label,
                 unit=first.unit,
-                decimals=spec.decimals,
+                decimals=1 if first.unit == "cm" else spec.decimals,  # 2D estimate: mm is noise
                 a_mean=first.mean,
                 a_sd=first.sd,
                 a_n=first.n,
