@@ -21,6 +21,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "app.commands.analyze",
         "analyse running videos headlessly and export results",
     ),
+    "report": (
+        "app.commands.report",
+        "the athlete's PDF report of a video or its analysis sidecar",
+    ),
+    "compare": (
+        "app.commands.compare",
+        "compare two sessions: metrics, differences and gait-cycle curves",
+    ),
     "eval": (
         "app.commands.evaluate",
         "measure keypoint accuracy (OKS AP) on a COCO-format set",

@@ -5,7 +5,9 @@ Each input is analysed and exported on its own: a bad file prints one line
 when an input failed. Outputs per input (see docs/engine.md): ``<stem>.analysis.npz/.json``,
 ``<stem>.keypoints.csv``, ``<stem>.coco.json``, unless ``--no-video`` ``<stem>.overlay.mp4``,
 and the runner's kinematics (docs/kinematics.md): ``<stem>.angles.csv``, ``<stem>.metrics.json``
-and, with ``--plots``, ``<stem>.angles.png``.
+and, with ``--plots``, ``<stem>.angles.png``; with ``--cycles`` the gait-cycle curves
+``<stem>.cycle.csv/.png``, with ``--report`` the athlete's ``<stem>.report.pdf``
+(docs/report.md), with ``--opensim`` ``<stem>.trc`` and ``<stem>.mot`` (docs/opensim.md).
 """
 
 from __future__ import annotations
@@ -78,6 +80,21 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         "--plots", action="store_true", help="also write <stem>.angles.png with the gait events"
     )
     parser.add_argument(
+        "--cycles",
+        action="store_true",
+        help="also write <stem>.cycle.csv and <stem>.cycle.png, the gait-cycle curves",
+    )
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="also write <stem>.report.pdf, the athlete's report (docs/report.md)",
+    )
+    parser.add_argument(
+        "--opensim",
+        action="store_true",
+        help="also write <stem>.trc and <stem>.mot for OpenSim (needs --runner-height-cm)",
+    )
+    parser.add_argument(
         "--track",
         type=int,
         metavar="ID",
@@ -114,6 +131,8 @@ def main(argv: list[str], prog: str) -> int:
     height = args.runner_height_cm
     if height is not None and not LIMITS.runner_height_cm.accepts(height):
         parser.error(f"--runner-height-cm must be {LIMITS.runner_height_cm.requirement}")
+    if args.opensim and height is None:
+        parser.error("--opensim needs --runner-height-cm to scale the trajectories to metres")
 
     from app.core.pipeline import AnalysisOptions, EstimatorFactory
 
@@ -234,7 +253,21 @@ def _write_running_outputs(analysis: Analysis, args: argparse.Namespace) -> list
         tqdm.write(
             f"rhpnet-coach: warning: {Path(analysis.video.path).name}: {note}", file=sys.stderr
         )
-    return write_report_files(report, args.out, output_stem(analysis), plots=args.plots)
+    stem = output_stem(analysis)
+    written = write_report_files(report, args.out, stem, plots=args.plots)
+    if args.cycles:
+        from app.core.cycle_export import write_cycle_files
+
+        written += write_cycle_files(report, args.out, stem)
+    if args.opensim:
+        from app.core.opensim import write_opensim_files
+
+        written += write_opensim_files(report, args.out, stem)
+    if args.report:
+        from app.commands.report import write_report_pdf
+
+        written.append(write_report_pdf(analysis, report, args.out))
+    return written
 
 
 def record_webcam(index: int, duration_s: float, out_dir: Path) -> Path:

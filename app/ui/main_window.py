@@ -32,6 +32,8 @@ from PySide6.QtWidgets import (
 from app.core.analysis import Analysis
 from app.ui import tasks
 from app.ui.clock import format_clock
+from app.ui.compare_view import CompareLauncher
+from app.ui.cycle_view import AnglePane
 from app.ui.export_dialog import ExportController
 from app.ui.metrics_panel import MetricsPanel
 from app.ui.overlay import AngleLabel, PersonPose
@@ -87,16 +89,19 @@ class MainWindow(QMainWindow):
             self.settings.value("plot_angles", list(self.plots.selected())) or self.plots.selected()
         )
         self.plots.selectionChanged.connect(self._on_plot_selection)
+        self.angle_pane = AnglePane(self.plots, self)
+        self.reportUpdated.connect(lambda view: self.angle_pane.set_report(view.report))
         self.metrics_dock = self._dock(
             "Metrics", "metricsDock", self.metrics_panel, Qt.DockWidgetArea.RightDockWidgetArea
         )
         self.plots_dock = self._dock(
-            "Angles", "plotsDock", self.plots, Qt.DockWidgetArea.BottomDockWidgetArea
+            "Angles", "plotsDock", self.angle_pane, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self.resizeDocks([self.metrics_dock], [480], Qt.Orientation.Horizontal)
         self.resizeDocks([self.plots_dock], [290], Qt.Orientation.Vertical)
 
         self.exporter = ExportController(self)
+        self.compare = CompareLauncher(self)
         self._build_status_bar()
         self._build_actions()
         self._elapsed_timer = QTimer(self)
@@ -237,6 +242,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Open &recent")
         self._rebuild_recent_menu()
         file_menu.addAction(self.webcam_action)
+        file_menu.addAction(self.compare.action)
         file_menu.addSeparator()
         self.export_menu = file_menu.addMenu("&Export")
         self.exporter.populate_menu(self.export_menu)
@@ -353,6 +359,7 @@ class MainWindow(QMainWindow):
         self.video_path = path
         self.video_slowmo = 1.0  # real time, unless its sidecar or the user says otherwise
         self.plots.clear()
+        self.angle_pane.set_report(None)
         self.metrics_panel.set_message("Opening…")
         self.runner_box.clear()
         self.setWindowTitle(f"{path.name} — RHPNet Coach")
