@@ -87,6 +87,9 @@ def test_known_curves_come_back_within_one_degree(name, corner_pct):
     for angle, sides in truth.curves.items():
         for side, true_curves in sides.items():
             got = measured.curves[angle][side]
+            if angle.startswith(("foot_", "ankle_")):  # the synthetic runner has no feet
+                assert got.n == true_curves.n == 0
+                continue
             assert got.n == true_curves.n >= 3
             error = np.abs(got.mean - true_curves.mean)
             assert error[inner].max() < 1.0, (angle, side, error.max())

@@ -58,7 +58,8 @@ def test_analyze_writes_cycles_report_and_opensim_files(treadmill_segment, tmp_p
     for suffix in (".cycle.csv", ".cycle.png", ".report.pdf", ".trc", ".mot"):
         assert (out / f"{stem}{suffix}").stat().st_size > 0, suffix
     trc = (out / f"{stem}.trc").read_text().splitlines()
-    assert trc[2].split("\t")[2:5] == ["60", "17", "m"]  # NumFrames, NumMarkers, Units
+    # NumFrames, NumMarkers (COCO-17 and BlazePose's heels and toes), Units
+    assert trc[2].split("\t")[2:5] == ["60", "21", "m"]
     assert len([line for line in trc[6:] if line]) == 60
     assert (out / f"{stem}.report.pdf").read_bytes()[:5] == b"%PDF-"
     assert not [p for p in out.iterdir() if ".partial" in p.name or p.name.startswith(".")]

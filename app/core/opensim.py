@@ -31,7 +31,12 @@ from app.core.metrics import LEG_LENGTH_PER_HEIGHT
 from app.core.running_report import RunningReport
 from rhpnet.atomic import atomic_write_text
 from rhpnet.errors import DataError
-from rhpnet.skeleton import COCO_KEYPOINT_NAMES
+from rhpnet.skeleton import (
+    COCO_KEYPOINT_NAMES,
+    NUM_COCO_KEYPOINTS,
+    NUM_POSE_KEYPOINTS,
+    POSE_KEYPOINT_NAMES,
+)
 
 TRC_SUFFIX = ".trc"
 MOT_SUFFIX = ".mot"
@@ -68,11 +73,19 @@ def _cell(value: float) -> str:
     return f"{value:.6f}" if math.isfinite(value) else ""
 
 
+def marker_names(report: RunningReport) -> tuple[str, ...]:
+    """COCO-17, then the heels and toes where the model gave feet (a 17-joint model's are NaN
+    throughout and left out)."""
+    feet = report.cleaned.keypoints[:, NUM_COCO_KEYPOINTS:NUM_POSE_KEYPOINTS, 0]
+    return POSE_KEYPOINT_NAMES if np.isfinite(feet).any() else COCO_KEYPOINT_NAMES
+
+
 def marker_positions_m(report: RunningReport) -> np.ndarray:
-    """(T, 17, 3) marker positions in metres: X forward, Y up, Z 0; origin at the mean
-    mid-hip over the clip (X) and the lowest ankle position (Y, the ground)."""
+    """(T, M, 3) positions of the ``marker_names`` in metres: X forward, Y up, Z 0; origin at
+    the mean mid-hip over the clip (X) and the lowest ankle position (Y, the ground)."""
     scale = metres_per_pixel(report)
-    points = np.asarray(report.cleaned.keypoints[..., :2], np.float64)
+    count = len(marker_names(report))
+    points = np.asarray(report.cleaned.keypoints[:, :count, :2], np.float64)
     origin_x = float(np.nanmean(mid_hip(points)[:, 0]))
     ground_y = float(np.nanmax(points[:, [ANKLE[s] for s in SIDES], 1]))
     facing = np.asarray(report.facing, np.float64)[:, None]
@@ -88,7 +101,7 @@ def trc_text(report: RunningReport, file_name: str) -> str:
     times = _times(report)
     frames = len(times)
     rate = float(report.cleaned.sample_rate_hz)
-    markers = list(COCO_KEYPOINT_NAMES)
+    markers = list(marker_names(report))
     values = [
         f"{rate:.6g}",
         f"{rate:.6g}",
