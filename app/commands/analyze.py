@@ -19,6 +19,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.commands.report import check_kinematics_arguments
 from app.core.options import DEFAULT_CUTOFF_HZ, DEVICES, LIMITS, MODELS
 from rhpnet.errors import UserFacingError
 
@@ -126,12 +127,8 @@ def main(argv: list[str], prog: str) -> int:
         parser.error("give at least one VIDEO (file or image folder) or --webcam INDEX")
     if not LIMITS.webcam_duration_s.accepts(args.duration):
         parser.error(f"--duration must be {LIMITS.webcam_duration_s.requirement}")
-    if not LIMITS.cutoff_hz.accepts(args.cutoff_hz):
-        parser.error(f"--cutoff-hz must be {LIMITS.cutoff_hz.requirement}")
-    height = args.runner_height_cm
-    if height is not None and not LIMITS.runner_height_cm.accepts(height):
-        parser.error(f"--runner-height-cm must be {LIMITS.runner_height_cm.requirement}")
-    if args.opensim and height is None:
+    check_kinematics_arguments(parser, args)
+    if args.opensim and args.runner_height_cm is None:
         parser.error("--opensim needs --runner-height-cm to scale the trajectories to metres")
 
     from app.core.pipeline import AnalysisOptions, EstimatorFactory

@@ -40,6 +40,12 @@ def add_session_arguments(parser: argparse.ArgumentParser) -> None:
 def check_session_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.slowmo is not None and not LIMITS.slowmo.accepts(args.slowmo):
         parser.error(f"--slowmo must be {LIMITS.slowmo.requirement}")
+    check_kinematics_arguments(parser, args)
+
+
+def check_kinematics_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """``--cutoff-hz`` and ``--runner-height-cm`` within ``LIMITS``: every command that builds a
+    running report (analyze, report, compare) takes them."""
     if not LIMITS.cutoff_hz.accepts(args.cutoff_hz):
         parser.error(f"--cutoff-hz must be {LIMITS.cutoff_hz.requirement}")
     height = args.runner_height_cm
