@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.core.running_report import build_report
+from app.core.running_report import build_report, metrics_document
 
 pytestmark = pytest.mark.slow
 
@@ -40,13 +40,17 @@ SLOW_CLIP_SLOWMO = 8.0
 PLAUSIBLE = {
     "cadence_spm": (120.0, 220.0),
     "contact_time_ms": (120.0, 500.0),
-    "flight_time_ms": (-60.0, 250.0),
+    "flight_time_ms": (0.0, 250.0),
     "duty_factor": (0.15, 0.6),
     "knee_flexion_ic_deg": (0.0, 60.0),
     "peak_knee_flexion_stance_deg": (20.0, 90.0),
     "hip_extension_to_deg": (-10.0, 45.0),
     "trunk_lean_deg": (-15.0, 30.0),
     "overstride": (-0.2, 0.7),
+    "heel_ahead_ic": (-0.2, 0.7),
+    "shank_angle_ic_deg": (-25.0, 35.0),
+    "foot_strike_angle_deg": (-30.0, 40.0),
+    "ankle_dorsiflexion_ic_deg": (-45.0, 40.0),
     "vertical_oscillation": (0.01, 0.2),
 }
 
@@ -131,3 +135,65 @@ def test_slow_motion_treadmill_metrics_are_plausible(slow_report):
     assert slow_report.cleaned.sample_rate_hz == pytest.approx(8 * 29.97, rel=0.01)
     assert slow_report.summary["cadence_spm"].n >= 4
     _assert_plausible(slow_report)
+
+
+def test_the_hidden_far_leg_is_kept_out_of_means_and_asymmetries(treadmill_report):
+    """The runner faces right, so the camera sees the right side; the left leg, behind it, reads
+    29 deg of peak stance knee flexion against the right's 52: no -56 % asymmetry may come of
+    that, and the mean is the near leg's."""
+    assert treadmill_report.conditions.far_side == "left"
+    knee = treadmill_report.summary["peak_knee_flexion_stance_deg"]
+    assert knee.asymmetry_pct is None and knee.left_minus_right is None
+    assert knee.mean == pytest.approx(knee.right)
+    assert "mean of the right leg only" in knee.reliability["reasons"]
+    assert knee.reliability["left"]["level"] == "poor"
+    # Timing from the feet of both legs was checked against the count: kept, with its asymmetry.
+    contact = treadmill_report.summary["contact_time_ms"]
+    assert contact.asymmetry_pct is not None and contact.reliability["level"] == "good"
+    assert any("left leg is the far one" in note for note in treadmill_report.notes)
+
+
+def test_the_treadmill_runner_lands_on_the_heel(treadmill_report):
+    """Zoomed crops of the right foot at its contacts (frames 32 and 331) show the heel down and
+    the toe well up: a rearfoot strike (docs/kinematics.md, Foot strike pattern)."""
+    right = treadmill_report.strike_patterns["right"]
+    assert right.get("rearfoot", 0) >= 0.75 * sum(right.values()) and sum(right.values()) >= 6
+    angle = treadmill_report.summary["foot_strike_angle_deg"].mean
+    assert 8.0 < angle < 35.0
+
+
+MOVING_CAMERA_CLIPS = (
+    "race_3runners_pan.mp4",
+    "tracking_shot_road.mp4",
+    "handheld_barefoot_portrait.mp4",
+)
+
+
+@pytest.mark.parametrize("name", MOVING_CAMERA_CLIPS)
+def test_moving_camera_clips_print_no_impossible_value(analysed_clip, name):
+    """Race, tracking-shot and handheld footage mistime many events: no step in the metrics may
+    have a contact or flight below zero, a contact longer than its stride or a step rate no
+    runner has, and every drop is counted in the notes."""
+    report = build_report(analysed_clip(name))
+    document = metrics_document(report)
+    for step in document["steps"]:
+        assert step["contact_time_ms"] > 0, step
+        assert step["flight_time_ms"] is None or step["flight_time_ms"] >= 0, step
+        assert step["duty_factor"] is None or step["duty_factor"] < 1, step
+        if step["step_time_ms"] is not None:
+            assert 60000 / 260 <= step["step_time_ms"] <= 60000 / 100, step
+    cadence = document["cadence_spm"]["mean"]
+    assert cadence is None or 100 <= cadence <= 260
+    for key in ("contact_time_ms", "flight_time_ms"):
+        mean = document[key]["mean"]
+        assert mean is None or mean >= 0
+    if document["dropped"]:
+        assert any("dropped" in note or "left out" in note for note in document["notes"])
+
+
+def test_the_tracking_shot_gets_the_slow_motion_hint(analysed_clip):
+    """Its legs turn over at about 86 steps/min at 25 fps, no running cadence: the clip is likely
+    slow-motion stock footage (SOURCES.md says the capture rate is not given)."""
+    report = build_report(analysed_clip("tracking_shot_road.mp4"))
+    assert any("slower than running" in note for note in report.notes)
+    assert report.summary["contact_time_ms"].reliability["level"] == "poor"

@@ -9,7 +9,10 @@ what follows it until the other foot lands. Per step:
 - duty factor: contact time / stride time (this IC to this foot's next IC), Patoz et al. 2019;
 - knee flexion at IC, peak knee flexion during the contact, hip extension at TO (degrees of
   extension, positive = thigh behind the trunk line), mean trunk lean during the contact;
-- overstride: how far the ankle lands in front of the mid-hip, in leg lengths;
+- overstride: how far the ankle lands in front of the mid-hip, in leg lengths, and the same for
+  the heel point where the feet are tracked;
+- at initial contact, from the feet: the foot strike angle and its pattern (rearfoot, midfoot,
+  forefoot: Altman & Davis 2012), ankle dorsiflexion, and the shank angle;
 - vertical oscillation: peak-to-peak mid-hip excursion from this IC to the next IC, after removing
   the straight line between the two ends (camera tilt, slopes), in leg lengths, and in
   centimetres when the runner's height is known.
@@ -20,7 +23,8 @@ table gives thigh 0.245 H and shank 0.246 H, so leg length = 0.491 x body height
 Summaries give mean, SD, the left and right means, their difference, and the symmetry index
 100 x (left - right) / ((left + right) / 2) (Robinson et al. 1987), which is left out where it
 means nothing: for trunk lean (a whole-body angle), and wherever a side's mean is not clearly away
-from zero (see ``symmetry_index``). Metrics with a published typical range for recreational
+from zero (see ``symmetry_index``), and wherever one leg is graded poor (``app.core.reliability``:
+the hidden far leg of a side view). Metrics with a published typical range for recreational
 runners are flagged low/high with the reason; the others say why there is no range.
 """
 
@@ -33,7 +37,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from app.core.gait import Step
-from app.core.kinematics import ANKLE, SIDES, mid_hip
+from app.core.kinematics import ANKLE, HEEL, SIDES, mid_hip
+from app.core.reliability import POOR, ClipConditions, clip_reliability, side_reliability
 
 LEG_LENGTH_PER_HEIGHT = 0.491  # Winter (2009), thigh 0.245 H + shank 0.246 H
 
@@ -140,6 +145,41 @@ METRIC_SPECS: dict[str, MetricSpec] = {
             3,
         ),
         MetricSpec(
+            "heel_ahead_ic",
+            "Heel ahead of the pelvis at initial contact",
+            "leg lengths",
+            None,
+            "No established range: the landing point in front of the body, from the heel "
+            "point; lower is gentler (Lieberman et al. 2015).",
+            3,
+        ),
+        MetricSpec(
+            "shank_angle_ic_deg",
+            "Shank angle at initial contact",
+            "deg",
+            None,
+            "No established range for this 2D angle (positive: ankle in front of the knee); a "
+            "shank near vertical at contact is the usual coaching aim (Souza 2016, Phys Med "
+            "Rehabil Clin N Am 27:217-236).",
+        ),
+        MetricSpec(
+            "foot_strike_angle_deg",
+            "Foot strike angle",
+            "deg",
+            None,
+            "Foot angle at contact minus the flat foot in mid-stance, toe up positive. Altman & "
+            "Davis 2012 (Gait Posture 35:298-300): above 8 deg rearfoot, -1.6 to 8 midfoot, "
+            "below -1.6 forefoot strike; no pattern is the right one for everybody.",
+        ),
+        MetricSpec(
+            "ankle_dorsiflexion_ic_deg",
+            "Ankle dorsiflexion at initial contact",
+            "deg",
+            None,
+            "No established range for this 2D heel-toe-to-shank angle; it follows the strike "
+            "pattern (toes up with a rearfoot strike, pointed with a forefoot strike).",
+        ),
+        MetricSpec(
             "vertical_oscillation",
             "Vertical oscillation of the pelvis",
             "leg lengths",
@@ -170,6 +210,11 @@ class StepMetrics:
     hip_extension_to_deg: float = math.nan
     trunk_lean_deg: float = math.nan
     overstride: float = math.nan
+    heel_ahead_ic: float = math.nan
+    shank_angle_ic_deg: float = math.nan
+    foot_strike_angle_deg: float = math.nan
+    strike_pattern: str | None = None
+    ankle_dorsiflexion_ic_deg: float = math.nan
     vertical_oscillation: float = math.nan
 
 
@@ -190,6 +235,8 @@ class MetricSummary:
     flag: str | None = None  # "low", "high" or None
     reason: str | None = None
     extra: dict[str, float | None] = field(default_factory=dict)
+    # {"level", "reasons", "left": {...}, "right": {...}} (app.core.reliability); None = ungraded
+    reliability: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -213,9 +260,12 @@ def step_metrics(
     times = np.asarray(real_times_s, np.float64)
     pelvis = mid_hip(points)
     pelvis_up = -pelvis[:, 1] / leg_length_px
-    ankle_ahead = {
-        side: facing * (points[:, ANKLE[side], 0] - pelvis[:, 0]) / leg_length_px for side in SIDES
-    }
+
+    def ahead_of_pelvis(joint: int) -> np.ndarray:
+        return facing * (points[:, joint, 0] - pelvis[:, 0]) / leg_length_px
+
+    ankle_ahead = {side: ahead_of_pelvis(ANKLE[side]) for side in SIDES}
+    heel_ahead = {side: ahead_of_pelvis(HEEL[side]) for side in SIDES}
     ordered = sorted(steps, key=lambda s: s.ic.time_s)
     results = []
     for index, step in enumerate(ordered):
@@ -249,31 +299,57 @@ def step_metrics(
             np.nanmean, angles["trunk_lean"][step.ic.frame : step.to.frame + 1]
         )
         m.overstride = _at_time(ankle_ahead[side], times, step.ic.time_s)
+        m.heel_ahead_ic = _at_time(heel_ahead[side], times, step.ic.time_s)
+        m.shank_angle_ic_deg = value_at_event(
+            at_event[f"shank_angle_{side}"], times, step.ic.time_s
+        )
+        m.ankle_dorsiflexion_ic_deg = value_at_event(
+            at_event[f"ankle_dorsiflexion_{side}"], times, step.ic.time_s
+        )
+        m.foot_strike_angle_deg = foot_strike_angle(at_event[f"foot_angle_{side}"], times, step)
+        m.strike_pattern = strike_pattern(m.foot_strike_angle_deg)
         results.append(m)
-    return _drop_implausible_steps(results)
+    return results
+
+
+# Altman & Davis 2012: foot strike angle thresholds between the three patterns (degrees).
+REARFOOT_ABOVE_DEG = 8.0
+FOREFOOT_BELOW_DEG = -1.6
+# The flat foot of mid-stance, after the landing and before the heel lifts (about 60 % stance).
+FLAT_FOOT_STANCE = (0.25, 0.5)
+
+
+def foot_strike_angle(foot_angle: np.ndarray, times: np.ndarray, step: Step) -> float:
+    """Foot angle at initial contact minus the foot's angle when flat in mid-stance (degrees).
+
+    Altman & Davis subtract the foot angle of a standing trial, which a running video lacks;
+    the planted foot in mid-stance is flat on the same ground, so its image angle holds both the
+    ground's tilt in the image and the offset between the heel and toe landmarks and the sole.
+    A runner whose heel never touches the ground reads closer to midfoot than they are.
+    """
+    contact = step.to.time_s - step.ic.time_s
+    start, stop = (step.ic.time_s + f * contact for f in FLAT_FOOT_STANCE)
+    flat = foot_angle[(times >= start) & (times <= stop)]
+    flat = flat[np.isfinite(flat)]
+    if not flat.size:
+        return math.nan
+    return value_at_event(foot_angle, times, step.ic.time_s) - float(np.median(flat))
+
+
+def strike_pattern(strike_angle_deg: float) -> str | None:
+    """'rearfoot', 'midfoot' or 'forefoot' by Altman & Davis' thresholds (None if unmeasured)."""
+    if not np.isfinite(strike_angle_deg):
+        return None
+    if strike_angle_deg > REARFOOT_ABOVE_DEG:
+        return "rearfoot"
+    if strike_angle_deg < FOREFOOT_BELOW_DEG:
+        return "forefoot"
+    return "midfoot"
 
 
 def _neighbour(steps: list[Step], index: int, direction: int) -> Step | None:
     other = index + direction
     return steps[other] if 0 <= other < len(steps) else None
-
-
-def _drop_implausible_steps(steps: list[StepMetrics]) -> list[StepMetrics]:
-    """Step times far from the median (outside 0.5-1.6x: a contact missed or found twice in
-    between) are not steps; clear them and what depends on them."""
-    times = np.array([s.step_time_ms for s in steps])
-    finite = np.isfinite(times)
-    if finite.sum() >= 3:
-        median = float(np.median(times[finite]))
-        for step in steps:
-            if (
-                np.isfinite(step.step_time_ms)
-                and not 0.5 * median < step.step_time_ms < 1.6 * median
-            ):
-                step.step_time_ms = math.nan
-                step.flight_time_ms = math.nan
-                step.vertical_oscillation = math.nan
-    return steps
 
 
 EVENT_WINDOW_S = 0.1
@@ -343,9 +419,16 @@ def _detrended_range(values: np.ndarray, start: int, stop: int) -> float:
 
 
 def summarize(
-    steps: list[StepMetrics], runner_height_cm: float | None = None
+    steps: list[StepMetrics],
+    runner_height_cm: float | None = None,
+    conditions: ClipConditions | None = None,
 ) -> dict[str, MetricSummary]:
-    """Mean, SD, left/right means, asymmetry and flags of every metric over the steps."""
+    """Mean, SD, left/right means, asymmetry and flags of every metric over the steps.
+
+    With ``conditions`` every summary is graded (``app.core.reliability``), and a leg graded
+    poor (the hidden far leg) is left out of the mean and of the asymmetry: a mean of a good and
+    a guessed leg is neither leg's value.
+    """
     summaries: dict[str, MetricSummary] = {}
     for key, spec in METRIC_SPECS.items():
         if key == "cadence_spm":
@@ -356,7 +439,10 @@ def summarize(
         scale, unit = 1.0, spec.unit
         if key == "vertical_oscillation" and runner_height_cm:
             scale, unit = LEG_LENGTH_PER_HEIGHT * runner_height_cm, "cm"
-        summaries[key] = _summary(spec, values * scale, sides, unit)
+        trusted = _trusted_sides(key, conditions)
+        summaries[key] = _summary(spec, values * scale, sides, unit, trusted)
+        if conditions is not None:
+            summaries[key].reliability = _grade(key, conditions, trusted, summaries[key])
         if key == "vertical_oscillation":
             summaries[key].extra["mean_leg_lengths"] = _mean_or_none(values)
     if "cadence_spm" in summaries and "step_time_ms" in summaries:
@@ -375,23 +461,56 @@ def _cadences(steps: list[StepMetrics]) -> tuple[np.ndarray, np.ndarray]:
         return 60000.0 / times, np.array([s.side for s in steps])
 
 
-def _summary(spec: MetricSpec, values: np.ndarray, sides: np.ndarray, unit: str) -> MetricSummary:
+def _trusted_sides(key: str, conditions: ClipConditions | None) -> tuple[str, ...]:
+    """The legs whose values enter the mean: both, unless one is poor and the other is not."""
+    if conditions is None or not METRIC_SPECS[key].sided:
+        return SIDES
+    poor = {side for side in SIDES if side_reliability(key, side, conditions).level == POOR}
+    return SIDES if len(poor) != 1 else tuple(side for side in SIDES if side not in poor)
+
+
+def _grade(
+    key: str, conditions: ClipConditions, trusted: tuple[str, ...], summary: MetricSummary
+) -> dict:
+    grade = clip_reliability(key, conditions, summary.n)
+    per_side = {side: side_reliability(key, side, conditions) for side in SIDES}
+    if METRIC_SPECS[key].sided:
+        for side in trusted:
+            for reason in per_side[side].reasons:
+                if reason not in grade.reasons:
+                    grade = grade.worse(per_side[side].level, reason)
+        if len(trusted) == 1:
+            grade = grade.worse(grade.level, f"mean of the {trusted[0]} leg only")
+    return {**grade.to_dict(), **{side: per_side[side].to_dict() for side in SIDES}}
+
+
+def _summary(
+    spec: MetricSpec,
+    values: np.ndarray,
+    sides: np.ndarray,
+    unit: str,
+    trusted: tuple[str, ...] = SIDES,
+) -> MetricSummary:
     finite = np.isfinite(values)
     left_values = values[finite & (sides == "left")]
     right_values = values[finite & (sides == "right")]
     left, right = _mean_or_none(left_values), _mean_or_none(right_values)
     difference = left - right if left is not None and right is not None else None
+    used = finite & np.isin(sides, trusted)
+    both_trusted = len(trusted) == len(SIDES)
     summary = MetricSummary(
         key=spec.key,
         label=spec.label,
         unit=unit,
-        mean=_mean_or_none(values[finite]),
-        sd=float(np.std(values[finite], ddof=1)) if finite.sum() >= 2 else None,
-        n=int(finite.sum()),
+        mean=_mean_or_none(values[used]),
+        sd=float(np.std(values[used], ddof=1)) if used.sum() >= 2 else None,
+        n=int(used.sum()),
         left=left,
         right=right,
-        asymmetry_pct=symmetry_index(left_values, right_values) if spec.sided else None,
-        left_minus_right=difference,
+        asymmetry_pct=(
+            symmetry_index(left_values, right_values) if spec.sided and both_trusted else None
+        ),
+        left_minus_right=difference if both_trusted else None,
         typical_range=spec.typical_range,
         source=spec.source,
     )

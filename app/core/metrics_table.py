@@ -29,6 +29,8 @@ METRICS_CSV_COLUMNS: tuple[str, ...] = (
     "typical_high",
     "flag",
     "reason",
+    "reliability",
+    "reliability_reasons",
     "source",
 )
 
@@ -58,6 +60,8 @@ def metrics_csv_text(report: RunningReport) -> str:
                 _number(high),
                 summary.flag or "",
                 summary.reason or "",
+                (summary.reliability or {}).get("level", ""),
+                "; ".join((summary.reliability or {}).get("reasons", [])),
                 summary.source,
             ]
         )

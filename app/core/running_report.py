@@ -35,10 +35,12 @@ from app.core.metrics import (
     summarize,
 )
 from app.core.options import DEFAULT_CUTOFF_HZ, LIMITS
+from app.core.plausibility import DroppedValue, dropped_note, screen_steps, slow_steps_hint
+from app.core.reliability import ClipConditions, leg_visibility
 from app.core.table_text import csv_from_columns, number_column
 from rhpnet.atomic import atomic_path, atomic_write_text
 from rhpnet.errors import DataError
-from rhpnet.skeleton import POSE_KEYPOINT_NAMES
+from rhpnet.skeleton import POSE_KEYPOINT_NAMES, as_pose_layout
 
 METRICS_FORMAT = 1
 # Fewer ground contacts than this make means and SDs a guess: the report says so in its notes.
@@ -65,6 +67,33 @@ class RunningReport:
     runner_height_cm: float | None
     cutoff_hz: float | None
     notes: list[str] = field(default_factory=list)
+    dropped: list[DroppedValue] = field(default_factory=list)
+    conditions: ClipConditions | None = None
+
+    @property
+    def strike_patterns(self) -> dict[str, dict[str, int]]:
+        """Per leg, how many steps landed rearfoot, midfoot and forefoot."""
+        counts: dict[str, dict[str, int]] = {side: {} for side in SIDES}
+        for step in self.steps:
+            if step.strike_pattern is not None:
+                side = counts[step.side]
+                side[step.strike_pattern] = side.get(step.strike_pattern, 0) + 1
+        return counts
+
+    @property
+    def strike_text(self) -> str:
+        """'lands rearfoot (7 of 8 right-foot contacts)', from the seen leg(s); '' if unmeasured."""
+        far = self.conditions.far_side if self.conditions is not None else None
+        counts: dict[str, int] = {}
+        for side, patterns in self.strike_patterns.items():
+            if side != far:
+                for pattern, n in patterns.items():
+                    counts[pattern] = counts.get(pattern, 0) + n
+        if not counts:
+            return ""
+        pattern, n = max(counts.items(), key=lambda item: item[1])
+        feet = "foot" if far is None else f"{'right' if far == 'left' else 'left'}-foot"
+        return f"lands {pattern} ({n} of {sum(counts.values())} {feet} contacts)"
 
     @property
     def asymmetry(self) -> dict[str, float | None]:
@@ -113,13 +142,28 @@ def build_report(
     size = (analysis.video.width, analysis.video.height)
     gait = detect_gait_events(points, real_times, facing, knees, length, feet, size)
     unsmoothed_angles = joint_angles(cleaned.unsmoothed_keypoints, facing)
-    steps = (
+    measured = (
         step_metrics(gait.steps, points, real_times, facing, angles, length, unsmoothed_angles)
         if np.isfinite(length)
         else []
     )
-    summary = summarize(steps, runner_height_cm)
+    steps, dropped = screen_steps(measured, 1.0 / cleaned.sample_rate_hz)
+    conditions = ClipConditions(
+        frame_rate_hz=cleaned.sample_rate_hz,
+        leg_length_px=length,
+        leg_visibility=leg_visibility(as_pose_layout(track.keypoints)),
+        ankle_timed_share=_ankle_timed_share(gait),
+    )
+    summary = summarize(steps, runner_height_cm, conditions)
     notes = _notes(gait, steps, facing)
+    for note in (dropped_note(dropped, len(measured)), slow_steps_hint(dropped, len(measured))):
+        if note is not None:
+            notes.append(note)
+    if conditions.far_side is not None:
+        notes.append(
+            f"the {conditions.far_side} leg is the far one, often hidden behind the other: its "
+            "angles and distances are guesses, left out of the means and of the asymmetries"
+        )
     return RunningReport(
         video_path=analysis.video.path,
         track_id=int(track_id),
@@ -137,7 +181,17 @@ def build_report(
         runner_height_cm=runner_height_cm,
         cutoff_hz=cutoff_hz,
         notes=notes,
+        dropped=dropped,
+        conditions=conditions,
     )
+
+
+def _ankle_timed_share(gait: GaitEvents) -> dict[str, float]:
+    share = {}
+    for side in SIDES:
+        methods = [event.method for event in gait.events if event.side == side]
+        share[side] = methods.count(ANKLE_PELVIS) / len(methods) if methods else 0.0
+    return share
 
 
 def _notes(gait: GaitEvents, steps: list[StepMetrics], facing: np.ndarray) -> list[str]:
@@ -224,6 +278,11 @@ def metrics_document(report: RunningReport) -> dict[str, Any]:
     document["asymmetry"] = report.asymmetry
     document["events"] = [asdict(event) for event in report.gait.events]
     document["missing_events"] = [asdict(missing) for missing in report.gait.missing]
+    document["dropped"] = [asdict(value) for value in report.dropped]
+    document["foot_strike_patterns"] = report.strike_patterns
+    if report.conditions is not None:
+        document["far_leg"] = report.conditions.far_side
+        document["leg_visibility"] = report.conditions.leg_visibility
     document["notes"] = list(report.notes)
     return _json_safe(document)
 

@@ -44,9 +44,12 @@ class MetricRow:
     flagged: bool = False
     reason: str = ""
     source: str = ""
+    trust: str = ""  # "good", "fair", "poor" or "" (ungraded)
+    trust_reason: str = ""
 
 
 COLUMNS = ("Metric", "Value", "Left", "Right", "Asym.", "Typical", "")
+POOR_COLOR = QColor(150, 150, 150)
 STATUS_TEXT = {True: "⚠", False: "✓"}
 NO_VALUE = "–"
 
@@ -102,10 +105,22 @@ class MetricsPanel(QWidget):
         for r, row in enumerate(rows):
             status = STATUS_TEXT[row.flagged] if row.typical and row.value is not None else ""
             value = row.value if row.value is not None else NO_VALUE
-            cells = (row.title, value, row.left, row.right, row.asymmetry, row.typical, status)
+            if row.value is not None and row.trust in ("fair", "poor"):
+                value += f"\n({row.trust})"  # good is the rule: only the exceptions are marked
+            cells = (
+                row.title,
+                value,
+                row.left,
+                row.right,
+                row.asymmetry,
+                row.typical,
+                status,
+            )
             tip = row.reason
             if row.source:
                 tip = f"{tip}\n\nTypical range: {row.typical or 'none established'}. {row.source}".strip()
+            if row.trust_reason:
+                tip = f"{tip}\n\nReliability {row.trust_reason}".strip()
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if c in (1, 2, 3, 4):
@@ -119,6 +134,8 @@ class MetricsPanel(QWidget):
                         item.setForeground(FLAG_COLOR)
                 elif c == 6:
                     item.setForeground(OK_COLOR)
+                if row.trust == "poor" and c == 1:
+                    item.setForeground(POOR_COLOR)
                 self.table.setItem(r, c, item)
             self.table.item(r, 0).setData(Qt.ItemDataRole.UserRole, row.key)
         self.table.resizeRowsToContents()

@@ -13,6 +13,7 @@ import numpy as np
 
 from app.core.analysis import Analysis
 from app.core.kinematics import ELBOW, HIP, KNEE, SHOULDER, mid_hip, mid_shoulder
+from app.core.reliability import Reliability
 from app.ui.metrics_panel import MetricRow
 from app.ui.overlay import AngleLabel
 from app.ui.plots import EventMarker, angle_side
@@ -37,6 +38,10 @@ METRIC_ORDER = (
     "peak_knee_flexion_stance_deg",
     "hip_extension_to_deg",
     "overstride",
+    "heel_ahead_ic",
+    "shank_angle_ic_deg",
+    "foot_strike_angle_deg",
+    "ankle_dorsiflexion_ic_deg",
     "trunk_lean_deg",
     "vertical_oscillation",
 )
@@ -108,6 +113,19 @@ def _signed_percent(value: float) -> str:
     return f"{rounded:+d}%" if rounded else "0%"
 
 
+def _side_cell(value: float | None, decimals: int, grade: dict | None) -> str:
+    """One leg's mean, marked '(poor)' where that leg was guessed more than seen."""
+    text = _format(value, decimals)
+    if grade is not None and grade["level"] == "poor" and value is not None:
+        text += " (poor)"
+    return text
+
+
+def reliability_text(grade: dict) -> str:
+    """'fair: 50 fps: each event is timed to ±20 ms' for a tooltip ('' if ungraded)."""
+    return Reliability(grade["level"], tuple(grade["reasons"])).text if grade else ""
+
+
 def metric_rows(report: RunningReport) -> list[MetricRow]:
     """One row per metric summary of the report, in ``METRIC_ORDER``."""
     from app.core.metrics import METRIC_SPECS
@@ -133,18 +151,21 @@ def metric_rows(report: RunningReport) -> list[MetricRow]:
             low, high = summary.typical_range
             typical = f"{low:g}–{high:g}"
         asymmetry = "" if summary.asymmetry_pct is None else _signed_percent(summary.asymmetry_pct)
+        grade = summary.reliability or {}
         rows.append(
             MetricRow(
                 key=key,
                 title=title,
                 value=value,
-                left=_format(summary.left, decimals),
-                right=_format(summary.right, decimals),
+                left=_side_cell(summary.left, decimals, grade.get("left")),
+                right=_side_cell(summary.right, decimals, grade.get("right")),
                 asymmetry=asymmetry,
                 typical=typical,
                 flagged=summary.flag is not None,
                 reason=summary.reason or "",
                 source=summary.source,
+                trust=grade.get("level", ""),
+                trust_reason=reliability_text(grade),
             )
         )
     return rows
@@ -176,6 +197,8 @@ def build_report_view(report: RunningReport, analysis: Analysis) -> ReportView:
     summary = f"Runner #{report.track_id}, facing {facing}, {steps} ground contacts"
     if report.slowmo != 1:
         summary += f", slow motion ×{report.slowmo:g}"
+    if report.strike_text:
+        summary += f", {report.strike_text}"
     if report.notes:
         summary += ". " + "; ".join(n[0].upper() + n[1:] for n in report.notes) + "."
     return ReportView(

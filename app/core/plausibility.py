@@ -1,0 +1,129 @@
+"""Keep physically impossible step values out of the metrics, and say what was dropped and why.
+
+A step whose toe-off comes before its contact, whose contact outlasts its stride, or after which
+the other foot lands well before this one leaves the ground is not a running step: one of its
+events was mistimed (a foot hidden, the wrong person followed, a camera pan read as foot motion).
+Averaging such a step in prints a negative flight time or a 300 steps/min cadence as if it were a
+measurement. Here each such step is dropped whole, with its reason; a step whose only fault is its
+step time (a contact missed or found twice in between) keeps its other values. The report lists
+every drop and counts them in its notes (docs/kinematics.md, "Impossible values").
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.core.metrics import StepMetrics
+
+MIN_RUNNING_CADENCE_SPM = 100.0  # slower is walking, slow-motion footage or missed contacts
+MAX_RUNNING_CADENCE_SPM = 260.0  # faster than elite sprinters' step rates
+STEP_TIME_BAND = (0.5, 1.6)  # x the median step time: outside, a contact was missed or doubled
+
+NEGATIVE_FLIGHT = "negative flight time (the other foot landed before this one left the ground)"
+NO_CONTACT = "toe-off not after initial contact"
+CONTACT_OVER_STRIDE = "contact longer than the stride"
+STEP_OFF_MEDIAN = "step time far from the others (a contact missed or found twice)"
+TOO_SLOW = f"step rate below running's {MIN_RUNNING_CADENCE_SPM:g} steps/min"
+TOO_FAST = f"step rate above running's {MAX_RUNNING_CADENCE_SPM:g} steps/min"
+
+
+@dataclass(frozen=True)
+class DroppedValue:
+    """A step, or some of its values, left out of the metrics."""
+
+    side: str
+    ic_frame: int
+    what: str  # "step" (every value) or "step time" (step time, flight and oscillation)
+    reason: str
+
+
+def screen_steps(
+    steps: list[StepMetrics], frame_s: float
+) -> tuple[list[StepMetrics], list[DroppedValue]]:
+    """The steps whose values are possible, and what was dropped.
+
+    ``frame_s`` is the duration of one frame in real time: a flight time within one frame below
+    zero is zero within the timing resolution and is kept as 0 ms, not dropped.
+    """
+    tolerance_ms = 1000.0 * frame_s if np.isfinite(frame_s) else 0.0
+    kept: list[StepMetrics] = []
+    dropped: list[DroppedValue] = []
+    for step in steps:
+        reason = _impossible(step, tolerance_ms)
+        if reason is not None:
+            dropped.append(DroppedValue(step.side, step.ic_frame, "step", reason))
+            continue
+        if step.flight_time_ms < 0:
+            step.flight_time_ms = 0.0
+        kept.append(step)
+    dropped += _screen_step_times(kept)
+    return kept, dropped
+
+
+def _impossible(step: StepMetrics, tolerance_ms: float) -> str | None:
+    if not step.contact_time_ms > 0:
+        return NO_CONTACT
+    if step.duty_factor >= 1.0:
+        return CONTACT_OVER_STRIDE
+    if step.flight_time_ms < -tolerance_ms:
+        return NEGATIVE_FLIGHT
+    return None
+
+
+def _screen_step_times(steps: list[StepMetrics]) -> list[DroppedValue]:
+    """Clear step times no running step can have, then those far from the clip's median."""
+    dropped = []
+    low, high = (60000.0 / c for c in (MAX_RUNNING_CADENCE_SPM, MIN_RUNNING_CADENCE_SPM))
+    for step in steps:
+        if step.step_time_ms > high:
+            dropped.append(_clear_step_time(step, TOO_SLOW))
+        elif step.step_time_ms < low:
+            dropped.append(_clear_step_time(step, TOO_FAST))
+    times = np.array([s.step_time_ms for s in steps], np.float64)
+    finite = np.isfinite(times)
+    if finite.sum() >= 3:
+        median = float(np.median(times[finite]))
+        for step in steps:
+            ratio = step.step_time_ms / median
+            if np.isfinite(ratio) and not STEP_TIME_BAND[0] < ratio < STEP_TIME_BAND[1]:
+                dropped.append(_clear_step_time(step, STEP_OFF_MEDIAN))
+    return dropped
+
+
+def _clear_step_time(step: StepMetrics, reason: str) -> DroppedValue:
+    step.step_time_ms = math.nan
+    step.flight_time_ms = math.nan
+    step.vertical_oscillation = math.nan
+    return DroppedValue(step.side, step.ic_frame, "step time", reason)
+
+
+def dropped_note(dropped: list[DroppedValue], measured: int) -> str | None:
+    """'3 of 17 steps dropped (2 negative flight time ..., 1 ...)', or None if nothing was."""
+    if not dropped:
+        return None
+    whole = Counter(d.reason for d in dropped if d.what == "step")
+    partial = Counter(d.reason for d in dropped if d.what != "step")
+    parts = []
+    if whole:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in whole.most_common())
+        parts.append(f"{sum(whole.values())} of {measured} steps dropped as impossible ({reasons})")
+    if partial:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in partial.most_common())
+        parts.append(f"{sum(partial.values())} step times left out ({reasons})")
+    return "; ".join(parts)
+
+
+def slow_steps_hint(dropped: list[DroppedValue], measured: int) -> str | None:
+    """The slow-motion hint when most steps are slower than any running (None otherwise)."""
+    slow = sum(d.reason == TOO_SLOW for d in dropped)
+    if measured == 0 or slow < measured / 2:
+        return None
+    return (
+        f"{slow} of {measured} steps are slower than running: if the footage is slow motion, "
+        "give its slow-motion factor (--slowmo or the app's settings); otherwise the legs were "
+        "not followed reliably"
+    )

@@ -1,0 +1,91 @@
+"""Impossible step values are dropped with their reason, never averaged into a metric."""
+
+from __future__ import annotations
+
+import math
+
+from app.core.metrics import StepMetrics
+from app.core.plausibility import (
+    CONTACT_OVER_STRIDE,
+    NEGATIVE_FLIGHT,
+    NO_CONTACT,
+    STEP_OFF_MEDIAN,
+    TOO_FAST,
+    TOO_SLOW,
+    dropped_note,
+    screen_steps,
+    slow_steps_hint,
+)
+
+FRAME_S = 1.0 / 60.0
+
+
+def _step(frame: int, side: str = "left", **values: float) -> StepMetrics:
+    defaults = {"contact_time_ms": 250.0, "flight_time_ms": 100.0, "step_time_ms": 350.0}
+    defaults["duty_factor"] = 0.36
+    defaults.update(values)
+    return StepMetrics(side, frame, frame / 60.0, frame + 15, (frame + 15) / 60.0, **defaults)
+
+
+def _running(n: int = 6) -> list[StepMetrics]:
+    return [_step(21 * i, "left" if i % 2 else "right") for i in range(n)]
+
+
+def test_possible_steps_pass_untouched():
+    kept, dropped = screen_steps(_running(), FRAME_S)
+    assert len(kept) == 6 and dropped == []
+    assert dropped_note(dropped, 6) is None
+
+
+def test_each_impossible_step_is_dropped_with_its_reason():
+    steps = _running()
+    steps[1].flight_time_ms = -120.0
+    steps[2].contact_time_ms = -10.0
+    steps[3].duty_factor = 1.2
+    kept, dropped = screen_steps(steps, FRAME_S)
+    assert [s.ic_frame for s in kept] == [0, 84, 105]
+    assert [(d.ic_frame, d.what, d.reason) for d in dropped] == [
+        (21, "step", NEGATIVE_FLIGHT),
+        (42, "step", NO_CONTACT),
+        (63, "step", CONTACT_OVER_STRIDE),
+    ]
+    note = dropped_note(dropped, 6)
+    assert note.startswith("3 of 6 steps dropped as impossible (")
+
+
+def test_a_flight_within_a_frame_below_zero_is_zero():
+    steps = _running()
+    steps[0].flight_time_ms = -10.0  # 60 fps: one frame is 16.7 ms
+    kept, dropped = screen_steps(steps, FRAME_S)
+    assert kept[0].flight_time_ms == 0.0 and dropped == []
+
+
+def test_step_rates_no_runner_has_are_cleared_but_the_contact_kept():
+    steps = _running()
+    steps[0].step_time_ms = 700.0  # 86 steps/min
+    steps[1].step_time_ms = 200.0  # 300 steps/min
+    kept, dropped = screen_steps(steps, FRAME_S)
+    assert len(kept) == 6
+    assert [(d.ic_frame, d.what, d.reason) for d in dropped] == [
+        (0, "step time", TOO_SLOW),
+        (21, "step time", TOO_FAST),
+    ]
+    assert math.isnan(kept[0].step_time_ms) and math.isnan(kept[0].flight_time_ms)
+    assert kept[0].contact_time_ms == 250.0
+    assert "2 step times left out" in dropped_note(dropped, 6)
+
+
+def test_a_step_time_far_from_the_median_is_cleared():
+    steps = _running()
+    steps[4].step_time_ms = 580.0  # a running rate, but 1.66 x the others: a contact missed
+    _, dropped = screen_steps(steps, FRAME_S)
+    assert [(d.ic_frame, d.reason) for d in dropped] == [(84, STEP_OFF_MEDIAN)]
+
+
+def test_mostly_too_slow_steps_give_the_slow_motion_hint():
+    steps = _running()
+    for step in steps[:4]:
+        step.step_time_ms = 700.0
+    _, dropped = screen_steps(steps, FRAME_S)
+    assert "4 of 6 steps are slower than running" in slow_steps_hint(dropped, 6)
+    assert slow_steps_hint(dropped[:2], 6) is None
