@@ -1,13 +1,23 @@
 # Two entry points for a fresh Linux machine:
-#   make run    creates .venv, installs everything, opens the app (VIDEO=path opens a clip)
-#   make test   creates .venv, installs everything with the dev tools, lints and runs the tests
+#   make run    installs the system libraries Qt needs (apt, where missing), creates .venv,
+#               installs everything, opens the app (VIDEO=path opens a clip)
+#   make test   installs the system libraries the UI tests need (apt, where missing), creates
+#               .venv, installs everything with the dev tools, lints and runs the tests
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 VIDEO ?=
 
-.PHONY: run test lint clean
+# Debian/Ubuntu libraries Qt needs (offscreen and under Xvfb), Xvfb itself for the real-X-server
+# tests, poppler-utils to render report pages. Installed only where one is missing.
+SYSTEM_PACKAGES := libegl1 libgl1 libfontconfig1 libglib2.0-0 libxkbcommon0 libdbus-1-3 \
+	xvfb xauth libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
+	libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xfixes0 \
+	libxcb-xinerama0 libxcb-xkb1 libxrender1 libxi6 poppler-utils
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test lint clean system-packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,14 +26,23 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e ".[dev]"
 	touch $(STAMP)
 
-run: $(STAMP)
+run: system-packages $(STAMP)
 	$(BIN)/rhpnet-coach $(VIDEO)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 
-test: $(STAMP) lint
+system-packages:
+	@if ! command -v apt-get >/dev/null; then \
+		echo "not a Debian/Ubuntu system: install Xvfb and Qt's xcb libraries yourself"; \
+	elif ! dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+			$(SYSTEM_PACKAGES) >/dev/null; \
+	fi
+
+test: system-packages $(STAMP) lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
 
 clean:
