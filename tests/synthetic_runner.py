@@ -16,6 +16,10 @@ module reports has an exact true value. The gait is physically consistent:
   contact and flexes fast once loaded: knee flexion has a corner at IC.
 - **Flight**: the pelvis height is a cubic Hermite between the stance phases of the two legs.
 - Arms swing opposite to the legs; the trunk leans forward with a small oscillation.
+- **Feet** (with ``strike_angle_deg``): heel and toe points rigid to the ankle, landing at that
+  foot angle and turning about the heel (rearfoot) or the toe (forefoot) until flat, rolling
+  about the toe after heel-off, back to the landing angle over the swing. Without it the clip is
+  a 17-joint model's output and has no feet.
 
 Segment lengths come from Winter's anthropometric table (thigh 0.245 H, shank 0.246 H, upper arm
 0.186 H, forearm 0.146 H, hip to shoulder 0.288 H).
@@ -36,6 +40,7 @@ import numpy as np
 from scipy.interpolate import CubicHermiteSpline
 
 from app.core.analysis import Analysis, Track
+from app.core.kinematics import ANKLE, HEEL, TOE
 from app.core.running_report import build_report
 from rhpnet.media.info import VideoInfo
 from rhpnet.skeleton import as_pose_layout
@@ -63,6 +68,10 @@ class GaitParameters:
     shoulder_swing_deg: float = 35.0
     elbow_flexion_deg: float = 85.0
     first_contact_s: float = 0.05
+    # Heel and toe points with this foot strike angle at IC (toe up positive; Altman & Davis
+    # 2012: > 8 rearfoot, < -1.6 forefoot); None: a 17-joint model's output, no feet.
+    strike_angle_deg: float | None = None
+    settle_fraction: float = 0.2  # of stance: the foot comes down flat this early
 
     @property
     def step_s(self) -> float:
@@ -361,6 +370,59 @@ def _skeleton_world(model: _Gait, t: np.ndarray) -> tuple[np.ndarray, dict[str, 
     return world, angles
 
 
+def _foot_angle(model: _Gait, phase: np.ndarray) -> np.ndarray:
+    """World foot angle (heel-to-toe line, toe up positive) over a leg's stride phase."""
+    p = model.p
+    tc, strike = p.contact_s, float(p.strike_angle_deg)
+    settle, heel_off = p.settle_fraction * tc, p.heel_off_fraction * tc
+    angle = np.zeros_like(phase)
+    landing = phase < settle
+    angle[landing] = strike * 0.5 * (1.0 + np.cos(np.pi * phase[landing] / settle))
+    rolling = (phase >= heel_off) & (phase < tc)
+    angle[rolling] = -p.foot_angle_to_deg * ((phase[rolling] - heel_off) / (tc - heel_off)) ** 2
+    swing = phase >= tc
+    u = (phase[swing] - tc) / (p.stride_s - tc)
+    release = -p.foot_angle_to_deg
+    angle[swing] = release + (strike - release) * 0.5 * (1.0 - np.cos(np.pi * u))
+    return angle
+
+
+def _rotate(vector: np.ndarray, angle_deg: np.ndarray) -> np.ndarray:
+    """(forward, up) offsets (2,) turned by ``angle_deg`` (T,), toe-up positive: (T, 2)."""
+    a = np.radians(angle_deg)
+    c, s = np.cos(a), np.sin(a)
+    return np.stack([vector[0] * c - vector[1] * s, vector[0] * s + vector[1] * c], axis=-1)
+
+
+def _feet_world(model: _Gait, t: np.ndarray, ankles: dict[str, np.ndarray]) -> dict:
+    """Heel and toe world positions per side, the foot rigid to the ankle except at landing.
+
+    From IC until the foot is flat it turns about its heel (rearfoot strike) or its toe
+    (forefoot strike) where that point touches the ground, the way a landing foot does; in the
+    roll after heel-off it turns about the toe, as the stance ankle path already assumes.
+    """
+    a = model.ankle_height
+    heel_offset, toe_offset = np.array([-0.3 * a, -a]), np.array([model.foot, -a])
+    foot_length = float(np.linalg.norm(toe_offset - heel_offset))
+    feet = {}
+    for side, ankle in ankles.items():
+        phase = model.leg_phase(t, side)
+        angle = _foot_angle(model, phase)
+        heel = ankle + _rotate(heel_offset, angle)
+        toe = ankle + _rotate(toe_offset, angle)
+        landing = phase < model.p.settle_fraction * model.p.contact_s
+        direction = np.stack([np.cos(np.radians(angle)), np.sin(np.radians(angle))], axis=-1)
+        heel_down = landing & (angle > 0)
+        toe_down = landing & (angle < 0)
+        flat_heel, flat_toe = ankle + heel_offset, ankle + toe_offset
+        heel[heel_down] = flat_heel[heel_down]
+        toe[heel_down] = flat_heel[heel_down] + foot_length * direction[heel_down]
+        toe[toe_down] = flat_toe[toe_down]
+        heel[toe_down] = flat_toe[toe_down] - foot_length * direction[toe_down]
+        feet[side] = (heel, toe, angle)
+    return feet
+
+
 def _vertical_oscillation(model: _Gait, end_s: float) -> float:
     """Mean over whole steps of the detrended peak-to-peak pelvis excursion, in leg lengths."""
     p = model.p
@@ -385,23 +447,41 @@ def generate_run(
     frames = int(round(recording.duration_s * recording.fps))
     real_t = np.arange(frames) / recording.fps
     world, angles = _skeleton_world(model, real_t)
+    world = as_pose_layout(np.concatenate([world, np.ones((frames, 17, 1))], axis=-1))[..., :2]
+    feet_pairs: tuple[tuple[int, int], ...] = ()
+    if gait.strike_angle_deg is not None:
+        ankles = {side: world[:, ANKLE[side]] for side in ("left", "right")}
+        for side, (heel, toe, angle) in _feet_world(model, real_t, ankles).items():
+            world[:, HEEL[side]], world[:, TOE[side]] = heel, toe
+            angles[f"foot_angle_{side}"] = angle
+            angles[f"ankle_dorsiflexion_{side}"] = angle - angles[f"shank_angle_{side}"]
+        feet_pairs = ((HEEL["left"], HEEL["right"]), (TOE["left"], TOE["right"]))
+    joints = world.shape[1]
 
     s = recording.px_per_m
     origin_x = 540.0 if recording.treadmill else (200.0 if recording.facing > 0 else 2200.0)
     image = np.empty_like(world)
     image[..., 0] = origin_x + recording.facing * world[..., 0] * s
     image[..., 1] = 1000.0 - world[..., 1] * s
-    clean = np.concatenate([image, np.ones((frames, 17, 1))], axis=-1)
+    clean = np.concatenate([image, np.ones((frames, joints, 1))], axis=-1)
 
     rng = np.random.default_rng(recording.seed)
     noisy = clean.copy()
-    noisy[..., :2] += rng.normal(0.0, recording.noise_px, (frames, 17, 2))
-    noisy[..., 2] = rng.uniform(0.6, 1.0, (frames, 17))
+    noisy[:, :17, :2] += rng.normal(0.0, recording.noise_px, (frames, 17, 2))
+    noisy[:, :17, 2] = rng.uniform(0.6, 1.0, (frames, 17))
+    # The feet draw from their own stream: adding them leaves the body's noise as it was.
+    feet_rng = np.random.default_rng(recording.seed + 1000)
+    noisy[:, 17:, :2] += feet_rng.normal(0.0, recording.noise_px, (frames, joints - 17, 2))
+    noisy[:, 17:, 2] = np.where(
+        np.isfinite(noisy[:, 17:, 0]), feet_rng.uniform(0.6, 1.0, (frames, joints - 17)), np.nan
+    )
     leg_px = gait.leg_m * s
     _add_dropouts(noisy, rng, recording.dropouts, leg_px)
     _add_glitches(noisy, rng, recording.glitches, leg_px)
     swapped = {
-        "legs": _add_swaps(noisy, rng, recording.leg_swaps, ((11, 12), (13, 14), (15, 16))),
+        "legs": _add_swaps(
+            noisy, rng, recording.leg_swaps, ((11, 12), (13, 14), (15, 16), *feet_pairs)
+        ),
         "arms": _add_swaps(noisy, rng, recording.arm_swaps, ((5, 6), (7, 8), (9, 10))),
     }
     if recording.long_gap_s > 0:
@@ -423,8 +503,8 @@ def generate_run(
         for side in ("left", "right")
     }
     return SyntheticRun(
-        keypoints=as_pose_layout(noisy),  # a 17-joint model's output: no feet
-        clean_keypoints=as_pose_layout(clean),
+        keypoints=noisy,  # feet NaN unless gait.strike_angle_deg is set
+        clean_keypoints=clean,
         video_times_s=real_t * recording.slowmo,
         real_times_s=real_t,
         angles=angles,
