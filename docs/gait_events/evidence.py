@@ -40,6 +40,20 @@ SHEETS: dict[str, dict] = {
         "scale": 0.85,
         "offsets": (-2, -1, 0, 1),
     },
+    "treadmill_side_slow": {
+        "rows": [
+            ("left", "IC", 224),
+            ("right", "IC", 323),
+            ("left", "IC", 632),
+            ("left", "TO", 320),
+            ("right", "TO", 420),
+            ("left", "TO", 729),
+        ],
+        "box": {"IC": (245, 195, 325, 240), "TO": (150, 185, 230, 240)},
+        "line": (150, 229, 410, 223),
+        "scale": 3.0,
+        "offsets": (-8, -4, 0, 4),
+    },
 }
 
 
