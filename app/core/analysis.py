@@ -88,6 +88,8 @@ class Analysis:
     # Problems the user should know about that did not stop the analysis (e.g. a truncated file
     # whose readable part was analysed).
     warnings: list[str] = field(default_factory=list)
+    # Frames that start a new shot of edited footage: no track crosses one (app.core.scene_cuts).
+    scene_cuts: list[int] = field(default_factory=list)
 
     @property
     def frame_count(self) -> int:
@@ -115,6 +117,7 @@ class Analysis:
             "frame_count": self.frame_count,
             "track_ids": sorted(self.tracks),
             "warnings": list(self.warnings),
+            "scene_cuts": [int(frame) for frame in self.scene_cuts],
         }
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -181,6 +184,7 @@ class Analysis:
             slowmo=float(meta.get("slowmo", 1.0)),
             software_version=meta.get("software_version", ""),
             warnings=list(meta.get("warnings", [])),
+            scene_cuts=[int(frame) for frame in meta.get("scene_cuts", [])],
         )
 
 

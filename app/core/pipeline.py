@@ -27,6 +27,7 @@ import numpy as np
 from app.core.analysis import Analysis
 from app.core.options import AnalysisOptions
 from app.core.progress import Progress, raise_if_cancelled
+from app.core.scene_cuts import SceneCutDetector
 from app.core.tracking import Tracker, TrackSet, choose_subject
 from rhpnet.errors import UserFacingError
 from rhpnet.media.video import VideoSource, open_video
@@ -190,6 +191,8 @@ def _run(
     total = video.info.frame_count
     tracker = Tracker(options.tracker)
     tracks = TrackSet()
+    cuts = SceneCutDetector(rgb)
+    scene_cuts: list[int] = []
     live_times: list[float] = []
     batch: list[FrameResult] = []
     done = 0
@@ -202,6 +205,9 @@ def _run(
             if frame is None:
                 break
             index, time_s = frame.index, frame.time_s
+            if cuts.is_cut(frame.image):
+                tracker.end_all()
+                scene_cuts.append(index)
             poses = in_pose_layout(estimate(frame.image, time_s), estimator.keypoint_names)
             del frame  # no image outlives its estimation
             ids = tracker.update(time_s, poses)
@@ -220,7 +226,7 @@ def _run(
         decoder.shutdown()
     _deliver(progress, on_frames, batch, done, total)
     times = video.times_s if video.times_s is not None else np.asarray(live_times, np.float64)
-    return _finish(video, estimator, options, tracks, times)
+    return _finish(video, estimator, options, tracks, times, tuple(scene_cuts))
 
 
 def _deliver(
@@ -242,9 +248,10 @@ def _finish(
     options: AnalysisOptions,
     tracks_so_far: TrackSet,
     times: np.ndarray,
+    scene_cuts: tuple[int, ...] = (),
 ) -> Analysis:
     name = Path(video.info.path).name
-    tracks = tracks_so_far.finish(len(times), times)
+    tracks = tracks_so_far.finish(len(times), times, scene_cuts=scene_cuts)
     if not tracks:
         raise NoPersonFoundError(f"{name}: no person found in any of its {len(times)} frames")
     if options.track_id is not None:
@@ -269,4 +276,5 @@ def _finish(
         model={**estimator.describe(), "settings": options.model_settings()},
         slowmo=float(options.slowmo),
         warnings=list(video.warnings),
+        scene_cuts=list(scene_cuts),
     )

@@ -159,6 +159,13 @@ def build_report(
     for note in (dropped_note(dropped, len(measured)), slow_steps_hint(dropped, len(measured))):
         if note is not None:
             notes.append(note)
+    if analysis.scene_cuts:
+        present = np.flatnonzero(track.present)
+        notes.append(
+            f"the footage has {len(analysis.scene_cuts)} scene cuts (frames "
+            f"{', '.join(str(f) for f in analysis.scene_cuts)}): no track or step spans one; "
+            f"this runner's track covers frames {present[0]}-{present[-1]}"
+        )
     if conditions.far_side is not None:
         notes.append(
             f"the {conditions.far_side} leg is the far one, often hidden behind the other: its "

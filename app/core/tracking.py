@@ -101,6 +101,10 @@ class Tracker:
             self._next_id += 1
         return ids
 
+    def end_all(self) -> None:
+        """End every live track (at a scene cut): the next detections start new tracks."""
+        self._live = []
+
     def _similarity(self, time_s: float, poses: FramePoses) -> np.ndarray:
         cfg = self.config
         shifts = np.stack([t.predicted_shift(time_s) for t in self._live])  # (N, 2)
@@ -179,15 +183,17 @@ class TrackSet:
         times_s: np.ndarray,
         relink_gap_s: float = 2.0,
         relink_iou: float = 0.3,
+        scene_cuts: tuple[int, ...] = (),
     ) -> dict[int, Track]:
         """Dense tracks over ``frame_count`` frames, with split fragments of one person re-linked.
 
         A fragment B is appended to an earlier track A when B starts after A ends, within
         ``relink_gap_s``, and B's first box overlaps A's last box by at least ``relink_iou``
         (a runner lost for a moment reappears where they were). Ids are renumbered 0, 1, ...
-        in order of first appearance.
+        in order of first appearance. No fragment is re-linked across a scene cut (the frame
+        indices that start a new shot).
         """
-        rows = self._relink(times_s, relink_gap_s, relink_iou)
+        rows = self._relink(times_s, relink_gap_s, relink_iou, np.asarray(scene_cuts, np.int64))
         tracks: dict[int, Track] = {}
         for new_id, growing in enumerate(sorted(rows, key=lambda g: g.frames[0])):
             track = Track.empty(new_id, frame_count)
@@ -199,7 +205,9 @@ class TrackSet:
             tracks[new_id] = track
         return tracks
 
-    def _relink(self, times_s: np.ndarray, gap_s: float, min_iou: float) -> list[_GrowingTrack]:
+    def _relink(
+        self, times_s: np.ndarray, gap_s: float, min_iou: float, cuts: np.ndarray
+    ) -> list[_GrowingTrack]:
         fragments = sorted(
             (g for g in self._rows.values() if g.size), key=lambda g: int(g.frames[0])
         )
@@ -210,6 +218,8 @@ class TrackSet:
             for candidate in merged:
                 end = int(candidate.frames[candidate.size - 1])
                 if end >= start or times_s[start] - times_s[end] > gap_s:
+                    continue
+                if ((cuts > end) & (cuts <= start)).any():
                     continue
                 iou = float(box_iou(candidate.boxes[candidate.size - 1], fragment.boxes[0])[0, 0])
                 if iou >= best_iou:
