@@ -197,3 +197,13 @@ def test_the_tracking_shot_gets_the_slow_motion_hint(analysed_clip):
     report = build_report(analysed_clip("tracking_shot_road.mp4"))
     assert any("slower than running" in note for note in report.notes)
     assert report.summary["contact_time_ms"].reliability["level"] == "poor"
+
+
+def test_the_tracking_shot_runner_faces_left(analysed_clip):
+    """Zoomed crops of frames 100-112 show the runner's face turned to image left, the landing
+    foot on the left and the heel kicking up behind on the right: the runner runs towards image
+    left while the camera travels with them (the road moves right), so facing is 'left'."""
+    analysis = analysed_clip("tracking_shot_road.mp4")
+    assert len(analysis.tracks) == 1
+    report = build_report(analysis)
+    assert report.facing_label == "left"
