@@ -9,6 +9,7 @@ from app.core.plausibility import (
     CONTACT_OVER_STRIDE,
     NEGATIVE_FLIGHT,
     NO_CONTACT,
+    SHORT_CONTACT,
     STEP_OFF_MEDIAN,
     TOO_FAST,
     TOO_SLOW,
@@ -89,3 +90,10 @@ def test_mostly_too_slow_steps_give_the_slow_motion_hint():
     _, dropped = screen_steps(steps, FRAME_S)
     assert "4 of 6 steps are slower than running" in slow_steps_hint(dropped, 6)
     assert slow_steps_hint(dropped[:2], 6) is None
+
+
+def test_a_contact_shorter_than_a_sprinters_is_dropped():
+    steps = _running()
+    steps[2].contact_time_ms = 35.0
+    kept, dropped = screen_steps(steps, FRAME_S)
+    assert len(kept) == 5 and [(d.ic_frame, d.reason) for d in dropped] == [(42, SHORT_CONTACT)]

@@ -117,3 +117,16 @@ def test_without_a_hidden_leg_both_legs_make_the_mean():
     knee = summary["peak_knee_flexion_stance_deg"]
     assert knee.n == 8 and knee.asymmetry_pct is not None
     assert knee.reliability["level"] == GOOD and knee.reliability["reasons"] == []
+
+
+def test_poor_values_make_no_asymmetry_and_no_flag():
+    """At 25 fps with the feet timed from the ankles, contact times are poor on both legs: a
+    -159 % contact asymmetry or a 'below typical' verdict would be read as findings."""
+    conditions = _conditions(frame_rate_hz=25.0)
+    steps = _steps(45.0, 52.0)
+    for step in steps:
+        step.contact_time_ms = 120.0 if step.side == "left" else 200.0
+    contact = summarize(steps, conditions=conditions)["contact_time_ms"]
+    assert contact.reliability["level"] == POOR
+    assert contact.mean < 200  # below the typical 200-300 ms, yet not flagged
+    assert contact.asymmetry_pct is None and contact.flag is None and contact.reason is None

@@ -442,7 +442,12 @@ def summarize(
         trusted = _trusted_sides(key, conditions)
         summaries[key] = _summary(spec, values * scale, sides, unit, trusted)
         if conditions is not None:
-            summaries[key].reliability = _grade(key, conditions, trusted, summaries[key])
+            summary = summaries[key]
+            summary.reliability = _grade(key, conditions, trusted, summary)
+            if any(summary.reliability[side]["level"] == POOR for side in SIDES):
+                # An asymmetry needs both legs measured well, not merely alike.
+                summary.asymmetry_pct = summary.left_minus_right = None
+            _flag(summary)
         if key == "vertical_oscillation":
             summaries[key].extra["mean_leg_lengths"] = _mean_or_none(values)
     if "cadence_spm" in summaries and "step_time_ms" in summaries:
@@ -542,8 +547,11 @@ def symmetry_index(left: np.ndarray, right: np.ndarray) -> float | None:
 
 
 def _flag(summary: MetricSummary) -> None:
+    """Flag a mean outside the typical range, unless it is too unreliable to say so."""
     summary.flag, summary.reason = None, None
     if summary.typical_range is None or summary.mean is None:
+        return
+    if summary.reliability is not None and summary.reliability["level"] == POOR:
         return
     low, high = summary.typical_range
     if summary.mean < low:

@@ -1,7 +1,8 @@
 """Keep physically impossible step values out of the metrics, and say what was dropped and why.
 
-A step whose toe-off comes before its contact, whose contact outlasts its stride, or after which
-the other foot lands well before this one leaves the ground is not a running step: one of its
+A step whose toe-off comes before its contact, whose contact is shorter than a sprinter's or
+outlasts its stride, or after which the other foot lands well before this one leaves the ground
+is not a running step: one of its
 events was mistimed (a foot hidden, the wrong person followed, a camera pan read as foot motion).
 Averaging such a step in prints a negative flight time or a 300 steps/min cadence as if it were a
 measurement. Here each such step is dropped whole, with its reason; a step whose only fault is its
@@ -19,12 +20,14 @@ import numpy as np
 
 from app.core.metrics import StepMetrics
 
+MIN_CONTACT_MS = 60.0  # sprinters' contacts last about 80-100 ms; shorter is a mistimed event
 MIN_RUNNING_CADENCE_SPM = 100.0  # slower is walking, slow-motion footage or missed contacts
 MAX_RUNNING_CADENCE_SPM = 260.0  # faster than elite sprinters' step rates
 STEP_TIME_BAND = (0.5, 1.6)  # x the median step time: outside, a contact was missed or doubled
 
 NEGATIVE_FLIGHT = "negative flight time (the other foot landed before this one left the ground)"
 NO_CONTACT = "toe-off not after initial contact"
+SHORT_CONTACT = f"contact shorter than {MIN_CONTACT_MS:g} ms"
 CONTACT_OVER_STRIDE = "contact longer than the stride"
 STEP_OFF_MEDIAN = "step time far from the others (a contact missed or found twice)"
 TOO_SLOW = f"step rate below running's {MIN_RUNNING_CADENCE_SPM:g} steps/min"
@@ -67,6 +70,8 @@ def screen_steps(
 def _impossible(step: StepMetrics, tolerance_ms: float) -> str | None:
     if not step.contact_time_ms > 0:
         return NO_CONTACT
+    if step.contact_time_ms < MIN_CONTACT_MS:
+        return SHORT_CONTACT
     if step.duty_factor >= 1.0:
         return CONTACT_OVER_STRIDE
     if step.flight_time_ms < -tolerance_ms:

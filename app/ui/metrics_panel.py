@@ -103,7 +103,9 @@ class MetricsPanel(QWidget):
         self.table.setVisible(True)
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
-            status = STATUS_TEXT[row.flagged] if row.typical and row.value is not None else ""
+            # No verdict on a poor value: a tick would claim it is within the typical range.
+            judged = row.typical and row.value is not None and row.trust != "poor"
+            status = STATUS_TEXT[row.flagged] if judged else ""
             value = row.value if row.value is not None else NO_VALUE
             if row.value is not None and row.trust in ("fair", "poor"):
                 value += f"\n({row.trust})"  # good is the rule: only the exceptions are marked

@@ -70,3 +70,39 @@ def test_without_metrics_the_panel_shows_its_message_alone(qtbot):
     assert panel.table.isVisible() and panel.table.rowCount() == 1
     panel.set_message("Analysing…")
     assert not panel.table.isVisible() and panel.rows == []
+
+
+def test_fair_and_poor_values_are_marked_and_poor_ones_get_no_verdict(qtbot):
+    """A poor mean below the typical range is neither ticked nor flagged; a poor leg says so."""
+    from app.ui.metrics_panel import MetricsPanel
+    from app.ui.report_view import metric_rows
+
+    poor = _summary("contact_time_ms", 150.0)
+    poor.left, poor.right = 120.0, 180.0
+    poor.reliability = {
+        "level": "poor",
+        "reasons": ["25 fps: each event is timed to ±40 ms"],
+        "left": {"level": "poor", "reasons": ["25 fps: each event is timed to ±40 ms"]},
+        "right": {"level": "poor", "reasons": ["25 fps: each event is timed to ±40 ms"]},
+    }
+    fair = _summary("flight_time_ms", 250.0)
+    fair.reliability = {
+        "level": "fair",
+        "reasons": ["50 fps: each event is timed to ±20 ms"],
+        "left": {"level": "fair", "reasons": []},
+        "right": {"level": "fair", "reasons": []},
+    }
+    rows = metric_rows(SimpleNamespace(summary={"contact_time_ms": poor, "flight_time_ms": fair}))
+    panel = MetricsPanel()
+    qtbot.addWidget(panel)
+    panel.set_rows(rows)
+    table = panel.table
+    cells = {
+        table.item(r, 0).text(): [table.item(r, c).text() for c in (1, 2, 6)]
+        for r in range(table.rowCount())
+    }
+    assert cells == {
+        "contact time (ms)": ["150 ± 4\n(poor)", "120 (poor)", ""],
+        "flight time (ms)": ["250 ± 4\n(fair)", "–", "✓"],
+    }
+    assert "Reliability poor: 25 fps" in table.item(0, 1).toolTip()
