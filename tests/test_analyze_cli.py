@@ -79,6 +79,24 @@ def test_track_option_and_slowmo(tmp_path, videos_dir, capsys):
     assert analysis.subject_id == 0 and analysis.slowmo == 8
 
 
+def test_pick_chooses_the_person_at_a_point(tmp_path, videos_dir, capsys):
+    """--pick X,Y@FRAME is the command line's click on a runner; a miss names who is there."""
+    out = tmp_path / "out"
+    args = ["analyze", str(videos_dir / SOCCER), "--out", str(out), "--no-video"]
+    assert cli.main(args) == 0
+    analysis = Analysis.load(out / f"{SOCCER[:-4]}.analysis.npz")
+    x, y, w, h = analysis.tracks[analysis.subject_id].boxes[2]
+    assert cli.main([*args, "--pick", f"{x + w / 2:.0f},{y + h / 2:.0f}@2"]) == 0
+    assert Analysis.load(out / f"{SOCCER[:-4]}.analysis.npz").subject_id == analysis.subject_id
+    capsys.readouterr()
+    assert cli.main([*args, "--pick", "1,1@2"]) == 1
+    err = capsys.readouterr().err
+    assert f"{SOCCER}: nobody at x 1, y 1 in frame 2; people there: track 0 at x " in err
+    with pytest.raises(SystemExit):
+        cli.main([*args, "--pick", "1,1"])
+    assert "expected X,Y@FRAME such as 640,360@120" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("extra", "message"),
     [

@@ -102,6 +102,13 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         help="analyse this track id instead of the automatic pick",
     )
     parser.add_argument(
+        "--pick",
+        type=pick_point,
+        metavar="X,Y@FRAME",
+        help="analyse the person whose box holds image point X,Y in frame FRAME (0-based), "
+        "e.g. 640,360@120: the runner you would click in the app",
+    )
+    parser.add_argument(
         "--fps",
         type=float,
         default=30.0,
@@ -118,6 +125,18 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         help="seconds to record with --webcam (10)",
     )
     return parser
+
+
+def pick_point(text: str) -> tuple[float, float, int]:
+    """'640,360@120' -> (640.0, 360.0, 120), for ``--pick``."""
+    try:
+        point, frame = text.split("@")
+        x, y = point.split(",")
+        return float(x), float(y), int(frame)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected X,Y@FRAME such as 640,360@120, got {text!r}"
+        ) from None
 
 
 def main(argv: list[str], prog: str) -> int:
@@ -140,6 +159,7 @@ def main(argv: list[str], prog: str) -> int:
         max_people=args.max_people,
         slowmo=args.slowmo,
         track_id=args.track,
+        pick=args.pick,
         image_fps=args.fps,
     )
     factory = EstimatorFactory(options)  # a bad checkpoint stops here, before any video

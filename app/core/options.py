@@ -85,6 +85,8 @@ class AnalysisOptions:
     max_people: int = 1
     slowmo: float = 1.0
     track_id: int | None = None
+    # (x, y, frame): the runner is the person whose box holds that image point in that frame
+    pick: tuple[float, float, int] | None = None
     image_fps: float = 30.0
     blazepose_backend: str = "auto"
     tracker: TrackerConfig | None = None
@@ -114,6 +116,8 @@ class AnalysisOptions:
             raise UserFacingError(
                 f"--slowmo must be {LIMITS.slowmo.requirement}, got {self.slowmo}"
             )
+        if self.pick is not None and self.pick[2] < 0:
+            raise UserFacingError(f"--pick needs a frame index of 0 or more, got {self.pick[2]}")
         if self.model != "default" and not self.checkpoint:
             raise UserFacingError(
                 f"--model {self.model} needs --checkpoint PATH (a trained {self.model} checkpoint); "

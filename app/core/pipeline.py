@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from app.core.analysis import Analysis
+from app.core.analysis import Analysis, Track
 from app.core.options import AnalysisOptions
 from app.core.progress import Progress, raise_if_cancelled
 from app.core.scene_cuts import SceneCutDetector
-from app.core.tracking import Tracker, TrackSet, choose_subject
+from app.core.tracking import Tracker, TrackSet, choose_subject, track_at
 from rhpnet.errors import UserFacingError
 from rhpnet.media.video import VideoSource, open_video
 from rhpnet.poses import Estimator, FramePoses, RgbEstimator, in_pose_layout
@@ -242,6 +242,27 @@ def _deliver(
         progress(done, total)
 
 
+def _picked_track(name: str, tracks: dict[int, Track], pick: tuple[float, float, int]) -> int:
+    x, y, frame = pick
+    frame_count = len(next(iter(tracks.values())).scores)
+    if frame >= frame_count:
+        raise UserFacingError(
+            f"{name}: --pick frame {frame} is past the last frame {frame_count - 1}"
+        )
+    picked = track_at(tracks, x, y, frame)
+    if picked is None:
+        seen = [
+            f"track {tid} at x {b[0]:.0f}-{b[0] + b[2]:.0f}, y {b[1]:.0f}-{b[1] + b[3]:.0f}"
+            for tid, track in sorted(tracks.items())
+            if np.isfinite(b := track.boxes[frame]).all()
+        ]
+        raise UserFacingError(
+            f"{name}: nobody at x {x:g}, y {y:g} in frame {frame}; "
+            + ("people there: " + "; ".join(seen) if seen else "nobody was found in that frame")
+        )
+    return picked
+
+
 def _finish(
     video: VideoSource,
     estimator: Estimator,
@@ -254,7 +275,9 @@ def _finish(
     tracks = tracks_so_far.finish(len(times), times, scene_cuts=scene_cuts)
     if not tracks:
         raise NoPersonFoundError(f"{name}: no person found in any of its {len(times)} frames")
-    if options.track_id is not None:
+    if options.pick is not None:
+        subject = _picked_track(name, tracks, options.pick)
+    elif options.track_id is not None:
         if options.track_id not in tracks:
             raise UserFacingError(
                 f"{name}: there is no track {options.track_id}; tracks found: "

@@ -231,6 +231,24 @@ class TrackSet:
         return merged
 
 
+def box_at(boxes: dict[int, np.ndarray], x: float, y: float) -> int | None:
+    """Id of the (x, y, w, h) box containing image point (x, y); the smallest box wins (the
+    runner in front of a larger, nearer spectator's box is the one pointed at)."""
+    best: tuple[float, int] | None = None
+    for key, box in boxes.items():
+        bx, by, bw, bh = (float(v) for v in box)
+        if not np.isfinite([bx, by, bw, bh]).all():
+            continue
+        if bx <= x <= bx + bw and by <= y <= by + bh and (best is None or bw * bh < best[0]):
+            best = (bw * bh, key)
+    return None if best is None else best[1]
+
+
+def track_at(tracks: dict[int, Track], x: float, y: float, frame: int) -> int | None:
+    """The track whose box holds image point (x, y) in ``frame`` (None if nobody is there)."""
+    return box_at({tid: track.boxes[frame] for tid, track in tracks.items()}, x, y)
+
+
 @dataclass
 class SubjectScore:
     """Why a track was (not) chosen as the runner; all terms in [0, 1] except ``motion``."""

@@ -22,6 +22,7 @@ from app.core.overlay_style import (
     point_opacities,
     side_rgb,
 )
+from app.core.tracking import box_at
 
 
 @dataclass
@@ -62,16 +63,7 @@ def _qcolor(rgb: tuple[int, int, int], opacity: float) -> QColor:
 
 def person_at(people: list[PersonPose], x: float, y: float) -> int | None:
     """Track id of the person whose box contains image point (x, y); the smallest box wins."""
-    best: tuple[float, int] | None = None
-    for person in people:
-        bx, by, bw, bh = (float(v) for v in person.box)
-        if not np.isfinite([bx, by, bw, bh]).all():
-            continue
-        if bx <= x <= bx + bw and by <= y <= by + bh:
-            area = bw * bh
-            if best is None or area < best[0]:
-                best = (area, person.track_id)
-    return None if best is None else best[1]
+    return box_at({person.track_id: np.asarray(person.box) for person in people}, x, y)
 
 
 def draw_overlay(
