@@ -24,7 +24,8 @@ from rhpnet.media.video import open_video
 HERE = Path(__file__).parent
 TRUTH_DIR = HERE.parents[1] / "tests" / "data" / "gait_events"
 
-# per clip: (foot, kind, frame) of the rows, the crop box and belt line per kind, zoom, offsets
+# per clip: (foot, kind, frame) of the rows, the crop box and belt line per kind, zoom, offsets;
+# a panning shot gives each row its own box ("row_boxes", by frame) and no fixed ground line
 SHEETS: dict[str, dict] = {
     "treadmill_side_IMG_5396": {
         "rows": [
@@ -54,6 +55,26 @@ SHEETS: dict[str, dict] = {
         "scale": 3.0,
         "offsets": (-8, -4, 0, 4),
     },
+    "outdoor_side_running": {
+        "rows": [
+            ("left", "IC", 5),
+            ("left", "TO", 36),
+            ("right", "IC", 61),
+            ("right", "TO", 91),
+            ("left", "IC", 113),
+        ],
+        "box": {},
+        "row_boxes": {
+            5: (330, 640, 570, 800),
+            36: (280, 620, 520, 780),
+            61: (570, 640, 810, 800),
+            91: (380, 630, 620, 790),
+            113: (700, 660, 940, 820),
+        },
+        "line": None,
+        "scale": 1.0,
+        "offsets": (-2, -1, 0, 1),
+    },
 }
 
 
@@ -66,7 +87,8 @@ def evidence_sheet(clip: Path, spec: dict) -> np.ndarray:
                 index = frame + offset
                 label = f"{index} {foot[0].upper()} {kind}" if offset == 0 else str(index)
                 image = video.read_frame(index).image
-                tiles.append(tile(image, spec["box"][kind], spec["scale"], label, spec["line"], 0))
+                box = spec.get("row_boxes", {}).get(frame) or spec["box"][kind]
+                tiles.append(tile(image, box, spec["scale"], label, spec["line"], 0))
             rows.append(np.hstack([np.pad(t, ((2, 2), (2, 2), (0, 0))) for t in tiles]))
     return np.vstack(rows)
 
