@@ -166,3 +166,39 @@ def test_eval_skips_bad_annotations_and_undecodable_images_with_a_warning(
     assert record["dataset"]["skipped_annotations"] == {"annotations with zero-area boxes": 1}
     assert record["dataset"]["unreadable_images"] == ["broken.jpg"]
     assert record["dataset"]["people"] == 2 and record["dataset"]["images"] == 2
+
+
+def test_eval_detect_scores_the_apps_own_detection(sportpose_dir, tmp_path, capsys):
+    """On the sportpose images whose every person is annotated (5 images, 12 people), the
+    app's one-person detector can find at most one person per image: recall is at most 5 of 12,
+    and its AP is below the ground-truth-box AP on the same images."""
+    out = tmp_path / "detect.json"
+    assert cli.main(["eval", "--coco", str(sportpose_dir), "--detect", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "5 images whose every person is annotated, 12 people" in printed
+    assert "own detection" in printed and "ground-truth boxes" in printed
+    record = json.loads(out.read_text())
+    recall = record["recall"]["all"]
+    assert recall["people"] == 12 and 1 <= recall["found"] <= 5
+    assert record["detected"]["AP"] < record["ground_truth_boxes"]["AP"]
+    assert (
+        cli.main(
+            [
+                "eval",
+                "--coco",
+                str(sportpose_dir),
+                "--detect",
+                "--max-people",
+                "3",
+                "--json",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert json.loads(out.read_text())["recall"]["all"]["found"] > recall["found"]
+
+
+def test_eval_detect_needs_fully_annotated_images(small_set, capsys):
+    assert cli.main(["eval", "--coco", str(small_set), "--detect"]) == 2
+    assert "no image is marked all_people_annotated" in capsys.readouterr().err

@@ -52,6 +52,19 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         "--json", type=Path, metavar="OUT", help="also write the metrics, model and settings here"
     )
     parser.add_argument(
+        "--detect",
+        action="store_true",
+        help="also score the app's own person detection (no ground-truth boxes) on the images "
+        "whose annotations name every person: AP and recall next to the ground-truth-box AP",
+    )
+    parser.add_argument(
+        "--max-people",
+        type=int,
+        default=1,
+        metavar="N",
+        help="people the detector may find per image with --detect (1, as analyze)",
+    )
+    parser.add_argument(
         "--device",
         default="auto",
         help="auto | cpu | cuda | cuda:N | mps, for networks (BlazePose always runs on the CPU)",
@@ -157,6 +170,8 @@ def main(argv: list[str], prog: str) -> int:
     from rhpnet.evaluation.gt_boxes import evaluate_on_ground_truth_boxes
 
     dataset = load_coco_keypoints(args.coco)  # logs what it skipped
+    if args.detect:
+        return _detect_main(args, dataset)
     estimator = open_estimator(args.model, args.checkpoint, not args.no_flip, args.device)
     try:
         metrics, run = evaluate_on_ground_truth_boxes(
@@ -199,3 +214,82 @@ def main(argv: list[str], prog: str) -> int:
             raise UserFacingError(f"cannot write {args.json}: {error.strerror or error}") from None
         print(f"metrics written to {args.json}")
     return 0
+
+
+def _detect_main(args: argparse.Namespace, dataset: Any) -> int:
+    """``--detect``: ground-truth-box AP and detection AP and recall on the same images."""
+    from rhpnet.evaluation.detected import MIN_HEIGHT_PX, evaluate_detected, fully_annotated
+    from rhpnet.evaluation.gt_boxes import evaluate_on_ground_truth_boxes
+
+    if args.model != "default":
+        raise UserFacingError("--detect runs the app's bundled detector: use --model default")
+    if args.max_people < 1:
+        raise UserFacingError(f"--max-people must be at least 1, got {args.max_people}")
+    subset = fully_annotated(dataset)
+    estimator = open_estimator(args.model, args.checkpoint, not args.no_flip, args.device)
+    try:
+        boxed, _ = evaluate_on_ground_truth_boxes(subset, estimator.model.predict, progress=True)
+    finally:
+        estimator.close()
+    detected, recall = evaluate_detected(subset, _fresh_blazepose(args.max_people), progress=True)
+    print(format_detect_report(boxed, detected, recall, subset.root.name, args.max_people))
+    if args.json:
+        from rhpnet.atomic import atomic_write_text
+
+        record = {
+            "dataset": str(subset.root.resolve()),
+            "images": detected["num_images"],
+            "people": detected["num_instances"],
+            "ground_truth_boxes": {"AP": boxed["AP"], "AP50": boxed["AP50"]},
+            "detected": {
+                "AP": detected["AP"],
+                "AP50": detected["AP50"],
+                "seconds_per_image": detected["seconds_per_image"],
+            },
+            "recall": {key: {"found": r.found, "people": r.people} for key, r in recall.items()},
+            "min_height_px": MIN_HEIGHT_PX,
+            "max_people": args.max_people,
+        }
+        try:
+            atomic_write_text(args.json, json.dumps(record, indent=2) + "\n")
+        except OSError as error:
+            raise UserFacingError(f"cannot write {args.json}: {error.strerror or error}") from None
+        print(f"metrics written to {args.json}")
+    return 0
+
+
+def _fresh_blazepose(max_people: int) -> Callable:
+    """The app's BlazePose, new for every image: its video-mode tracking must not carry a
+    person from one unrelated image into the next."""
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    from rhpnet.estimators.blazepose import BlazePoseEstimator
+
+    def detect(image: Any) -> Any:
+        with BlazePoseEstimator(max_people, backend="tasks") as estimator:
+            return estimator.estimate(image, 0.0)
+
+    return detect
+
+
+def format_detect_report(
+    boxed: dict[str, Any], detected: dict[str, Any], recall: dict, name: str, max_people: int
+) -> str:
+    def cell(value: float | None) -> str:
+        return "  n/a" if value is None else f"{value:.3f}"
+
+    lines = [
+        f"Person detection on {name}: {detected['num_images']} images whose every person is "
+        f"annotated, {detected['num_instances']} people; detector: bundled BlazePose, up to "
+        f"{max_people} per image",
+        "",
+        f"  {'':<22} {'AP':>6} {'AP50':>6}",
+        f"  {'ground-truth boxes':<22} {cell(boxed['AP']):>6} {cell(boxed['AP50']):>6}",
+        f"  {'own detection':<22} {cell(detected['AP']):>6} {cell(detected['AP50']):>6}",
+        "",
+    ]
+    for key, label in (("all", "all people"), ("at_least_60px", "people >= 60 px tall")):
+        r = recall[key]
+        value = "n/a" if r.value is None else f"{r.value:.2f}"
+        lines.append(f"recall (OKS >= 0.5), {label}: {value} ({r.found} of {r.people})")
+    lines.append(f"{detected['seconds_per_image'] * 1000:.0f} ms per image")
+    return "\n".join(lines)

@@ -212,7 +212,14 @@ def _image_entries(
         if not (_is_int(width) and _is_int(height) and width > 0 and height > 0):
             width = height = 0
         name = entry["file_name"]
-        images[entry["id"]] = ImageRecord(entry["id"], name, images_dir / name, width, height)
+        images[entry["id"]] = ImageRecord(
+            entry["id"],
+            name,
+            images_dir / name,
+            width,
+            height,
+            all_people_annotated=entry.get("all_people_annotated") is True,
+        )
     return images
 
 

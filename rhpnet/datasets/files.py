@@ -32,6 +32,8 @@ class ImageRecord:
     path: Path
     width: int
     height: int
+    # Every person in the picture has a box: only such images can score person detection.
+    all_people_annotated: bool = False
 
     @property
     def size_known(self) -> bool:
