@@ -196,7 +196,11 @@ def test_eval_detect_scores_the_apps_own_detection(sportpose_dir, tmp_path, caps
         )
         == 0
     )
-    assert json.loads(out.read_text())["recall"]["all"]["found"] > recall["found"]
+    more = json.loads(out.read_text())["recall"]["all"]["found"]
+    assert more > recall["found"]
+    tiled = ["--detect", "--max-people", "3", "--tiles", "--json", str(out)]
+    assert cli.main(["eval", "--coco", str(sportpose_dir), *tiled]) == 0
+    assert json.loads(out.read_text())["recall"]["all"]["found"] > more  # small people found
 
 
 def test_eval_detect_needs_fully_annotated_images(small_set, capsys):
