@@ -130,3 +130,12 @@ def test_poor_values_make_no_asymmetry_and_no_flag():
     assert contact.reliability["level"] == POOR
     assert contact.mean < 200  # below the typical 200-300 ms, yet not flagged
     assert contact.asymmetry_pct is None and contact.flag is None and contact.reason is None
+
+
+def test_a_whole_body_value_has_no_hidden_leg():
+    conditions = _conditions(leg_visibility={"left": 0.8, "right": 0.97})
+    steps = _steps(45.0, 52.0)
+    for step in steps:
+        step.trunk_lean_deg = 7.0
+    trunk = summarize(steps, conditions=conditions)["trunk_lean_deg"]
+    assert trunk.reliability["left"]["level"] == trunk.reliability["right"]["level"] == GOOD

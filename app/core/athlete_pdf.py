@@ -56,13 +56,24 @@ class ReportInputs:
 
 
 def reliability_words(summary: MetricSummary) -> str:
+    """'good: 16 steps', or the metric's grade (app.core.reliability) with the steps behind it."""
     if summary.n == 0 or summary.mean is None:
         return "not measured"
+    steps = f"{summary.n} step{'s' if summary.n != 1 else ''}"
+    if summary.reliability is not None:
+        return f"{summary.reliability['level']}: {steps}"
     if summary.n < MIN_STEPS_FOR_SUMMARY:
-        return f"unreliable: only {summary.n} step{'s' if summary.n != 1 else ''}"
+        return f"unreliable: only {steps}"
     if summary.n < GOOD_STEPS:
-        return f"fair: {summary.n} steps"
-    return f"good: {summary.n} steps"
+        return f"fair: {steps}"
+    return f"good: {steps}"
+
+
+def _poor_mark(summary: MetricSummary, side: str) -> str:
+    """' (poor)' after a leg's mean graded poor (the hidden far leg), else ''."""
+    grade = (summary.reliability or {}).get(side)
+    value = summary.left if side == "left" else summary.right
+    return " (poor)" if grade and grade["level"] == "poor" and value is not None else ""
 
 
 def assessment_words(summary: MetricSummary) -> str:
@@ -70,6 +81,8 @@ def assessment_words(summary: MetricSummary) -> str:
         return "-"
     if summary.typical_range is None:
         return "no typical range: compare with yourself over time"
+    if summary.reliability is not None and summary.reliability["level"] == "poor":
+        return "too unsure to compare with the typical range"
     low, high = summary.typical_range
     if summary.flag == "low":
         return f"below the typical {low:g}-{high:g}"
@@ -98,12 +111,6 @@ def metric_value_text(summary: MetricSummary) -> str:
     return f"{text} {summary.unit}".strip()
 
 
-def near_side(report: RunningReport) -> str | None:
-    """The side facing the camera: a runner facing image-right turns their right side to it."""
-    label = report.facing_label
-    return label if label in ("left", "right") else None
-
-
 def _video_date(path: str) -> str:
     try:
         stamp = os.stat(path).st_mtime
@@ -123,7 +130,6 @@ def _summary_page(figure, inputs: ReportInputs) -> None:
     report = inputs.report
     _header(figure, PAGE_TITLES["summary"], report)
     steps = len(report.steps)
-    near = near_side(report)
     lines = [
         ("Video", Path(report.video_path).name),
         ("Video date", _video_date(report.video_path)),
@@ -149,7 +155,11 @@ def _summary_page(figure, inputs: ReportInputs) -> None:
         side_text = "-"
         if summary.left is not None or summary.right is not None:
             decimals = metric_decimals(summary.key, summary.unit)
-            side_text = f"{_number(summary.left, decimals)} / {_number(summary.right, decimals)}"
+            left, right = (
+                _number(value, decimals) + _poor_mark(summary, side)
+                for value, side in ((summary.left, "left"), (summary.right, "right"))
+            )
+            side_text = textwrap.fill(f"{left} / {right}", 18)
         rows.append(
             [
                 textwrap.fill(summary.label, 24),
@@ -179,16 +189,14 @@ def _summary_page(figure, inputs: ReportInputs) -> None:
         if summary.flag:
             table[index, 3].set_facecolor("#fde2cf")
     notes = [
-        "Trust: how many ground contacts the value is averaged over (4 or more needed; 8 or "
-        "more is good). Typical ranges are those of recreational runners; their sources are "
-        "in metrics.json.",
+        "Trust: good, fair or poor from the frame rate (event timing), the runner's size in the "
+        "picture (angles), events timed from the ankles, a hidden far leg and the number of "
+        "ground contacts (docs/kinematics.md, Reliability); the reasons are in metrics.json. "
+        "A poor value is not compared with the typical range. Typical ranges are those of "
+        "recreational runners; their sources are in metrics.json.",
     ]
-    if near is not None:
-        far = "right" if near == "left" else "left"
-        notes.append(
-            f"Filmed from the {near} side: the {far} leg is partly hidden behind the body, so "
-            f"its values and any left/right difference are less certain."
-        )
+    if report.strike_text:
+        notes.append(f"Foot strike: {report.strike_text} (Altman & Davis 2012).")
     notes += [f"Note: {note}." for note in report.notes]
     text = "\n".join(textwrap.fill(note, 110) for note in notes)
     figure.text(0.06, 0.17, text, fontsize=7.5, va="top", color="#333333")

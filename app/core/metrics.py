@@ -478,14 +478,15 @@ def _grade(
     key: str, conditions: ClipConditions, trusted: tuple[str, ...], summary: MetricSummary
 ) -> dict:
     grade = clip_reliability(key, conditions, summary.n)
+    if not METRIC_SPECS[key].sided:  # a whole-body value (trunk lean): no leg is hidden in it
+        return {**grade.to_dict(), **{side: grade.to_dict() for side in SIDES}}
     per_side = {side: side_reliability(key, side, conditions) for side in SIDES}
-    if METRIC_SPECS[key].sided:
-        for side in trusted:
-            for reason in per_side[side].reasons:
-                if reason not in grade.reasons:
-                    grade = grade.worse(per_side[side].level, reason)
-        if len(trusted) == 1:
-            grade = grade.worse(grade.level, f"mean of the {trusted[0]} leg only")
+    for side in trusted:
+        for reason in per_side[side].reasons:
+            if reason not in grade.reasons:
+                grade = grade.worse(per_side[side].level, reason)
+    if len(trusted) == 1:
+        grade = grade.worse(grade.level, f"mean of the {trusted[0]} leg only")
     return {**grade.to_dict(), **{side: per_side[side].to_dict() for side in SIDES}}
 
 
