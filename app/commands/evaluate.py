@@ -186,8 +186,6 @@ def main(argv: list[str], prog: str) -> int:
         estimator.close()
     print(format_report(metrics, dataset.root.name, estimator.label))
     if args.json:
-        from rhpnet.atomic import atomic_write_text
-
         record = {
             "dataset": {
                 "path": str(dataset.root.resolve()),
@@ -213,11 +211,7 @@ def main(argv: list[str], prog: str) -> int:
             "rhpnet_version": __version__,
             "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
-        try:
-            atomic_write_text(args.json, json.dumps(record, indent=2) + "\n")
-        except OSError as error:
-            raise UserFacingError(f"cannot write {args.json}: {error.strerror or error}") from None
-        print(f"metrics written to {args.json}")
+        _write_record(args.json, record)
     return 0
 
 
@@ -242,8 +236,6 @@ def _detect_main(args: argparse.Namespace, dataset: Any) -> int:
         format_detect_report(boxed, detected, recall, subset.root.name, args.max_people, args.tiles)
     )
     if args.json:
-        from rhpnet.atomic import atomic_write_text
-
         record = {
             "dataset": str(subset.root.resolve()),
             "images": detected["num_images"],
@@ -259,12 +251,18 @@ def _detect_main(args: argparse.Namespace, dataset: Any) -> int:
             "max_people": args.max_people,
             "tiles": args.tiles,
         }
-        try:
-            atomic_write_text(args.json, json.dumps(record, indent=2) + "\n")
-        except OSError as error:
-            raise UserFacingError(f"cannot write {args.json}: {error.strerror or error}") from None
-        print(f"metrics written to {args.json}")
+        _write_record(args.json, record)
     return 0
+
+
+def _write_record(path: Path, record: dict[str, Any]) -> None:
+    from rhpnet.atomic import atomic_write_text
+
+    try:
+        atomic_write_text(path, json.dumps(record, indent=2) + "\n")
+    except OSError as error:
+        raise UserFacingError(f"cannot write {path}: {error.strerror or error}") from None
+    print(f"metrics written to {path}")
 
 
 def _fresh_blazepose(max_people: int, tiles: bool) -> Callable:
