@@ -69,19 +69,12 @@ def reliability_words(summary: MetricSummary) -> str:
     return f"good: {steps}"
 
 
-def _poor_mark(summary: MetricSummary, side: str) -> str:
-    """' (poor)' after a leg's mean graded poor (the hidden far leg), else ''."""
-    grade = (summary.reliability or {}).get(side)
-    value = summary.left if side == "left" else summary.right
-    return " (poor)" if grade and grade["level"] == "poor" and value is not None else ""
-
-
 def assessment_words(summary: MetricSummary) -> str:
     if summary.mean is None:
         return "-"
     if summary.typical_range is None:
         return "no typical range: compare with yourself over time"
-    if summary.reliability is not None and summary.reliability["level"] == "poor":
+    if summary.is_poor:
         return "too unsure to compare with the typical range"
     low, high = summary.typical_range
     if summary.flag == "low":
@@ -156,7 +149,7 @@ def _summary_page(figure, inputs: ReportInputs) -> None:
         if summary.left is not None or summary.right is not None:
             decimals = metric_decimals(summary.key, summary.unit)
             left, right = (
-                _number(value, decimals) + _poor_mark(summary, side)
+                _number(value, decimals) + summary.side_mark(side)
                 for value, side in ((summary.left, "left"), (summary.right, "right"))
             )
             side_text = textwrap.fill(f"{left} / {right}", 18)

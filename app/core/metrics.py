@@ -38,7 +38,13 @@ import numpy as np
 
 from app.core.gait import Step
 from app.core.kinematics import ANKLE, HEEL, SIDES, mid_hip
-from app.core.reliability import POOR, ClipConditions, clip_reliability, side_reliability
+from app.core.reliability import (
+    POOR,
+    ClipConditions,
+    Reliability,
+    clip_reliability,
+    side_reliability,
+)
 
 LEG_LENGTH_PER_HEIGHT = 0.491  # Winter (2009), thigh 0.245 H + shank 0.246 H
 
@@ -237,6 +243,21 @@ class MetricSummary:
     extra: dict[str, float | None] = field(default_factory=dict)
     # {"level", "reasons", "left": {...}, "right": {...}} (app.core.reliability); None = ungraded
     reliability: dict | None = None
+
+    @property
+    def is_poor(self) -> bool:
+        """Graded poor: too unsure to compare with a typical range."""
+        return self.reliability is not None and self.reliability["level"] == POOR
+
+    def side_is_poor(self, side: str) -> bool:
+        """That leg's value is graded poor (the hidden far leg, events timed from the ankle)."""
+        grade = (self.reliability or {}).get(side)
+        return grade is not None and grade["level"] == POOR
+
+    def side_mark(self, side: str) -> str:
+        """' (poor)' to print after that leg's mean where it is graded poor, else ''."""
+        value = self.left if side == "left" else self.right
+        return " (poor)" if value is not None and self.side_is_poor(side) else ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -439,15 +460,16 @@ def summarize(
         scale, unit = 1.0, spec.unit
         if key == "vertical_oscillation" and runner_height_cm:
             scale, unit = LEG_LENGTH_PER_HEIGHT * runner_height_cm, "cm"
-        trusted = _trusted_sides(key, conditions)
-        summaries[key] = _summary(spec, values * scale, sides, unit, trusted)
+        per_side = _side_grades(key, conditions)
+        trusted = _trusted_sides(per_side)
+        summary = _summary(spec, values * scale, sides, unit, trusted)
         if conditions is not None:
-            summary = summaries[key]
-            summary.reliability = _grade(key, conditions, trusted, summary)
-            if any(summary.reliability[side]["level"] == POOR for side in SIDES):
+            summary.reliability = _grade(key, conditions, trusted, per_side, summary.n)
+            if any(summary.side_is_poor(side) for side in SIDES):
                 # An asymmetry needs both legs measured well, not merely alike.
                 summary.asymmetry_pct = summary.left_minus_right = None
-            _flag(summary)
+        _flag(summary)
+        summaries[key] = summary
         if key == "vertical_oscillation":
             summaries[key].extra["mean_leg_lengths"] = _mean_or_none(values)
     if "cadence_spm" in summaries and "step_time_ms" in summaries:
@@ -466,21 +488,32 @@ def _cadences(steps: list[StepMetrics]) -> tuple[np.ndarray, np.ndarray]:
         return 60000.0 / times, np.array([s.side for s in steps])
 
 
-def _trusted_sides(key: str, conditions: ClipConditions | None) -> tuple[str, ...]:
-    """The legs whose values enter the mean: both, unless one is poor and the other is not."""
+def _side_grades(key: str, conditions: ClipConditions | None) -> dict[str, Reliability] | None:
+    """Each leg's grade of a sided metric; None without conditions or for a whole-body value
+    (trunk lean), in which no leg is hidden."""
     if conditions is None or not METRIC_SPECS[key].sided:
+        return None
+    return {side: side_reliability(key, side, conditions) for side in SIDES}
+
+
+def _trusted_sides(per_side: dict[str, Reliability] | None) -> tuple[str, ...]:
+    """The legs whose values enter the mean: both, unless one is poor and the other is not."""
+    if per_side is None:
         return SIDES
-    poor = {side for side in SIDES if side_reliability(key, side, conditions).level == POOR}
+    poor = {side for side, grade in per_side.items() if grade.level == POOR}
     return SIDES if len(poor) != 1 else tuple(side for side in SIDES if side not in poor)
 
 
 def _grade(
-    key: str, conditions: ClipConditions, trusted: tuple[str, ...], summary: MetricSummary
+    key: str,
+    conditions: ClipConditions,
+    trusted: tuple[str, ...],
+    per_side: dict[str, Reliability] | None,
+    values: int,
 ) -> dict:
-    grade = clip_reliability(key, conditions, summary.n)
-    if not METRIC_SPECS[key].sided:  # a whole-body value (trunk lean): no leg is hidden in it
+    grade = clip_reliability(key, conditions, values)
+    if per_side is None:
         return {**grade.to_dict(), **{side: grade.to_dict() for side in SIDES}}
-    per_side = {side: side_reliability(key, side, conditions) for side in SIDES}
     for side in trusted:
         for reason in per_side[side].reasons:
             if reason not in grade.reasons:
@@ -503,8 +536,7 @@ def _summary(
     left, right = _mean_or_none(left_values), _mean_or_none(right_values)
     difference = left - right if left is not None and right is not None else None
     used = finite & np.isin(sides, trusted)
-    both_trusted = len(trusted) == len(SIDES)
-    summary = MetricSummary(
+    return MetricSummary(
         key=spec.key,
         label=spec.label,
         unit=unit,
@@ -513,15 +545,11 @@ def _summary(
         n=int(used.sum()),
         left=left,
         right=right,
-        asymmetry_pct=(
-            symmetry_index(left_values, right_values) if spec.sided and both_trusted else None
-        ),
-        left_minus_right=difference if both_trusted else None,
+        asymmetry_pct=symmetry_index(left_values, right_values) if spec.sided else None,
+        left_minus_right=difference,
         typical_range=spec.typical_range,
         source=spec.source,
     )
-    _flag(summary)
-    return summary
 
 
 def symmetry_index(left: np.ndarray, right: np.ndarray) -> float | None:
@@ -552,7 +580,7 @@ def _flag(summary: MetricSummary) -> None:
     summary.flag, summary.reason = None, None
     if summary.typical_range is None or summary.mean is None:
         return
-    if summary.reliability is not None and summary.reliability["level"] == POOR:
+    if summary.is_poor:
         return
     low, high = summary.typical_range
     if summary.mean < low:

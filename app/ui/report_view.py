@@ -113,14 +113,6 @@ def _signed_percent(value: float) -> str:
     return f"{rounded:+d}%" if rounded else "0%"
 
 
-def _side_cell(value: float | None, decimals: int, grade: dict | None) -> str:
-    """One leg's mean, marked '(poor)' where that leg was guessed more than seen."""
-    text = _format(value, decimals)
-    if grade is not None and grade["level"] == "poor" and value is not None:
-        text += " (poor)"
-    return text
-
-
 def reliability_text(grade: dict) -> str:
     """'fair: 50 fps: each event is timed to ±20 ms' for a tooltip ('' if ungraded)."""
     return Reliability(grade["level"], tuple(grade["reasons"])).text if grade else ""
@@ -157,8 +149,8 @@ def metric_rows(report: RunningReport) -> list[MetricRow]:
                 key=key,
                 title=title,
                 value=value,
-                left=_side_cell(summary.left, decimals, grade.get("left")),
-                right=_side_cell(summary.right, decimals, grade.get("right")),
+                left=_format(summary.left, decimals) + summary.side_mark("left"),
+                right=_format(summary.right, decimals) + summary.side_mark("right"),
                 asymmetry=asymmetry,
                 typical=typical,
                 flagged=summary.flag is not None,
