@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from app.core.options import MODELS
+from app.core.options import LIMITS, MODELS
 from rhpnet.errors import CheckpointError, UserFacingError
 from rhpnet.poses import BoxPromptedEstimator
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES
@@ -222,8 +222,10 @@ def _detect_main(args: argparse.Namespace, dataset: Any) -> int:
 
     if args.model != "default":
         raise UserFacingError("--detect runs the app's bundled detector: use --model default")
-    if args.max_people < 1:
-        raise UserFacingError(f"--max-people must be at least 1, got {args.max_people}")
+    if not LIMITS.max_people.accepts(args.max_people):
+        raise UserFacingError(
+            f"--max-people must be {LIMITS.max_people.requirement}, got {args.max_people}"
+        )
     subset = fully_annotated(dataset)
     estimator = open_estimator(args.model, args.checkpoint, not args.no_flip, args.device)
     try:

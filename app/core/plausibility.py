@@ -18,9 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.core.foot_contact import MIN_CONTACT_S
 from app.core.metrics import StepMetrics
 
-MIN_CONTACT_MS = 60.0  # sprinters' contacts last about 80-100 ms; shorter is a mistimed event
+# Sprinters' contacts last about 80-100 ms; shorter is a mistimed event. The same bound the
+# foot-contact detector puts on a contact it accepts.
+MIN_CONTACT_MS = 1000.0 * MIN_CONTACT_S
 MIN_RUNNING_CADENCE_SPM = 100.0  # slower is walking, slow-motion footage or missed contacts
 MAX_RUNNING_CADENCE_SPM = 260.0  # faster than elite sprinters' step rates
 STEP_TIME_BAND = (0.5, 1.6)  # x the median step time: outside, a contact was missed or doubled

@@ -36,7 +36,7 @@ from app.core.metrics import (
 )
 from app.core.options import DEFAULT_CUTOFF_HZ, LIMITS
 from app.core.plausibility import DroppedValue, dropped_note, screen_steps, slow_steps_hint
-from app.core.reliability import ClipConditions, leg_visibility
+from app.core.reliability import MIN_STEPS, ClipConditions, leg_visibility
 from app.core.table_text import csv_from_columns, number_column
 from rhpnet.atomic import atomic_path, atomic_write_text
 from rhpnet.errors import DataError
@@ -44,7 +44,7 @@ from rhpnet.skeleton import POSE_KEYPOINT_NAMES, as_pose_layout
 
 METRICS_FORMAT = 1
 # Fewer ground contacts than this make means and SDs a guess: the report says so in its notes.
-MIN_STEPS_FOR_SUMMARY = 4
+MIN_STEPS_FOR_SUMMARY = MIN_STEPS
 
 
 @dataclass
