@@ -2,4 +2,6 @@
 
 from app.cli import main
 
-raise SystemExit(main())
+# Guarded: analysis worker processes start by importing this module under another name.
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -8,11 +8,21 @@
 Prints frames/s of both and the ratio b/a (goal >= 1.0, aim 1.3). Both use the same BlazePose
 settings (full model, complexity 1, no mediapipe smoothing), so the ratio measures the pipeline.
 
+Then the scaling table of parallel analysis (docs/engine.md, "Parallel analysis"): frames/s of
+``analyze --no-video`` with 1, 2 and, where the machine has the cores, 4 and 8 worker processes,
+each with its ratio to the raw loop and its parallel efficiency (speed-up over one worker divided
+by the workers). "cold" includes starting the workers (one video on its own), "warm" reuses them
+(every video of a batch after the first); the memory column is the resident memory of the
+coordinating process plus every worker at its peak.
+
 ``--long-minutes M`` then analyses the ``--long-video`` clip looped to M minutes of video with the
-real estimator and prints the resident memory (RSS) as the analysis goes: it must stay flat.
+real estimator and prints the resident memory (RSS) as the analysis goes: it must stay flat. With
+``--long-workers N`` (N > 1) the looped clip is written to a file first (packets copied, nothing
+re-encoded) and analysed by N workers, and the RSS is that of all processes together.
 
     python benchmarks/bench_pipeline.py                      # ratio on the 1080x1920 clip
     python benchmarks/bench_pipeline.py --long-minutes 10    # plus the 10-minute memory run
+    python benchmarks/bench_pipeline.py --long-minutes 10 --long-workers 2
 """
 
 from __future__ import annotations
@@ -31,7 +41,10 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from app.core.chunks import plan_chunks  # noqa: E402
 from app.core.export import ExportOptions, write_video_outputs  # noqa: E402
+from app.core.options import AnalysisOptions, usable_cores  # noqa: E402
+from app.core.parallel import ChunkPool  # noqa: E402
 from app.core.pipeline import analyze_video  # noqa: E402
 from benchmarks.common import find_shared_data  # noqa: E402
 from rhpnet.media.info import VideoInfo  # noqa: E402
@@ -122,14 +135,114 @@ class LoopedSource(VideoSource):
         pass
 
 
-def current_rss_mb() -> float:
-    with open("/proc/self/statm") as handle:
+def current_rss_mb(pid: int | str = "self") -> float:
+    with open(f"/proc/{pid}/statm") as handle:
         pages = int(handle.read().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def pool_rss_mb(pool: ChunkPool) -> float:
+    """Resident memory of this process and every worker of ``pool``, together."""
+    return current_rss_mb() + sum(current_rss_mb(p.pid) for p in pool._processes if p.is_alive())
+
+
+def parallel_path(path: Path, workers: int, out_dir: Path) -> tuple[int, float, float, float]:
+    """``analyze --no-video`` with ``workers`` processes: (frames, cold s, warm s, peak MiB)."""
+    peak = [0.0]
+
+    def sample(done: int, total: int) -> None:
+        peak[0] = max(peak[0], pool_rss_mb(pool))
+
+    timings = []
+    started = time.perf_counter()
+    with ChunkPool(AnalysisOptions(workers=workers), workers) as pool, open_video(path) as video:
+        chunks = plan_chunks(video.info.frame_count, workers)
+        for _ in range(2):
+            analysis = pool.analyze(video, chunks, progress=sample)
+            write_video_outputs(analysis, out_dir, ExportOptions(video=False))
+            timings.append(time.perf_counter() - started)
+            started = time.perf_counter()
+    return analysis.frame_count, timings[0], timings[1], peak[0]
+
+
+def scaling_table(path: Path, raw_rate: float, counts: list[int]) -> None:
+    print(f"\nparallel analysis (analyze --no-video --workers N) on {path.name}:")
+    print("  workers   cold frames/s   warm frames/s   warm/raw   efficiency   peak RSS (MiB)")
+    one_worker = None
+    with tempfile.TemporaryDirectory() as out:
+        for workers in counts:
+            if workers == 1:
+                frames, seconds = our_path(path, Path(out))
+                cold = warm = frames / seconds
+                peak = current_rss_mb()
+            else:
+                frames, cold_s, warm_s, peak = parallel_path(path, workers, Path(out))
+                cold, warm = frames / cold_s, frames / warm_s
+            one_worker = one_worker or warm
+            efficiency = warm / one_worker / workers
+            print(
+                f"  {workers:7d}   {cold:13.1f}   {warm:13.1f}   {warm / raw_rate:8.2f}   "
+                f"{efficiency:10.2f}   {peak:14.0f}"
+            )
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def looped_file(path: Path, minutes: float, target: Path) -> Path:
+    """``path`` repeated to ``minutes`` of video in one file, its packets copied (no encoding)."""
+    import av
+
+    with av.open(str(path)) as probe:
+        stream = probe.streams.video[0]
+        period = int(round(float(probe.duration / av.time_base) / stream.time_base))
+    loops = int(np.ceil(minutes * 60 / (period * float(stream.time_base))))
+    with av.open(str(target), "w") as out:
+        with av.open(str(path)) as first:
+            out_stream = out.add_stream_from_template(first.streams.video[0])
+        for loop in range(loops):
+            with av.open(str(path)) as clip:
+                for packet in clip.demux(clip.streams.video[0]):
+                    if packet.dts is None:
+                        continue
+                    packet.pts += loop * period
+                    packet.dts += loop * period
+                    packet.stream = out_stream
+                    out.mux(packet)
+    return target
+
+
+def long_run_parallel(path: Path, minutes: float, workers: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        video_path = looped_file(path, minutes, Path(folder) / f"looped{path.suffix}")
+        with (
+            ChunkPool(AnalysisOptions(workers=workers), workers) as pool,
+            open_video(video_path) as video,
+        ):
+            total = video.info.frame_count
+            print(
+                f"\nlong video: {path.name} looped to {minutes:g} min = {total} frames, "
+                f"{workers} workers"
+            )
+            marks = sorted(int(total * k / 10) for k in range(1, 11))
+            samples: list[tuple[int, float]] = []
+
+            def progress(done: int, count: int) -> None:
+                if marks and done >= marks[0]:
+                    marks.pop(0)
+                    samples.append((done, pool_rss_mb(pool)))
+
+            started = time.perf_counter()
+            pool.analyze(video, plan_chunks(total, workers), progress=progress)
+            seconds = time.perf_counter() - started
+    print("  frames done   RSS of all processes (MiB)")
+    for done, rss in samples:
+        print(f"  {done:11d}   {rss:26.0f}")
+    print(
+        f"  {total} frames in {seconds:.0f} s ({total / seconds:.1f} frames/s); RSS from the "
+        f"first to the last tenth: {samples[-1][1] - samples[0][1]:+.0f} MiB"
+    )
 
 
 def long_run(path: Path, minutes: float) -> None:
@@ -165,6 +278,10 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5, help="interleaved runs of each")
     parser.add_argument("--long-minutes", type=float, default=0.0)
     parser.add_argument("--long-video", type=Path, default=videos / "treadmill_side_slow.mp4")
+    parser.add_argument("--long-workers", type=int, default=1)
+    parser.add_argument(
+        "--workers", default="1,2,4,8", help="worker counts of the scaling table (up to the cores)"
+    )
     args = parser.parse_args()
 
     with open_video(args.video) as probe:
@@ -193,7 +310,11 @@ def main() -> None:
     print(
         f"load average during the runs: {os.getloadavg()[0]:.1f} on {len(os.sched_getaffinity(0))} cores"
     )
-    if args.long_minutes > 0:
+    counts = [n for n in map(int, args.workers.split(",")) if n <= max(2, usable_cores())]
+    scaling_table(args.video, max(raw_rates), counts)
+    if args.long_minutes > 0 and args.long_workers > 1:
+        long_run_parallel(args.long_video, args.long_minutes, args.long_workers)
+    elif args.long_minutes > 0:
         long_run(args.long_video, args.long_minutes)
 
 

@@ -35,6 +35,13 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     try:
         yield tmp
         durable_replace(tmp, target)
+    except OSError as error:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        if error.errno is not None and error.filename in (None, tmp_name, str(tmp)):
+            # A full disk while writing names no file, or the temporary one: name the target.
+            raise type(error)(error.errno, error.strerror, str(target)) from error
+        raise
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()

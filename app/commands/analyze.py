@@ -25,6 +25,7 @@ from rhpnet.errors import UserFacingError
 
 if TYPE_CHECKING:
     from app.core.analysis import Analysis
+    from app.core.parallel import ChunkPool
     from app.core.pipeline import EstimatorFactory
 
 EXIT_SOME_FAILED = 1
@@ -109,6 +110,14 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
         "e.g. 640,360@120: the runner you would click in the app",
     )
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes that analyse chunks of each video side by side "
+        "(default: one per usable CPU core; 1 analyses in this process)",
+    )
+    parser.add_argument(
         "--fps",
         type=float,
         default=30.0,
@@ -150,6 +159,8 @@ def main(argv: list[str], prog: str) -> int:
     if args.opensim and args.runner_height_cm is None:
         parser.error("--opensim needs --runner-height-cm to scale the trajectories to metres")
 
+    from app.core.options import usable_cores
+    from app.core.parallel import ChunkPool
     from app.core.pipeline import AnalysisOptions, EstimatorFactory
 
     options = AnalysisOptions(
@@ -161,39 +172,49 @@ def main(argv: list[str], prog: str) -> int:
         track_id=args.track,
         pick=args.pick,
         image_fps=args.fps,
+        workers=usable_cores() if args.workers is None else args.workers,
     )
     factory = EstimatorFactory(options)  # a bad checkpoint stops here, before any video
     args.out.mkdir(parents=True, exist_ok=True)
 
     inputs: list[str] = list(args.inputs)
+    attempted = len(inputs)
     failed = 0
     if args.webcam is not None:
+        attempted += 1
         try:
             inputs.insert(0, str(record_webcam(args.webcam, args.duration, args.out)))
         except UserFacingError as error:
             _report_error(f"webcam {args.webcam}", error)
             failed += 1
-    for video in inputs:
-        try:
-            _analyse_one(video, factory, args)
-        except UserFacingError as error:
-            _report_error(video, error)
-            failed += 1
-        except Exception:  # a bug: keep its traceback, but finish the rest of the batch
-            traceback.print_exc()
-            print(f"rhpnet-coach: error: {video}: internal error (see above)", file=sys.stderr)
-            failed += 1
-    if len(inputs) > 1 or failed:
+    with ChunkPool(options, options.workers) as pool:  # workers start at the first long video
+        for video in inputs:
+            try:
+                _analyse_one(video, factory, pool, args)
+            except (UserFacingError, OSError) as error:
+                _report_error(video, error)
+                failed += 1
+            except Exception:  # a bug: keep its traceback, but finish the rest of the batch
+                traceback.print_exc()
+                print(f"rhpnet-coach: error: {video}: internal error (see above)", file=sys.stderr)
+                failed += 1
+    if attempted > 1 or failed:
         print(
-            f"{len(inputs) - failed} of {len(inputs)} analysed; outputs in {args.out}",
+            f"{attempted - failed} of {attempted} analysed; outputs in {args.out}",
             file=sys.stderr,
         )
     return EXIT_SOME_FAILED if failed else 0
 
 
 def _report_error(video: str, error: Exception) -> None:
+    """One line: the input, then the reason. A failed write (full disk, no permission) names
+    the file it could not write, and nothing half-written is left (writes are atomic)."""
     from tqdm import tqdm
 
+    if isinstance(error, OSError) and not isinstance(error, UserFacingError):
+        reason = (error.strerror or str(error)).lower()
+        target = f" {error.filename}" if error.filename else ""
+        error = UserFacingError(f"cannot write{target}: {reason}")
     message = str(error).splitlines()[0] if str(error) else type(error).__name__
     name = Path(video).name
     if not (message.startswith(f"{name}:") or message.startswith(f"{video}:")):
@@ -201,10 +222,14 @@ def _report_error(video: str, error: Exception) -> None:
     tqdm.write(f"rhpnet-coach: error: {message}", file=sys.stderr)
 
 
-def _analyse_one(video: str, factory: EstimatorFactory, args: argparse.Namespace) -> None:
+def _analyse_one(
+    video: str, factory: EstimatorFactory, pool: ChunkPool, args: argparse.Namespace
+) -> None:
     from tqdm import tqdm
 
+    from app.core.chunks import plan_chunks
     from app.core.export import ExportOptions, write_video_outputs
+    from app.core.parallel import can_reopen
     from app.core.pipeline import analyze_video
     from rhpnet.media.video import open_video
 
@@ -220,16 +245,21 @@ def _analyse_one(video: str, factory: EstimatorFactory, args: argparse.Namespace
             file=sys.stderr,
         ) as bar,
     ):
-        estimator = factory.create()
-        try:
-            analysis = analyze_video(
-                source,
-                factory.options,
-                estimator=estimator,
-                progress=lambda done, total: bar.update(done - bar.n),
-            )
-        finally:
-            estimator.close()
+
+        def progress(done: int, total: int) -> None:
+            bar.update(done - bar.n)
+
+        chunks = plan_chunks(source.info.frame_count, factory.options.workers)
+        if len(chunks) > 1 and can_reopen(source):
+            analysis = pool.analyze(source, chunks, progress)
+        else:
+            estimator = factory.create()
+            try:
+                analysis = analyze_video(
+                    source, factory.options, estimator=estimator, progress=progress
+                )
+            finally:
+                estimator.close()
     seconds = time.perf_counter() - started
     for warning in analysis.warnings:
         tqdm.write(f"rhpnet-coach: warning: {name}: {warning}", file=sys.stderr)
@@ -249,7 +279,9 @@ def _analyse_one(video: str, factory: EstimatorFactory, args: argparse.Namespace
     seen = subject.frame_count_present if subject is not None else 0
     tqdm.write(
         f"{name}: {analysis.frame_count} frames in {seconds:.1f} s "
-        f"({analysis.frame_count / max(seconds, 1e-9):.1f} frames/s), {len(analysis.tracks)} "
+        f"({analysis.frame_count / max(seconds, 1e-9):.1f} frames/s"
+        + (f", {len(chunks)} workers" if len(chunks) > 1 else "")
+        + f"), {len(analysis.tracks)} "
         f"track(s), runner = track {analysis.subject_id} seen in {seen} frames -> "
         + ", ".join(p.name for p in written),
         file=sys.stderr,

@@ -149,7 +149,7 @@ def detect_gait_events(
     if feet is not None:
         contacts = detect_foot_contacts(feet, times, facing, image_size)
         events, missing = combine_events(events, contacts, stride, times)
-    return GaitEvents(events, _pair_steps(events, stride), stride, missing=missing)
+    return GaitEvents(events, pair_steps(events, stride), stride, missing=missing)
 
 
 def combine_events(
@@ -334,7 +334,7 @@ def _parabola_offset(values: np.ndarray, index: int) -> float:
     return float(np.clip(0.5 * (left - right) / curvature, -0.5, 0.5))
 
 
-def _pair_steps(events: list[GaitEvent], stride_s: float) -> list[Step]:
+def pair_steps(events: list[GaitEvent], stride_s: float) -> list[Step]:
     """Each IC with the same foot's next TO, if that comes within a plausible stance time."""
     steps = []
     for side in SIDES:

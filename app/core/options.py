@@ -9,6 +9,7 @@ settings dialog takes its spin-box ranges from them.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,11 +69,21 @@ class InputLimits:
     cutoff_hz: Limit = Limit(0, low_excluded=True, offered=(1, 30), meaning="positive")
     # Heights a runner can have; anything else is a typo (e.g. metres or inches for centimetres).
     runner_height_cm: Limit = Limit(50, 250, meaning="a human height in cm ({low}-{high})")
+    # Worker processes that analyse chunks of one video side by side (docs/engine.md).
+    workers: Limit = Limit(1, 64, offered=(1, 64), meaning="{low}-{high}")
     # Seconds of webcam recording before an analysis.
     webcam_duration_s: Limit = Limit(0, low_excluded=True, meaning="positive")
 
 
 LIMITS = InputLimits()
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (a container or ``taskset`` may allow fewer than exist)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 @dataclass
@@ -89,6 +100,8 @@ class AnalysisOptions:
     pick: tuple[float, float, int] | None = None
     image_fps: float = 30.0
     blazepose_backend: str = "auto"
+    # Worker processes for one video; 1 analyses in this process, exactly as always.
+    workers: int = 1
     tracker: TrackerConfig | None = None
 
     def model_settings(self) -> dict[str, Any]:
@@ -115,6 +128,10 @@ class AnalysisOptions:
         if not LIMITS.slowmo.accepts(self.slowmo):
             raise UserFacingError(
                 f"--slowmo must be {LIMITS.slowmo.requirement}, got {self.slowmo}"
+            )
+        if not LIMITS.workers.accepts(self.workers):
+            raise UserFacingError(
+                f"--workers must be {LIMITS.workers.requirement}, got {self.workers}"
             )
         if self.pick is not None and self.pick[2] < 0:
             raise UserFacingError(f"--pick needs a frame index of 0 or more, got {self.pick[2]}")

@@ -1,145 +1,48 @@
 """Analyse one video: decode -> pose estimation -> tracking -> ``Analysis``. The GUI and CLI API.
 
-Decoding runs in its own thread and hands frames to the estimator through a small bounded queue,
-so decoding (straight to RGB for mediapipe, saving a conversion) overlaps inference while memory
-stays flat: at most ``QUEUE_SIZE`` images exist at a time, and results are kept as
-compact track arrays, never images.
-
 ``analyze_video`` is synchronous; call it from a worker thread to keep a UI responsive:
 
 * ``progress(done, total)`` is called at most ~30 times a second (``total`` 0 for live cameras);
 * ``cancel`` (a ``threading.Event``) stops it within a frame: ``Cancelled`` is raised;
 * ``on_frames(list[FrameResult])`` receives the tracked poses in batches while it runs.
+
+With ``options.workers`` above 1, a video file or image folder long enough to split is analysed
+in chunks by that many worker processes (``app.core.parallel``); otherwise, and always for a
+camera, in this process exactly as with one worker.
 """
 
 from __future__ import annotations
 
-import contextlib
-import queue
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from app.core.analysis import Analysis, Track
+from app.core.analysis import Analysis
+from app.core.chunks import plan_chunks
+from app.core.estimation import (
+    QUEUE_SIZE,
+    EstimatorFactory,
+    FrameResult,
+    FramesCallback,
+    NoPersonFoundError,
+    finish_analysis,
+    track_frames,
+)
 from app.core.options import AnalysisOptions
-from app.core.progress import Progress, raise_if_cancelled
-from app.core.scene_cuts import SceneCutDetector
-from app.core.tracking import Tracker, TrackSet, choose_subject, track_at
-from rhpnet.errors import UserFacingError
+from app.core.parallel import ChunkPool, can_reopen
+from app.core.progress import Progress
 from rhpnet.media.video import VideoSource, open_video
-from rhpnet.poses import Estimator, FramePoses, RgbEstimator, in_pose_layout
+from rhpnet.poses import Estimator
 
-QUEUE_SIZE = 4
-UPDATE_INTERVAL_S = 1.0 / 30.0
-
-FramesCallback = Callable[[list["FrameResult"]], None]
-
-
-class NoPersonFoundError(UserFacingError):
-    """The estimator found nobody in the whole video."""
-
-
-@dataclass
-class FrameResult:
-    """Tracked poses of one frame, delivered while the analysis runs."""
-
-    index: int
-    time_s: float
-    track_ids: np.ndarray  # (N,) int
-    poses: FramePoses
-
-
-class EstimatorFactory:
-    """Loads what ``options`` ask for once (network weights), then gives every video a fresh
-    estimator: BlazePose carries tracking state from frame to frame that must not leak from one
-    video into the next. Checkpoint problems surface here, before any video is touched."""
-
-    def __init__(self, options: AnalysisOptions) -> None:
-        options.validate()
-        self.options = options
-        self._network = None
-        if options.model != "default":
-            from rhpnet.estimators.network_video import load_network
-
-            self._network = load_network(
-                options.checkpoint, arch_family=options.model, device=options.device
-            )
-
-    def create(self) -> Estimator:
-        if self._network is None:
-            from rhpnet.estimators.blazepose import BlazePoseEstimator
-
-            return BlazePoseEstimator(
-                self.options.max_people, backend=self.options.blazepose_backend
-            )
-        from rhpnet.estimators.network_video import NetworkVideoEstimator
-
-        topdown, provenance = self._network
-        return NetworkVideoEstimator(
-            topdown,
-            name=self.options.model,
-            max_people=self.options.max_people,
-            provenance=provenance,
-        )
-
-
-class _Decoder(threading.Thread):
-    """Decodes frames ahead of inference into a bounded queue."""
-
-    _END = object()
-
-    def __init__(self, source: VideoSource, rgb: bool) -> None:
-        super().__init__(name="video-decoder", daemon=True)
-        self.source = source
-        self.rgb = rgb
-        self.items: queue.Queue = queue.Queue(maxsize=QUEUE_SIZE)
-        self.stop_event = threading.Event()
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            for frame in self.source.frames(rgb=self.rgb):
-                if self.stop_event.is_set() or not self._put(frame):
-                    return
-        except BaseException as error:  # handed to the consumer, which re-raises it
-            self.error = error
-        self._put(self._END)
-
-    def _put(self, item: object) -> bool:
-        while not self.stop_event.is_set():
-            try:
-                self.items.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def get(self, cancel: threading.Event | None):
-        while True:
-            raise_if_cancelled(cancel)
-            try:
-                item = self.items.get(timeout=0.05)
-            except queue.Empty:
-                continue
-            if item is self._END:
-                if self.error is not None:
-                    raise self.error
-                return None
-            return item
-
-    def shutdown(self) -> None:
-        """Stop and wait for the thread. Emptying the queue wakes a decoder blocked on a full
-        queue at once, instead of at its next put timeout: a cancel (which the app waits for
-        on its UI thread before opening another video) ends within one decoded frame."""
-        self.stop_event.set()
-        with contextlib.suppress(queue.Empty):
-            while True:
-                self.items.get_nowait()
-        self.join(timeout=5.0)
+__all__ = [
+    "QUEUE_SIZE",
+    "AnalysisOptions",
+    "EstimatorFactory",
+    "FrameResult",
+    "NoPersonFoundError",
+    "analyze_video",
+]
 
 
 def analyze_video(
@@ -150,12 +53,15 @@ def analyze_video(
     cancel: threading.Event | None = None,
     on_frames: FramesCallback | None = None,
     estimator: Estimator | None = None,
+    pool: ChunkPool | None = None,
 ) -> Analysis:
     """Run pose estimation and tracking over a whole video and return the ``Analysis``.
 
     ``source`` is a path (video file or image folder), a webcam index or an open
     ``VideoSource`` (left open). ``estimator`` overrides the one ``options`` describe (it is left
-    open too, so a caller can re-use it). Raises ``UserFacingError`` subclasses for bad input
+    open too, so a caller can re-use it; the analysis then runs in this process). ``pool`` lends
+    already started workers (a batch starts them once); without one, a video worth splitting
+    over ``options.workers`` starts its own. Raises ``UserFacingError`` subclasses for bad input
     (``VideoError``, ``CheckpointError``, ``NoPersonFoundError``) and ``Cancelled``.
     """
     options = options or AnalysisOptions()
@@ -167,137 +73,21 @@ def analyze_video(
     own_source = not isinstance(source, VideoSource)
     video = open_video(source, image_fps=options.image_fps) if own_source else source
     try:
+        chunks = plan_chunks(video.info.frame_count, options.workers if own_estimator else 1)
+        if len(chunks) > 1 and can_reopen(video):
+            if pool is not None:
+                return pool.analyze(video, chunks, progress, cancel, on_frames)
+            with ChunkPool(options, len(chunks)) as own_pool:
+                return own_pool.analyze(video, chunks, progress, cancel, on_frames)
         if own_estimator:
             estimator = factory.create()
-        return _run(video, estimator, options, progress, cancel, on_frames)
+        tracked = track_frames(video, estimator, options, None, progress, cancel, on_frames)
+        times = video.times_s if video.times_s is not None else np.asarray(tracked.live_times)
+        return finish_analysis(
+            video, estimator.describe(), options, tracked.tracks, times, tuple(tracked.scene_cuts)
+        )
     finally:
         if own_estimator and estimator is not None:
             estimator.close()
         if own_source:
             video.close()
-
-
-def _run(
-    video: VideoSource,
-    estimator: Estimator,
-    options: AnalysisOptions,
-    progress: Progress | None,
-    cancel: threading.Event | None,
-    on_frames: FramesCallback | None,
-) -> Analysis:
-    # Estimators that take RGB (mediapipe) get it straight from the decoder: no extra conversion.
-    rgb = isinstance(estimator, RgbEstimator)
-    estimate = estimator.estimate_rgb if rgb else estimator.estimate
-    total = video.info.frame_count
-    tracker = Tracker(options.tracker)
-    tracks = TrackSet()
-    cuts = SceneCutDetector(rgb)
-    scene_cuts: list[int] = []
-    live_times: list[float] = []
-    batch: list[FrameResult] = []
-    done = 0
-    last_update = time.monotonic()
-    decoder = _Decoder(video, rgb)
-    decoder.start()
-    try:
-        while True:
-            frame = decoder.get(cancel)
-            if frame is None:
-                break
-            index, time_s = frame.index, frame.time_s
-            if cuts.is_cut(frame.image):
-                tracker.end_all()
-                scene_cuts.append(index)
-            poses = in_pose_layout(estimate(frame.image, time_s), estimator.keypoint_names)
-            del frame  # no image outlives its estimation
-            ids = tracker.update(time_s, poses)
-            tracks.add(index, ids, poses)
-            if video.is_live:
-                live_times.append(time_s)
-            done += 1
-            if on_frames is not None:
-                batch.append(FrameResult(index, time_s, ids, poses))
-            now = time.monotonic()
-            if now - last_update >= UPDATE_INTERVAL_S:
-                last_update = now
-                _deliver(progress, on_frames, batch, done, total)
-                batch = []
-    finally:
-        decoder.shutdown()
-    _deliver(progress, on_frames, batch, done, total)
-    times = video.times_s if video.times_s is not None else np.asarray(live_times, np.float64)
-    return _finish(video, estimator, options, tracks, times, tuple(scene_cuts))
-
-
-def _deliver(
-    progress: Progress | None,
-    on_frames: FramesCallback | None,
-    batch: list[FrameResult],
-    done: int,
-    total: int,
-) -> None:
-    if on_frames is not None and batch:
-        on_frames(batch)
-    if progress is not None:
-        progress(done, total)
-
-
-def _picked_track(name: str, tracks: dict[int, Track], pick: tuple[float, float, int]) -> int:
-    x, y, frame = pick
-    frame_count = len(next(iter(tracks.values())).scores)
-    if frame >= frame_count:
-        raise UserFacingError(
-            f"{name}: --pick frame {frame} is past the last frame {frame_count - 1}"
-        )
-    picked = track_at(tracks, x, y, frame)
-    if picked is None:
-        seen = [
-            f"track {tid} at x {b[0]:.0f}-{b[0] + b[2]:.0f}, y {b[1]:.0f}-{b[1] + b[3]:.0f}"
-            for tid, track in sorted(tracks.items())
-            if np.isfinite(b := track.boxes[frame]).all()
-        ]
-        raise UserFacingError(
-            f"{name}: nobody at x {x:g}, y {y:g} in frame {frame}; "
-            + ("people there: " + "; ".join(seen) if seen else "nobody was found in that frame")
-        )
-    return picked
-
-
-def _finish(
-    video: VideoSource,
-    estimator: Estimator,
-    options: AnalysisOptions,
-    tracks_so_far: TrackSet,
-    times: np.ndarray,
-    scene_cuts: tuple[int, ...] = (),
-) -> Analysis:
-    name = Path(video.info.path).name
-    tracks = tracks_so_far.finish(len(times), times, scene_cuts=scene_cuts)
-    if not tracks:
-        raise NoPersonFoundError(f"{name}: no person found in any of its {len(times)} frames")
-    if options.pick is not None:
-        subject = _picked_track(name, tracks, options.pick)
-    elif options.track_id is not None:
-        if options.track_id not in tracks:
-            raise UserFacingError(
-                f"{name}: there is no track {options.track_id}; tracks found: "
-                + ", ".join(str(t) for t in sorted(tracks))
-            )
-        subject = options.track_id
-    else:
-        # The runner is told apart by how fast they move in reality, not in slow motion.
-        subject = choose_subject(tracks, times / options.slowmo, video.info.height)
-    info = video.info
-    if video.is_live:
-        info.frame_count = len(times)
-        info.duration_s = float(times[-1]) + 1.0 / info.fps if len(times) else 0.0
-    return Analysis(
-        video=info,
-        times_s=np.asarray(times, np.float64),
-        tracks=tracks,
-        subject_id=subject,
-        model={**estimator.describe(), "settings": options.model_settings()},
-        slowmo=float(options.slowmo),
-        warnings=list(video.warnings),
-        scene_cuts=list(scene_cuts),
-    )

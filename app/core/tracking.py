@@ -177,6 +177,41 @@ class TrackSet:
             rows = self._rows.setdefault(int(tid), _GrowingTrack())
             rows.append(frame_index, poses.keypoints[n], poses.boxes[n], poses.scores[n])
 
+    def absorb(self, later: TrackSet, start: int, min_iou: float = 0.5) -> None:
+        """Append the tracks of a later chunk, whose own frames begin at ``start``.
+
+        The later chunk also tracked some frames before ``start`` (its warm-up) that this set
+        holds too. A later track continues the track of this set whose boxes it overlaps most over
+        those shared frames (mean IoU at least ``min_iou``, one-to-one by
+        ``linear_sum_assignment``); a track with no such partner (someone who enters after the
+        border, or behind a scene cut in the warm-up) gets a new id. Only the later chunk's rows
+        from ``start`` on are kept: the shared frames stay as this set analysed them.
+        """
+        ours = list(self._rows.items())
+        theirs = [g for g in later._rows.values() if g.size]
+        partner: dict[int, int] = {}
+        if ours and theirs:
+            overlap = np.array([[_mean_shared_iou(a, b, start) for _, a in ours] for b in theirs])
+            rows, cols = linear_sum_assignment(1.0 - overlap)
+            partner = {
+                int(r): ours[c][0]
+                for r, c in zip(rows, cols, strict=True)
+                if overlap[r, c] >= min_iou
+            }
+        next_id = max(self._rows, default=-1) + 1
+        for n, fragment in enumerate(theirs):
+            keep = fragment.frames[: fragment.size] >= start
+            if not keep.any():
+                continue
+            if n not in partner:
+                partner[n] = next_id
+                next_id += 1
+            rows = self._rows.setdefault(partner[n], _GrowingTrack())
+            for i in np.flatnonzero(keep):
+                rows.append(
+                    fragment.frames[i], fragment.keypoints[i], fragment.boxes[i], fragment.scores[i]
+                )
+
     def finish(
         self,
         frame_count: int,
@@ -229,6 +264,19 @@ class TrackSet:
             else:
                 best.extend(fragment)
         return merged
+
+
+def _mean_shared_iou(ours: _GrowingTrack, theirs: _GrowingTrack, start: int) -> float:
+    """Mean box IoU over the frames before ``start`` that both tracks hold (0 if none)."""
+    frames_a = ours.frames[: ours.size]
+    frames_b = theirs.frames[: theirs.size]
+    shared, ia, ib = np.intersect1d(
+        frames_a[frames_a < start], frames_b[frames_b < start], return_indices=True
+    )
+    if not len(shared):
+        return 0.0
+    a, b = ours.boxes[ia], theirs.boxes[ib]
+    return float(np.mean([box_iou(a[i], b[i])[0, 0] for i in range(len(shared))]))
 
 
 def box_at(boxes: dict[int, np.ndarray], x: float, y: float) -> int | None:

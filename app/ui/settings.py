@@ -33,6 +33,8 @@ class AnalysisPreferences:
     max_people: int = 1
     filter_cutoff_hz: float = DEFAULT_CUTOFF_HZ
     runner_height_cm: float = 0.0
+    # Worker processes per video; 0: one per usable CPU core.
+    workers: int = 0
 
     def validated(self) -> AnalysisPreferences:
         """Clamp values read from a hand-edited or older settings file into valid ranges."""
@@ -46,6 +48,7 @@ class AnalysisPreferences:
             runner_height_cm=min(
                 max(float(self.runner_height_cm), 0.0), LIMITS.runner_height_cm.high
             ),
+            workers=min(max(int(self.workers), 0), int(LIMITS.workers.high)),  # 0: every core
         )
 
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.options import DEVICES, LIMITS
+from app.core.options import DEVICES, LIMITS, usable_cores
 from app.ui.settings import AnalysisPreferences
 
 MODEL_LABELS = {
@@ -65,6 +65,14 @@ class SettingsDialog(QDialog):
         self.people_spin = QSpinBox(self)
         self.people_spin.setRange(*map(int, LIMITS.max_people.offered_range))
         self.people_spin.setValue(prefs.max_people)
+        self.workers_spin = QSpinBox(self)
+        self.workers_spin.setRange(0, int(LIMITS.workers.high))  # 0: one per core
+        self.workers_spin.setSpecialValueText(f"all cores ({usable_cores()})")
+        self.workers_spin.setValue(prefs.workers)
+        self.workers_spin.setToolTip(
+            "Worker processes that analyse parts of a video side by side; 1 analyses in the "
+            "app's own process"
+        )
         self.cutoff_spin = QDoubleSpinBox(self)
         self.cutoff_spin.setRange(*LIMITS.cutoff_hz.offered_range)
         self.cutoff_spin.setDecimals(1)
@@ -97,11 +105,12 @@ class SettingsDialog(QDialog):
         form.addRow("Checkpoint", checkpoint_row)
         form.addRow("Device", self.device_box)
         form.addRow("Max people", self.people_spin)
+        form.addRow("Analysis workers", self.workers_spin)
         form.addRow("Filter cutoff", self.cutoff_spin)
         form.addRow("Runner height", self.height_spin)
         form.addRow("Slow motion (this video)", self.slowmo_spin)
         note = QLabel(
-            "Model, checkpoint and max people apply at the next analysis (Analysis ▸ Re-analyse). "
+            "Model, checkpoint, max people and workers apply at the next analysis (Analysis ▸ Re-analyse). "
             "Filter, height and slow motion update the report at once. The slow-motion factor "
             "belongs to the open video (8 for 240 fps footage played at 30 fps): other videos "
             "keep their own.",
@@ -130,6 +139,7 @@ class SettingsDialog(QDialog):
             max_people=self.people_spin.value(),
             filter_cutoff_hz=self.cutoff_spin.value(),
             runner_height_cm=self.height_spin.value(),
+            workers=self.workers_spin.value(),
         ).validated()
 
     def slowmo(self) -> float | None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.core.analysis import Analysis
-from app.core.options import AnalysisOptions
+from app.core.options import AnalysisOptions, usable_cores
 from app.core.sidecars import find_sidecar, save_sidecar
 from app.ui.report_view import ReportView, build_report_view
 from app.ui.settings import AnalysisPreferences
@@ -50,6 +50,7 @@ def analysis_options(prefs: AnalysisPreferences, slowmo: float = 1.0) -> Analysi
         device=prefs.device,
         max_people=prefs.max_people,
         slowmo=slowmo,
+        workers=prefs.workers or usable_cores(),
     )
 
 
