@@ -82,23 +82,25 @@ def test_keypoints_csv_columns_rows_and_empty_cells(tmp_path):
         "right_ankle_score",
     ]
     assert header[coco_end : coco_end + 3] == ["left_heel_x", "left_heel_y", "left_heel_score"]
-    assert header[-3:] == ["right_big_toe_x", "right_big_toe_y", "right_big_toe_score"]
-    assert tuple(header) == KEYPOINT_CSV_COLUMNS and len(header) == coco_end + 3 * 4
+    assert header[-4:-1] == ["right_big_toe_x", "right_big_toe_y", "right_big_toe_score"]
+    assert header[-1] == "corrected"  # docs/corrections.md
+    assert tuple(header) == KEYPOINT_CSV_COLUMNS and len(header) == coco_end + 3 * 4 + 1
     # Track 0 spans frames 0-9, track 1 frames 3-5: 13 rows sorted by frame then track.
     keys = [(int(r[0]), int(r[2])) for r in body]
     assert keys == sorted(keys) and len(keys) == 13
     by_key = {(int(r[0]), int(r[2])): r for r in body}
-    assert all(cell == "" for cell in by_key[(4, 0)][3:])  # person missing: empty cells
-    assert all(cell == "" for cell in by_key[(4, 1)][3:])
+    assert all(cell == "" for cell in by_key[(4, 0)][3:-1])  # person missing: empty cells
+    assert all(cell == "" for cell in by_key[(4, 1)][3:-1])
+    assert {row[-1] for row in body} == {"0"}  # nothing corrected by hand
     ankle = header.index("left_ankle_x")
     assert by_key[(6, 0)][ankle : ankle + 3] == ["", "", ""]
-    assert all(cell == "" for cell in by_key[(5, 0)][coco_end:])  # no feet from a 17-joint model
+    assert all(cell == "" for cell in by_key[(5, 0)][coco_end:-1])  # no feet from a 17-joint model
     assert by_key[(6, 0)][ankle - 3] != ""
     row = by_key[(2, 0)]
     assert float(row[1]) == pytest.approx(2 / 30, abs=1e-6)
     expected = analysis.tracks[0].keypoints[2].reshape(-1)
     np.testing.assert_allclose(
-        [float(v) if v else np.nan for v in row[8:]], expected, atol=0.006, equal_nan=True
+        [float(v) if v else np.nan for v in row[8:-1]], expected, atol=0.006, equal_nan=True
     )
     assert [float(v) for v in row[3:8]] == [5, 6, 100, 110, pytest.approx(0.8)]
 

@@ -13,6 +13,7 @@ and, with ``--plots``, ``<stem>.angles.png``; with ``--cycles`` the gait-cycle c
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 import traceback
@@ -25,6 +26,7 @@ from rhpnet.errors import UserFacingError
 
 if TYPE_CHECKING:
     from app.core.analysis import Analysis
+    from app.core.options import AnalysisOptions
     from app.core.parallel import ChunkPool
     from app.core.pipeline import EstimatorFactory
 
@@ -228,13 +230,27 @@ def _analyse_one(
     from tqdm import tqdm
 
     from app.core.chunks import plan_chunks
-    from app.core.export import ExportOptions, write_video_outputs
     from app.core.parallel import can_reopen
     from app.core.pipeline import analyze_video
     from rhpnet.media.video import open_video
 
     name = Path(video).name
     started = time.perf_counter()
+    corrected = _corrected_analysis(video, factory.options, args.out)
+    if corrected is not None:
+        tqdm.write(
+            f"{name}: reusing {corrected[1].name}, which holds hand corrections "
+            "(docs/corrections.md); delete it to analyse afresh",
+            file=sys.stderr,
+        )
+        options = factory.options
+        analysis = dataclasses.replace(
+            corrected[0],
+            slowmo=options.slowmo,
+            subject_id=corrected[0].subject_id if options.track_id is None else options.track_id,
+        )
+        _write_outputs(analysis, args, name, time.perf_counter() - started, chunks=1)
+        return
     with (
         open_video(video, image_fps=factory.options.image_fps) as source,
         tqdm(
@@ -260,7 +276,40 @@ def _analyse_one(
                 )
             finally:
                 estimator.close()
-    seconds = time.perf_counter() - started
+    _write_outputs(analysis, args, name, time.perf_counter() - started, len(chunks))
+
+
+def _corrected_analysis(
+    video: str, options: AnalysisOptions, out_dir: Path
+) -> tuple[Analysis, Path] | None:
+    """The sidecar in ``out_dir`` if it holds hand corrections and was made from this video with
+    these model settings: analysing again would lose the edits."""
+    from app.core.analysis import Analysis, sidecar_path
+    from app.core.sidecars import analysis_matches
+    from rhpnet.errors import DataError
+    from rhpnet.media.info import video_fingerprint
+
+    sidecar = sidecar_path(out_dir, video)
+    if not sidecar.is_file() or not Path(video).is_file():
+        return None
+    try:
+        analysis = Analysis.load(sidecar)
+    except DataError:
+        return None
+    if not analysis.corrections or not analysis_matches(
+        analysis, video_fingerprint(video), options.model_settings()
+    ):
+        return None
+    return analysis, sidecar
+
+
+def _write_outputs(
+    analysis: Analysis, args: argparse.Namespace, name: str, seconds: float, chunks: int
+) -> None:
+    from tqdm import tqdm
+
+    from app.core.export import ExportOptions, write_video_outputs
+
     for warning in analysis.warnings:
         tqdm.write(f"rhpnet-coach: warning: {name}: {warning}", file=sys.stderr)
     export = ExportOptions(video=not args.no_video)
@@ -280,7 +329,7 @@ def _analyse_one(
     tqdm.write(
         f"{name}: {analysis.frame_count} frames in {seconds:.1f} s "
         f"({analysis.frame_count / max(seconds, 1e-9):.1f} frames/s"
-        + (f", {len(chunks)} workers" if len(chunks) > 1 else "")
+        + (f", {chunks} workers" if chunks > 1 else "")
         + f"), {len(analysis.tracks)} "
         f"track(s), runner = track {analysis.subject_id} seen in {seen} frames -> "
         + ", ".join(p.name for p in written),

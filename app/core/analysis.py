@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from app.core.corrections import Corrections, corrected_keypoints
 from rhpnet import __version__
 from rhpnet.atomic import atomic_path, atomic_write_text
 from rhpnet.errors import DataError
@@ -28,9 +29,9 @@ from rhpnet.skeleton import (
 )
 
 # 2: keypoints in the pose layout (COCO-17 + feet). Format 1 (COCO-17 only) still opens, its feet
-# NaN.
-SIDECAR_FORMAT = 2
-READABLE_SIDECAR_FORMATS = (1, 2)
+# NaN. 3: hand corrections beside the estimate (app.core.corrections); 1 and 2 open with none.
+SIDECAR_FORMAT = 3
+READABLE_SIDECAR_FORMATS = (1, 2, 3)
 SIDECAR_SUFFIX = ".analysis.npz"
 
 
@@ -90,6 +91,8 @@ class Analysis:
     warnings: list[str] = field(default_factory=list)
     # Frames that start a new shot of edited footage: no track crosses one (app.core.scene_cuts).
     scene_cuts: list[int] = field(default_factory=list)
+    # The user's edits over the estimate; ``tracks`` always hold the estimate itself.
+    corrections: Corrections = field(default_factory=Corrections)
 
     @property
     def frame_count(self) -> int:
@@ -105,6 +108,14 @@ class Analysis:
             return None
         return self.tracks.get(self.subject_id)
 
+    def corrected_track(self, track_id: int) -> tuple[Track, np.ndarray]:
+        """The track with the user's edits applied, and the (T, K) mask of edited points."""
+        track = self.tracks[track_id]
+        if not self.corrections.of_track(track_id):
+            return track, np.zeros(track.keypoints.shape[:2], bool)
+        keypoints, edited = corrected_keypoints(track.keypoints, track_id, self.corrections)
+        return Track(track_id, keypoints, track.boxes, track.scores), edited
+
     def metadata(self) -> dict[str, Any]:
         return {
             "format": SIDECAR_FORMAT,
@@ -118,6 +129,7 @@ class Analysis:
             "track_ids": sorted(self.tracks),
             "warnings": list(self.warnings),
             "scene_cuts": [int(frame) for frame in self.scene_cuts],
+            "corrections": self.corrections.to_json(),
         }
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -175,6 +187,10 @@ class Analysis:
             tid: Track(tid, keypoints[m].copy(), boxes[m].copy(), scores[m].copy())
             for m, tid in enumerate(ids)
         }
+        try:
+            corrections = Corrections.from_json(meta.get("corrections"))
+        except DataError as error:
+            raise DataError(f"{path}: {error}") from None
         return cls(
             video=VideoInfo(**meta["video"]),
             times_s=times,
@@ -185,6 +201,7 @@ class Analysis:
             software_version=meta.get("software_version", ""),
             warnings=list(meta.get("warnings", [])),
             scene_cuts=[int(frame) for frame in meta.get("scene_cuts", [])],
+            corrections=corrections,
         )
 
 

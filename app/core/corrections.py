@@ -4,7 +4,7 @@ A coach who sees the model go wrong (a hidden far leg, a foot lost in blur, a le
 the cleaning missed, a foot strike a frame off) fixes it by hand; the raw estimate stays in the
 analysis and the edits live beside it in the sidecar (docs/corrections.md). Every view, export
 and metric reads the corrected keypoints (``corrected_keypoints``) and the edited gait events
-(``edited_gait``), so one edit updates cadence, contact times and angles at once.
+(``gait.with_event_edits``), so one edit updates cadence, contact times and angles at once.
 
 Edits:
 
@@ -25,10 +25,13 @@ from typing import Any
 
 import numpy as np
 
-from app.core.cleaning import LEG_PAIRS
-from app.core.gait import GaitEvent, GaitEvents, pair_steps
 from rhpnet.errors import DataError
-from rhpnet.skeleton import NUM_POSE_KEYPOINTS, POSE_KEYPOINT_NAMES, flip_permutation
+from rhpnet.skeleton import (
+    NUM_POSE_KEYPOINTS,
+    POSE_KEYPOINT_NAMES,
+    flip_pairs_from_names,
+    flip_permutation,
+)
 
 MANUAL = "manual"
 # Frames either side of a moved keypoint that follow the move: about 0.1 s at 60 fps.
@@ -140,7 +143,13 @@ _FIELD_OF = {
     EventEdit: "events",
 }
 # A leg swap exchanges the whole chains, the feet with their legs, as the cleaning's own repair.
-_LEG_SWAP_ORDER = flip_permutation(LEG_PAIRS, NUM_POSE_KEYPOINTS)
+_LEG_JOINTS = ("hip", "knee", "ankle", "heel", "big_toe")
+_LEG_SWAP_ORDER = flip_permutation(
+    flip_pairs_from_names(
+        n if n.partition("_")[2] in _LEG_JOINTS else f"not_{n}" for n in POSE_KEYPOINT_NAMES
+    ),
+    NUM_POSE_KEYPOINTS,
+)
 
 
 def corrected_keypoints(
@@ -160,83 +169,40 @@ def corrected_keypoints(
         if 0 <= frame.frame < frames:
             points[frame.frame] = np.nan
             edited[frame.frame] = True
+    placed = {(m.frame, m.joint) for m in own.moves}
     for move in own.moves:
         if 0 <= move.frame < frames:
-            _spread_move(points, edited, move)
+            _spread_move(points, edited, move, placed)
     return points, edited
 
 
-def _spread_move(points: np.ndarray, edited: np.ndarray, move: KeypointMove) -> None:
+def _spread_move(
+    points: np.ndarray, edited: np.ndarray, move: KeypointMove, placed: set[tuple[int, str]]
+) -> None:
     """Put the joint at (x, y) in its frame and shift its neighbours by the same offset, weighted
-    1 - distance / (spread + 1), so the corrected curve joins the estimate smoothly."""
+    1 - distance / (spread + 1), so the corrected curve joins the estimate smoothly. A point the
+    user placed in another frame stays where it was placed."""
     joint = POSE_KEYPOINT_NAMES.index(move.joint)
-    target = np.array([move.x, move.y], np.float32)
-    here = points[move.frame, joint, :2]
-    offset = target - here if np.isfinite(here).all() else None
+    here = points[move.frame, joint, :2].copy()
+    offset = np.array([move.x, move.y], np.float32) - here
+    points[move.frame, joint] = (move.x, move.y, 1.0)
+    edited[move.frame, joint] = True
+    if not np.isfinite(offset).all():
+        return  # the estimate had no point here: nothing to blend the neighbours with
     for frame in range(move.frame - move.spread, move.frame + move.spread + 1):
-        if not 0 <= frame < len(points):
+        if (
+            frame == move.frame
+            or not 0 <= frame < len(points)
+            or (frame, move.joint) in placed
+            or not np.isfinite(points[frame, joint, :2]).all()
+        ):
             continue
-        weight = 1.0 - abs(frame - move.frame) / (move.spread + 1)
-        if frame == move.frame:
-            points[frame, joint] = (move.x, move.y, 1.0)
-        elif offset is not None and np.isfinite(points[frame, joint, :2]).all():
-            points[frame, joint, :2] += weight * offset
-        else:
-            continue
+        points[frame, joint, :2] += (1.0 - abs(frame - move.frame) / (move.spread + 1)) * offset
         edited[frame, joint] = True
 
 
-def edited_gait(
-    gait: GaitEvents, track_id: int, corrections: Corrections, times_s: np.ndarray
-) -> GaitEvents:
-    """The detected events with the hand edits applied, paired into steps again.
-
-    ``times_s`` are the real (slow-motion corrected) times of every frame."""
-    own = corrections.of_track(track_id).events
-    if not own:
-        return gait
-    events = list(gait.events)
-    for edit in own:
-        if edit.action in ("delete", "move"):
-            events = _without_nearest(events, edit.side, edit.kind, edit.frame)
-        frame = edit.to_frame if edit.action == "move" else edit.frame
-        if edit.action in ("add", "move") and frame is not None and 0 <= frame < len(times_s):
-            events.append(
-                GaitEvent(
-                    edit.side, edit.kind, frame, float(times_s[frame]), "placed by hand", MANUAL
-                )
-            )
-    events.sort(key=lambda e: e.time_s)
-    stride = gait.stride_s or _stride_from(events)
-    steps = pair_steps(events, stride) if stride else []
-    return replace(gait, events=events, steps=steps, stride_s=stride)
-
-
-def _without_nearest(events: list[GaitEvent], side: str, kind: str, frame: int) -> list[GaitEvent]:
-    candidates = [
-        (abs(e.frame - frame), n)
-        for n, e in enumerate(events)
-        if (e.side, e.kind) == (side, kind) and abs(e.frame - frame) <= EVENT_SNAP_FRAMES
-    ]
-    if not candidates:
-        return events
-    drop = min(candidates)[1]
-    return [e for n, e in enumerate(events) if n != drop]
-
-
-def _stride_from(events: list[GaitEvent]) -> float | None:
-    """The median time between one foot's strikes, for events placed on a clip where the
-    detector found no stride at all."""
-    gaps: list[float] = []
-    for side in {e.side for e in events}:
-        strikes = [e.time_s for e in events if e.side == side and e.kind == "IC"]
-        gaps += list(np.diff(strikes))
-    return float(np.median(gaps)) if gaps else None
-
-
-def rests_on_edits(frames: range, edited_frames: np.ndarray, events: list[GaitEvent]) -> bool:
-    """Whether a value measured over ``frames`` uses an edited keypoint or a placed event."""
+def rests_on_edits(frames: range, edited_frames: np.ndarray, event_frames: list[int]) -> bool:
+    """Whether a value measured over ``frames`` uses an edited keypoint or a placed event
+    (``event_frames``: the frames of the events placed by hand)."""
     inside = edited_frames[max(frames.start, 0) : max(frames.stop, 0)]
-    return bool(inside.any()) or any(
-        e.method == MANUAL and frames.start <= e.frame < frames.stop for e in events
-    )
+    return bool(inside.any()) or any(frames.start <= f < frames.stop for f in event_frames)

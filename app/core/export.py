@@ -29,16 +29,21 @@ KEYPOINTS_CSV_SUFFIX = ".keypoints.csv"
 COCO_JSON_SUFFIX = ".coco.json"
 OVERLAY_SUFFIX = ".overlay.mp4"
 KEYPOINT_CSV_COLUMNS: tuple[str, ...] = (
-    "frame",
-    "time_s",
-    "track_id",
-    "bbox_x",
-    "bbox_y",
-    "bbox_w",
-    "bbox_h",
-    "score",
-) + tuple(f"{name}_{part}" for name in POSE_KEYPOINT_NAMES for part in ("x", "y", "score"))
-# COCO-17 columns first, in COCO order, then the feet (empty for models without them).
+    (
+        "frame",
+        "time_s",
+        "track_id",
+        "bbox_x",
+        "bbox_y",
+        "bbox_w",
+        "bbox_h",
+        "score",
+    )
+    + tuple(f"{name}_{part}" for name in POSE_KEYPOINT_NAMES for part in ("x", "y", "score"))
+    + ("corrected",)
+)
+# COCO-17 columns first, in COCO order, then the feet (empty for models without them), then
+# ``corrected``: 1 where a hand correction changed a point of the row (docs/corrections.md).
 
 
 def _rows(analysis: Analysis) -> list[tuple[int, int]]:
@@ -61,9 +66,12 @@ def keypoints_csv_text(analysis: Analysis) -> str:
     kp = np.empty((len(rows), len(POSE_KEYPOINT_NAMES), 3), np.float32)
     boxes = np.empty((len(rows), 4), np.float32)
     scores = np.empty(len(rows), np.float32)
-    for tid, track in analysis.tracks.items():
+    corrected = np.zeros(len(rows), bool)
+    for tid in analysis.tracks:
+        track, edited = analysis.corrected_track(tid)
         mask = ids == tid
         kp[mask] = track.keypoints[frames[mask]]
+        corrected[mask] = edited[frames[mask]].any(axis=1)
         boxes[mask] = track.boxes[frames[mask]]
         scores[mask] = track.scores[frames[mask]]
     columns = [
@@ -79,6 +87,7 @@ def keypoints_csv_text(analysis: Analysis) -> str:
             number_column(kp[:, k, 1], "%.2f"),
             number_column(kp[:, k, 2], "%.4f"),
         ]
+    columns.append(corrected.astype(int).astype(str))
     return csv_from_columns(KEYPOINT_CSV_COLUMNS, columns)
 
 
@@ -89,7 +98,8 @@ def coco_results(analysis: Analysis) -> list[dict]:
     as COCO expects. Only the COCO-17 points are written (the format has no feet).
     """
     results = []
-    for tid, track in sorted(analysis.tracks.items()):
+    for tid in sorted(analysis.tracks):
+        track, _ = analysis.corrected_track(tid)
         for frame in np.flatnonzero(track.present):
             coco = track.keypoints[frame, :NUM_COCO_KEYPOINTS].astype(np.float64)
             points = np.nan_to_num(coco, nan=0.0)
@@ -151,7 +161,7 @@ def _render_overlay(
         )
     ids = sorted(analysis.tracks)
     stacked = (
-        np.stack([analysis.tracks[i].keypoints for i in ids])
+        np.stack([analysis.corrected_track(i)[0].keypoints for i in ids])
         if ids
         else np.zeros((0, analysis.frame_count, len(POSE_KEYPOINT_NAMES), 3), np.float32)
     )

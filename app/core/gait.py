@@ -28,6 +28,7 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from app.core.cleaning import sampling_rate_hz
+from app.core.corrections import EVENT_SNAP_FRAMES, MANUAL, Corrections
 from app.core.foot_contact import FootContacts, FootPoints, detect_foot_contacts
 from app.core.kinematics import ANKLE, SIDES, mid_hip
 
@@ -348,3 +349,51 @@ def pair_steps(events: list[GaitEvent], stride_s: float) -> list[Step]:
                 steps.append(Step(side, event, following))
     steps.sort(key=lambda s: s.ic.time_s)
     return steps
+
+
+def with_event_edits(
+    gait: GaitEvents, track_id: int, corrections: Corrections, times_s: np.ndarray
+) -> GaitEvents:
+    """The detected events with the user's edits (docs/corrections.md), paired into steps again.
+
+    A deleted or moved event is the detected one of its side and kind nearest the frame named
+    (within ``EVENT_SNAP_FRAMES``); an added or moved event is kept exactly where it was placed,
+    marked ``manual``. ``times_s`` are the real (slow-motion corrected) times of every frame.
+    """
+    own = corrections.of_track(track_id).events
+    if not own:
+        return gait
+    events = list(gait.events)
+    for edit in own:
+        if edit.action in ("delete", "move"):
+            events = _without_nearest(events, edit.side, edit.kind, edit.frame)
+        frame = edit.to_frame if edit.action == "move" else edit.frame
+        if edit.action in ("add", "move") and frame is not None and 0 <= frame < len(times_s):
+            time_s = float(times_s[frame])
+            events.append(GaitEvent(edit.side, edit.kind, frame, time_s, "placed by hand", MANUAL))
+    events.sort(key=lambda e: e.time_s)
+    stride = gait.stride_s or _stride_from(events)
+    steps = pair_steps(events, stride) if stride else []
+    return replace(gait, events=events, steps=steps, stride_s=stride)
+
+
+def _without_nearest(events: list[GaitEvent], side: str, kind: str, frame: int) -> list[GaitEvent]:
+    candidates = [
+        (abs(e.frame - frame), n)
+        for n, e in enumerate(events)
+        if (e.side, e.kind) == (side, kind) and abs(e.frame - frame) <= EVENT_SNAP_FRAMES
+    ]
+    if not candidates:
+        return events
+    drop = min(candidates)[1]
+    return [e for n, e in enumerate(events) if n != drop]
+
+
+def _stride_from(events: list[GaitEvent]) -> float | None:
+    """The median time between one foot's strikes, for events placed on a clip where the
+    detector found no stride at all."""
+    gaps: list[float] = []
+    for side in {e.side for e in events}:
+        strikes = [e.time_s for e in events if e.side == side and e.kind == "IC"]
+        gaps += list(np.diff(strikes))
+    return float(np.median(gaps)) if gaps else None

@@ -24,8 +24,9 @@ import numpy as np
 
 from app.core.analysis import Analysis
 from app.core.cleaning import CleanedTrack, CleaningSettings, clean_track
+from app.core.corrections import MANUAL, rests_on_edits
 from app.core.foot_contact import feet_from_keypoints
-from app.core.gait import ANKLE_PELVIS, FEET, GaitEvents, detect_gait_events
+from app.core.gait import ANKLE_PELVIS, FEET, GaitEvents, detect_gait_events, with_event_edits
 from app.core.kinematics import ANGLE_NAMES, SIDES, facing_direction, joint_angles, leg_length_px
 from app.core.metrics import (
     LEG_LENGTH_PER_HEIGHT,
@@ -69,6 +70,21 @@ class RunningReport:
     notes: list[str] = field(default_factory=list)
     dropped: list[DroppedValue] = field(default_factory=list)
     conditions: ClipConditions | None = None
+    # (T, K) points the user's corrections changed, and how much was edited (docs/corrections.md)
+    edited_points: np.ndarray | None = None
+    edits: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def steps_on_edits(self) -> int:
+        """Steps whose values rest on a corrected keypoint or an event placed by hand."""
+        if self.edited_points is None:
+            return 0
+        edited_frames = self.edited_points.any(axis=1)
+        placed = [e.frame for e in self.gait.events if e.method == MANUAL]
+        return sum(
+            rests_on_edits(range(step.ic_frame, step.to_frame + 1), edited_frames, placed)
+            for step in self.steps
+        )
 
     @property
     def strike_patterns(self) -> dict[str, dict[str, int]]:
@@ -126,9 +142,10 @@ def build_report(
             f"({heights.low:g}-{heights.high:g} cm)"
         )
     track_id = analysis.subject_id if track_id is None else track_id
-    track = analysis.tracks.get(track_id) if track_id is not None else None
-    if track is None:
+    if track_id is None or track_id not in analysis.tracks:
         raise DataError(f"{analysis.video.path}: no runner track to analyse")
+    # Every number below reads the user's corrections (docs/corrections.md), never the raw estimate.
+    track, edited = analysis.corrected_track(track_id)
     settings = replace(cleaning or CleaningSettings(), cutoff_hz=cutoff_hz)
     real_times = analysis.real_times_s
     cleaned = clean_track(track.keypoints, real_times, settings)
@@ -140,7 +157,12 @@ def build_report(
     # Contact is timed on the unsmoothed feet: a low-pass rounds off the landing.
     feet = feet_from_keypoints(cleaned.unsmoothed_keypoints, POSE_KEYPOINT_NAMES)
     size = (analysis.video.width, analysis.video.height)
-    gait = detect_gait_events(points, real_times, facing, knees, length, feet, size)
+    gait = with_event_edits(
+        detect_gait_events(points, real_times, facing, knees, length, feet, size),
+        track_id,
+        analysis.corrections,
+        real_times,
+    )
     unsmoothed_angles = joint_angles(cleaned.unsmoothed_keypoints, facing)
     measured = (
         step_metrics(gait.steps, points, real_times, facing, angles, length, unsmoothed_angles)
@@ -190,6 +212,8 @@ def build_report(
         notes=notes,
         dropped=dropped,
         conditions=conditions,
+        edited_points=edited,
+        edits=analysis.corrections.summary(track_id),
     )
 
 
@@ -290,6 +314,7 @@ def metrics_document(report: RunningReport) -> dict[str, Any]:
     if report.conditions is not None:
         document["far_leg"] = report.conditions.far_side
         document["leg_visibility"] = report.conditions.leg_visibility
+    document["manual_edits"] = {**report.edits, "steps_resting_on_edits": report.steps_on_edits}
     document["notes"] = list(report.notes)
     return _json_safe(document)
 
