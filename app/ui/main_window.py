@@ -29,10 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.core.analysis import Analysis
+from app.core.analysis import Analysis, Track
+from app.core.corrections import Corrections
 from app.ui import tasks
 from app.ui.clock import format_clock
 from app.ui.compare_view import CompareLauncher
+from app.ui.correction_actions import CorrectionActions
 from app.ui.cycle_view import AnglePane
 from app.ui.export_dialog import ExportController
 from app.ui.metrics_panel import MetricsPanel
@@ -81,6 +83,16 @@ class MainWindow(QMainWindow):
         self.player.error.connect(self.report_error)
         self.player.set_overlay_provider(self._overlay_at)
         self.setCentralWidget(self.player)
+        self.corrections = CorrectionActions(
+            self,
+            analysis=lambda: self.analysis,
+            frame=lambda: self.player.position,
+            use_analysis=self._use_corrected_analysis,
+            events=lambda: self.report.report.gait.events if self.report is not None else [],
+        )
+        self.corrections.seek = self.player.seek
+        self.player.keypointMoved.connect(self.corrections.move_keypoint)
+        self._shown_tracks: tuple[Analysis | None, dict[int, Track]] = (None, {})
 
         self.metrics_panel = MetricsPanel(self)
         self.plots = AnglePlotPanel(self)
@@ -248,6 +260,9 @@ class MainWindow(QMainWindow):
         self.exporter.populate_menu(self.export_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        edit_menu = menu.addMenu("&Edit")
+        for action in self.corrections.all_actions():
+            self.addAction(action)
         view_menu = menu.addMenu("&View")
         for action in (self.skeleton_action, self.angles_action, self.others_action):
             view_menu.addAction(action)
@@ -305,6 +320,8 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addAction(self.reanalyse_action)
         toolbar.addAction(self.settings_action)
+        toolbar.addSeparator()
+        self.corrections.populate(edit_menu, toolbar)
 
     # --- error reporting ----------------------------------------------------------------
     def report_error(self, message: str, details: str = "") -> None:
@@ -356,6 +373,7 @@ class MainWindow(QMainWindow):
         self.player.close_video()
         self.analysis, self.report, self.sidecar_file = None, None, None
         self.live_poses = None
+        self.corrections.reset()
         self.video_path = path
         self.video_slowmo = 1.0  # real time, unless its sidecar or the user says otherwise
         self.plots.clear()
@@ -418,6 +436,7 @@ class MainWindow(QMainWindow):
             self.video_path,
             prefs,
             self.video_slowmo,
+            self._corrections_to_keep(prefs),
             parent=self,
         )
         # Each slot is told which task spoke: a task abandoned for another video is ignored.
@@ -439,6 +458,22 @@ class MainWindow(QMainWindow):
         self._elapsed_timer.start()
         self.start_task(task)
         self._update_actions()
+
+    def _corrections_to_keep(self, prefs) -> Corrections:
+        """The open analysis' hand corrections, for the new analysis: kept with the same model
+        settings; with others (the points may have moved) only if the user says so."""
+        if self.analysis is None or not self.analysis.corrections:
+            return Corrections()
+        if self.analysis.model.get("settings") == tasks.model_settings(prefs):
+            return self.analysis.corrections
+        answer = QMessageBox.question(
+            self,
+            "Keep the corrections?",
+            "This video has hand corrections made on an analysis with another model or other "
+            "settings. Keep them for the new analysis?",
+        )
+        keep = answer == QMessageBox.StandardButton.Yes
+        return self.analysis.corrections if keep else Corrections()
 
     def cancel_analysis(self) -> None:
         """The Cancel button: the analysis stops at its next frame and says so when it has."""
@@ -533,6 +568,7 @@ class MainWindow(QMainWindow):
     def _set_analysis(self, analysis: Analysis) -> None:
         self.analysis = analysis
         self.live_poses = None
+        self.player.set_editable_track(analysis.subject_id)
         self._fill_runner_box()
         self.player.refresh_overlay()
         self._update_actions()
@@ -558,6 +594,7 @@ class MainWindow(QMainWindow):
         if track_id == self.analysis.subject_id:
             return
         self.analysis.subject_id = int(track_id)
+        self.player.set_editable_track(int(track_id))
         self.runner_box.setCurrentIndex(self.runner_box.findData(track_id))
         self.status_label.setText(f"Person #{track_id} is now the analysed runner.")
         self.player.refresh_overlay()
@@ -574,6 +611,24 @@ class MainWindow(QMainWindow):
         if self.analysis is not None and self.analysis.slowmo != self.video_slowmo:
             self.analysis = dataclasses.replace(self.analysis, slowmo=self.video_slowmo)
             self._save_analysis("Saving the slow-motion factor")
+
+    def _use_corrected_analysis(self, analysis: Analysis, text: str) -> None:
+        """An edit (or its undo): show, save and measure the analysis that holds it."""
+        self.analysis = analysis
+        self.status_label.setText(text)
+        self.player.refresh_overlay()
+        self._save_analysis("Saving the corrections")
+        self.request_report()
+
+    def _shown_track(self, analysis: Analysis, track_id: int) -> Track:
+        """The track as corrected by hand, computed once per analysis."""
+        cached_for, shown = self._shown_tracks
+        if cached_for is not analysis:
+            shown = {}
+            self._shown_tracks = (analysis, shown)
+        if track_id not in shown:
+            shown[track_id] = analysis.corrected_track(track_id)[0]
+        return shown[track_id]
 
     def _save_analysis(self, name: str) -> None:
         """Save the analysis (a changed runner or slow-motion factor) into its sidecar."""
@@ -637,7 +692,8 @@ class MainWindow(QMainWindow):
         if analysis is None or index >= analysis.frame_count:
             return [], []
         people = []
-        for track_id, track in analysis.tracks.items():
+        for track_id in analysis.tracks:
+            track = self._shown_track(analysis, track_id)
             if not np.isfinite(track.scores[index]):
                 continue
             people.append(
@@ -649,7 +705,11 @@ class MainWindow(QMainWindow):
                 )
             )
         labels: list[AngleLabel] = []
-        subject = analysis.subject()
+        subject = (
+            self._shown_track(analysis, analysis.subject_id)
+            if analysis.subject_id in analysis.tracks
+            else None
+        )
         if (
             self.report is not None
             and subject is not None
@@ -692,6 +752,11 @@ class MainWindow(QMainWindow):
 
     def _update_actions(self) -> None:
         has_video = self.player.frame_count > 0
+        self.corrections.set_enabled(
+            self.analysis is not None
+            and self.analysis.subject() is not None
+            and self.analysis_task is None
+        )
         self.reanalyse_action.setEnabled(has_video and self.analysis_task is None)
         self.exporter.update_enabled(
             has_analysis=self.analysis is not None and self.analysis_task is None,

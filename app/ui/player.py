@@ -10,6 +10,7 @@ told to stop, finishes its frame unseen and closes its file on its own thread.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Callable
@@ -34,9 +35,12 @@ from PySide6.QtWidgets import (
 from app.core.frame_cache import FrameCache
 from app.ui.clock import format_clock
 from app.ui.overlay import AngleLabel, OverlayOptions, PersonPose, draw_overlay, person_at
+from rhpnet.skeleton import POSE_KEYPOINT_NAMES
 
 SPEEDS = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
 MIN_ZOOM, MAX_ZOOM = 0.05, 16.0
+# How close (screen pixels) a press must come to a keypoint to pick it up for correction.
+GRAB_RADIUS_PX = 10.0
 
 
 class FrameReader(Protocol):
@@ -136,6 +140,8 @@ class VideoCanvas(QWidget):
     """Paints the current frame fitted or zoomed, then the overlay, in widget coordinates."""
 
     clickedAt = Signal(float, float)  # image pixel coordinates
+    # A keypoint of ``editable_track`` dragged to image point (x, y): track id, joint index, x, y
+    keypointDragged = Signal(int, int, float, float)
     zoomChanged = Signal(float)
     sizeChanged = Signal()
 
@@ -153,6 +159,9 @@ class VideoCanvas(QWidget):
         self._pan = QPointF(0, 0)
         self._drag_origin: QPointF | None = None
         self._press_pos: QPointF | None = None
+        # The person whose points a press-and-drag moves (the runner, while paused), or None.
+        self.editable_track: int | None = None
+        self._dragged: tuple[PersonPose, int] | None = None
         self.placeholder = "Open a running video (File ▸ Open, or drop it here)"
 
     def sizeHint(self) -> QSize:
@@ -261,6 +270,25 @@ class VideoCanvas(QWidget):
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, scale < 1.5)
             painter.drawImage(target, self.image)
         draw_overlay(painter, self.people, scale, offset, self.options)
+        if self._dragged is not None:
+            person, joint = self._dragged
+            x, y = person.keypoints[joint, :2] * scale + np.array([offset.x(), offset.y()])
+            painter.setPen(QColor(255, 255, 255))
+            painter.drawEllipse(QPointF(x, y), 7, 7)
+            painter.drawText(QPointF(x + 10, y - 10), POSE_KEYPOINT_NAMES[joint].replace("_", " "))
+
+    def keypoint_near(self, position: QPointF) -> tuple[PersonPose, int] | None:
+        """The editable person's keypoint within ``GRAB_RADIUS_PX`` of a widget point: the one a
+        press picks up (it snaps to the nearest)."""
+        person = next((p for p in self.people if p.track_id == self.editable_track), None)
+        if person is None or self.image is None:
+            return None
+        scale, offset = self._scale(), self._offset()
+        xy = person.keypoints[:, :2] * scale + np.array([offset.x(), offset.y()])
+        distance = np.hypot(xy[:, 0] - position.x(), xy[:, 1] - position.y())
+        distance[~np.isfinite(distance)] = np.inf
+        joint = int(np.argmin(distance))
+        return (person, joint) if distance[joint] <= GRAB_RADIUS_PX else None
 
     def wheelEvent(self, event: QWheelEvent) -> None:
         if self.image is None:
@@ -283,15 +311,36 @@ class VideoCanvas(QWidget):
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
+            grabbed = self.keypoint_near(event.position())
+            if grabbed is not None:
+                person, joint = grabbed
+                # A copy: the drag shows the new place without touching the analysis' arrays.
+                person = dataclasses.replace(person, keypoints=person.keypoints.copy())
+                self.people = [person if p.track_id == person.track_id else p for p in self.people]
+                self._dragged = (person, joint)
+                self.update()
+                return
             self._press_pos = event.position()
             self._drag_origin = event.position() - self._pan
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._dragged is not None:
+            person, joint = self._dragged
+            person.keypoints[joint, :2] = self.widget_to_image(event.position())
+            self.update()
+            return
         if self._drag_origin is not None and not self.fit:
             self._pan = event.position() - self._drag_origin
             self.update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton and self._dragged is not None:
+            person, joint = self._dragged
+            self._dragged = None
+            x, y = self.widget_to_image(event.position())
+            self.update()
+            self.keypointDragged.emit(person.track_id, joint, x, y)
+            return
         if event.button() != Qt.MouseButton.LeftButton or self._press_pos is None:
             return
         moved = (event.position() - self._press_pos).manhattanLength()
@@ -306,12 +355,16 @@ class PlayerWidget(QWidget):
     positionChanged = Signal(int)
     playingChanged = Signal(bool)
     personClicked = Signal(int)
+    # A keypoint dragged on the paused frame: track id, frame, joint index, x, y (image pixels)
+    keypointMoved = Signal(int, int, int, float, float)
     error = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.canvas = VideoCanvas(self)
         self.canvas.clickedAt.connect(self._on_canvas_click)
+        self.canvas.keypointDragged.connect(self._on_keypoint_dragged)
+        self._editable_track: int | None = None
         self.canvas.zoomChanged.connect(self._on_zoom_changed)
         self.canvas.zoomChanged.connect(self._refresh_resolution)
         self.canvas.sizeChanged.connect(self._refresh_resolution)
@@ -530,6 +583,7 @@ class PlayerWidget(QWidget):
             self.seek(0)
         self._play_origin = (time.monotonic(), float(self.times_s[self.position]))
         self._play_timer.start()
+        self.canvas.editable_track = None  # points are corrected on a still frame
         self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
         self.playingChanged.emit(True)
 
@@ -537,6 +591,7 @@ class PlayerWidget(QWidget):
         if not self._play_timer.isActive():
             return
         self._play_timer.stop()
+        self.canvas.editable_track = self._editable_track
         self.play_button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
         self.playingChanged.emit(False)
 
@@ -592,6 +647,15 @@ class PlayerWidget(QWidget):
     def _on_decoder_failed(self, message: str) -> None:
         if self.sender() is self._provider:
             self.error.emit(message)
+
+    def set_editable_track(self, track_id: int | None) -> None:
+        """Let the user drag this person's keypoints while the video is paused (None: nobody)."""
+        self._editable_track = track_id
+        self.canvas.editable_track = None if self.is_playing else track_id
+
+    def _on_keypoint_dragged(self, track_id: int, joint: int, x: float, y: float) -> None:
+        if self.displayed_index >= 0 and not self.is_playing:
+            self.keypointMoved.emit(track_id, self.displayed_index, joint, x, y)
 
     def _on_canvas_click(self, x: float, y: float) -> None:
         track_id = person_at(self.canvas.people, x, y)

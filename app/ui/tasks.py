@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from app.core.analysis import Analysis
+from app.core.corrections import Corrections
 from app.core.options import AnalysisOptions, usable_cores
 from app.core.sidecars import find_sidecar, save_sidecar
 from app.ui.report_view import ReportView, build_report_view
@@ -110,9 +111,14 @@ class LivePoses:
 
 
 def analyse_video(
-    context: TaskContext, path: Path, prefs: AnalysisPreferences, slowmo: float = 1.0
+    context: TaskContext,
+    path: Path,
+    prefs: AnalysisPreferences,
+    slowmo: float = 1.0,
+    corrections: Corrections | None = None,
 ) -> AnalysisResult:
-    """Run the engine on the whole video, publishing poses as they come, then save the sidecar."""
+    """Run the engine on the whole video, publishing poses as they come, then save the sidecar
+    with the hand ``corrections`` to keep (docs/corrections.md)."""
     from app.core.pipeline import analyze_video
 
     started = time.monotonic()
@@ -131,6 +137,8 @@ def analyse_video(
         on_frames=on_frames,
     )
     context.check_cancelled()
+    if corrections:
+        analysis.corrections = corrections
     sidecar = save_sidecar(analysis, path)
     return AnalysisResult(analysis, sidecar, time.monotonic() - started)
 

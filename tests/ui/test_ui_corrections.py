@@ -1,0 +1,116 @@
+"""Hand corrections in the app (docs/corrections.md), driven by real mouse and key events: drag a
+keypoint on the paused frame, delete and re-add a foot strike, swap legs over a range; every
+edit recomputes the report, is saved in the sidecar, and undo restores the exact analysis."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPoint, Qt
+
+from app.core.analysis import Analysis
+from app.core.corrections import Corrections
+from rhpnet.skeleton import POSE_KEYPOINT_NAMES
+from tests.ui.conftest import wait_for_report
+
+KNEE = POSE_KEYPOINT_NAMES.index("right_knee")
+
+
+def _widget_point(canvas, x: float, y: float) -> QPoint:
+    scale, offset = canvas._scale(), canvas._offset()
+    return QPoint(round(x * scale + offset.x()), round(y * scale + offset.y()))
+
+
+def _new_report(qtbot, window, old) -> None:
+    qtbot.waitUntil(lambda: window.report is not old and not window.busy, timeout=30_000)
+
+
+def test_dragging_a_keypoint_recomputes_and_undo_restores(qtbot, window, clip_with_sidecar):
+    window.open_video(clip_with_sidecar)
+    wait_for_report(qtbot, window)
+    original = window.analysis
+    before = window.report
+    player, canvas = window.player, window.player.canvas
+    frame = 40
+    player.seek(frame)
+    qtbot.waitUntil(lambda: player.displayed_index == frame)
+    runner = next(p for p in canvas.people if p.is_subject)
+    x, y = runner.keypoints[KNEE, :2]
+    start = _widget_point(canvas, x, y)
+    end = start + QPoint(0, 30)
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=start)
+    qtbot.mouseMove(canvas, end)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=end)
+    _new_report(qtbot, window, before)
+
+    (move,) = window.analysis.corrections.moves
+    assert (move.frame, move.joint, move.spread) == (frame, "right_knee", 6)
+    assert abs(move.y - y - 30 / canvas._scale()) < 1 / canvas._scale() + 1e-3
+    angles_before = before.report.angles["knee_flexion_right"]
+    angles_after = window.report.report.angles["knee_flexion_right"]
+    assert abs(angles_after[frame] - angles_before[frame]) > 1.0  # the curve follows the drag
+    np.testing.assert_array_equal(original.subject().keypoints, window.analysis.subject().keypoints)
+    qtbot.waitUntil(
+        lambda: Analysis.load(window.sidecar_file).corrections == window.analysis.corrections
+    )
+    shown = next(p for p in canvas.people if p.is_subject).keypoints[KNEE, 1]
+    assert abs(shown - move.y) < 1e-3  # the overlay shows the corrected point
+
+    edited = window.report
+    window.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    _new_report(qtbot, window, edited)
+    assert window.analysis.corrections == Corrections()
+    np.testing.assert_array_equal(window.report.report.angles["knee_flexion_right"], angles_before)
+    assert {k: s.mean for k, s in window.report.report.summary.items()} == {
+        k: s.mean for k, s in before.report.summary.items()
+    }
+    undone = window.report
+    qtbot.keyClick(
+        window,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    _new_report(qtbot, window, undone)
+    assert window.analysis.corrections.moves == (move,)
+    assert not window.test_errors
+
+
+def test_events_and_leg_swaps_from_the_keyboard(qtbot, window, clip_with_sidecar):
+    window.open_video(clip_with_sidecar)
+    wait_for_report(qtbot, window)
+    report = window.report
+    steps = len(report.report.steps)
+    strike = report.report.steps[1].ic_frame
+    player = window.player
+    player.seek(strike)
+    qtbot.waitUntil(lambda: player.displayed_index == strike)
+    window.setFocus()
+    qtbot.keyClick(window, Qt.Key.Key_Delete)
+    _new_report(qtbot, window, report)
+    assert len(window.report.report.steps) == steps - 1
+    deleted = window.report
+
+    side = report.report.steps[1].side
+    add = next(
+        a for a in window.corrections.event_actions if a.text() == f"Add {side} foot strike here"
+    )
+    add.trigger()
+    _new_report(qtbot, window, deleted)
+    assert len(window.report.report.steps) == steps, window.analysis.corrections
+    manual = [e for e in window.report.report.gait.events if e.method == "manual"]
+    assert [(e.side, e.kind, e.frame) for e in manual] == [(side, "IC", strike)]
+    added = window.report
+
+    player.seek(10)
+    qtbot.waitUntil(lambda: player.displayed_index == 10)
+    qtbot.keyClick(window, Qt.Key.Key_BracketLeft)
+    player.seek(14)
+    qtbot.waitUntil(lambda: player.displayed_index == 14)
+    qtbot.keyClick(window, Qt.Key.Key_BracketRight)
+    _new_report(qtbot, window, added)
+    (swap,) = window.analysis.corrections.swaps
+    assert (swap.first, swap.last) == (10, 14)
+    for _ in range(3):
+        qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not window.analysis.corrections and not window.busy, timeout=30_000)
+    assert not window.test_errors
