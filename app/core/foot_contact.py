@@ -176,8 +176,11 @@ def detect_foot_contacts(
     scale = np.maximum(np.abs(ground_speed), MIN_GROUND_SPEED * foot_length / rate)
     for side, points in smoothed.items():
         planted_now = np.zeros(frames, bool)
-        for part, xy in points.items():
-            speed = _velocity(xy[:, 0], rate)
+        # Once per foot, not per contact: a minute of 60 fps holds about 180 contacts.
+        velocities = {part: _velocity(xy[:, 0], rate) for part, xy in points.items()}
+        velocities["toe_release"] = _velocity(points["toe"][:, 0], rate, TO_VELOCITY_S)
+        for part in points:
+            speed = velocities[part]
             with np.errstate(invalid="ignore"):
                 low = heights[side][part] - planted[side][part] < HEIGHT_TOLERANCE * foot_length
                 along = np.abs(speed - ground_speed) < CANDIDATE_MOTION * scale
@@ -188,6 +191,7 @@ def detect_foot_contacts(
                 start,
                 stop,
                 points,
+                velocities,
                 heights[side],
                 planted[side],
                 foot_length,
@@ -353,6 +357,7 @@ def _contact_events(
     start: int,
     stop: int,
     points: dict[str, np.ndarray],
+    velocities: dict[str, np.ndarray],
     heights: dict[str, np.ndarray],
     planted: dict[str, float],
     foot_length: float,
@@ -381,12 +386,10 @@ def _contact_events(
     blind = max(1, int(round(MAX_BLIND_S * rate)))
     motion, height = {}, {}
     for part in ("heel", "toe"):
-        velocity = _velocity(points[part][:, 0], rate)
-        motion[part] = ahead * (velocity - ground_speed) / scale  # 0: with the ground
+        motion[part] = ahead * (velocities[part] - ground_speed) / scale  # 0: with the ground
         height[part] = (heights[part] - planted[part]) / foot_length
     # Toe-off is a slow release (the foot rolls over the toe): a longer window steadies it.
-    toe_velocity = _velocity(points["toe"][:, 0], rate, TO_VELOCITY_S)
-    toe_motion = ahead * (toe_velocity - ground_speed) / scale
+    toe_motion = ahead * (velocities["toe_release"] - ground_speed) / scale
     events, unfound = [], []
     ic = {
         p: _edge((height[p] - HEIGHT_TOLERANCE, motion[p] - IC_MOTION), mid, -1, p, persist, blind)
