@@ -283,7 +283,7 @@ class StuckAnalysis:
         self.calls: list[tuple[object, threading.Event]] = []
         self.late_poses: list[object] = []
 
-    def __call__(self, context, path, prefs, slowmo=1.0):
+    def __call__(self, context, path, prefs, slowmo=1.0, corrections=None):
         from app.ui.tasks import LivePoses
 
         gate = threading.Event()
