@@ -229,8 +229,7 @@ def _analyse_one(
 ) -> None:
     from tqdm import tqdm
 
-    from app.core.chunks import plan_chunks
-    from app.core.parallel import can_reopen
+    from app.core.parallel import worker_chunks
     from app.core.pipeline import analyze_video
     from rhpnet.media.video import open_video
 
@@ -249,7 +248,7 @@ def _analyse_one(
             slowmo=options.slowmo,
             subject_id=corrected[0].subject_id if options.track_id is None else options.track_id,
         )
-        _write_outputs(analysis, args, name, time.perf_counter() - started, chunks=1)
+        _write_outputs(analysis, args, name, time.perf_counter() - started, workers=1)
         return
     with (
         open_video(video, image_fps=factory.options.image_fps) as source,
@@ -265,18 +264,9 @@ def _analyse_one(
         def progress(done: int, total: int) -> None:
             bar.update(done - bar.n)
 
-        chunks = plan_chunks(source.info.frame_count, factory.options.workers)
-        if len(chunks) > 1 and can_reopen(source):
-            analysis = pool.analyze(source, chunks, progress)
-        else:
-            estimator = factory.create()
-            try:
-                analysis = analyze_video(
-                    source, factory.options, estimator=estimator, progress=progress
-                )
-            finally:
-                estimator.close()
-    _write_outputs(analysis, args, name, time.perf_counter() - started, len(chunks))
+        workers = len(worker_chunks(source, factory.options.workers)) or 1
+        analysis = analyze_video(source, factory=factory, pool=pool, progress=progress)
+    _write_outputs(analysis, args, name, time.perf_counter() - started, workers)
 
 
 def _corrected_analysis(
@@ -304,7 +294,7 @@ def _corrected_analysis(
 
 
 def _write_outputs(
-    analysis: Analysis, args: argparse.Namespace, name: str, seconds: float, chunks: int
+    analysis: Analysis, args: argparse.Namespace, name: str, seconds: float, workers: int
 ) -> None:
     from tqdm import tqdm
 
@@ -329,7 +319,7 @@ def _write_outputs(
     tqdm.write(
         f"{name}: {analysis.frame_count} frames in {seconds:.1f} s "
         f"({analysis.frame_count / max(seconds, 1e-9):.1f} frames/s"
-        + (f", {chunks} workers" if chunks > 1 else "")
+        + (f", {workers} workers" if workers > 1 else "")
         + f"), {len(analysis.tracks)} "
         f"track(s), runner = track {analysis.subject_id} seen in {seen} frames -> "
         + ", ".join(p.name for p in written),

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from app.core.analysis import Analysis
-from app.core.chunks import Chunk
+from app.core.chunks import Chunk, plan_chunks
 from app.core.estimation import (
     EstimatorFactory,
     FramesCallback,
@@ -37,6 +37,7 @@ from app.core.estimation import (
 )
 from app.core.options import AnalysisOptions, usable_cores
 from app.core.progress import Cancelled, Progress, raise_if_cancelled
+from app.core.tracking import TrackSet
 from rhpnet.errors import UserFacingError
 from rhpnet.media.video import FileVideoSource, ImageFolderSource, VideoSource, open_video
 
@@ -51,10 +52,13 @@ class WorkerError(UserFacingError):
     """A worker process died (killed, out of memory)."""
 
 
-def can_reopen(video: VideoSource) -> bool:
-    """Whether worker processes can open this source again by its path (files and image
-    folders; not cameras, whose frames exist once)."""
-    return isinstance(video, (FileVideoSource, ImageFolderSource)) and not video.is_live
+def worker_chunks(video: VideoSource, workers: int) -> list[Chunk]:
+    """The chunks ``workers`` processes would analyse, or none where the video stays in this
+    process: too short to split, or a source workers cannot open again by its path (a camera,
+    whose frames exist once)."""
+    reopenable = isinstance(video, (FileVideoSource, ImageFolderSource)) and not video.is_live
+    chunks = plan_chunks(video.info.frame_count, workers) if reopenable else []
+    return chunks if len(chunks) > 1 else []
 
 
 @dataclass(frozen=True)
@@ -223,7 +227,7 @@ class ChunkPool:
 class _ChunkResult:
     """What a worker sends back for one chunk."""
 
-    tracks: Any  # TrackSet
+    tracks: TrackSet
     scene_cuts: list[int]
     warnings: list[str]
     model: dict[str, Any]

@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 
 from app.core.analysis import Analysis
-from app.core.chunks import plan_chunks
 from app.core.estimation import (
     QUEUE_SIZE,
     EstimatorFactory,
@@ -30,7 +29,7 @@ from app.core.estimation import (
     track_frames,
 )
 from app.core.options import AnalysisOptions
-from app.core.parallel import ChunkPool, can_reopen
+from app.core.parallel import ChunkPool, worker_chunks
 from app.core.progress import Progress
 from rhpnet.media.video import VideoSource, open_video
 from rhpnet.poses import Estimator
@@ -53,41 +52,57 @@ def analyze_video(
     cancel: threading.Event | None = None,
     on_frames: FramesCallback | None = None,
     estimator: Estimator | None = None,
+    factory: EstimatorFactory | None = None,
     pool: ChunkPool | None = None,
 ) -> Analysis:
     """Run pose estimation and tracking over a whole video and return the ``Analysis``.
 
     ``source`` is a path (video file or image folder), a webcam index or an open
     ``VideoSource`` (left open). ``estimator`` overrides the one ``options`` describe (it is left
-    open too, so a caller can re-use it; the analysis then runs in this process). ``pool`` lends
-    already started workers (a batch starts them once); without one, a video worth splitting
-    over ``options.workers`` starts its own. Raises ``UserFacingError`` subclasses for bad input
-    (``VideoError``, ``CheckpointError``, ``NoPersonFoundError``) and ``Cancelled``.
+    open too, so a caller can re-use it; the analysis then runs in this process). ``factory``
+    lends weights already loaded (a batch loads them once) and its options; ``pool`` lends
+    workers already started. Without them, a video worth splitting over ``options.workers``
+    starts its own workers, and one analysed here loads its own estimator. Raises
+    ``UserFacingError`` subclasses for bad input (``VideoError``, ``CheckpointError``,
+    ``NoPersonFoundError``) and ``Cancelled``.
     """
-    options = options or AnalysisOptions()
-    own_estimator = estimator is None
-    if own_estimator:
-        factory = EstimatorFactory(options)  # validates the options, loads any weights
+    if factory is not None:
+        options = factory.options  # validated when the factory was made
     else:
+        options = options or AnalysisOptions()
         options.validate()
     own_source = not isinstance(source, VideoSource)
     video = open_video(source, image_fps=options.image_fps) if own_source else source
     try:
-        chunks = plan_chunks(video.info.frame_count, options.workers if own_estimator else 1)
-        if len(chunks) > 1 and can_reopen(video):
+        chunks = worker_chunks(video, options.workers) if estimator is None else []
+        if chunks:
             if pool is not None:
                 return pool.analyze(video, chunks, progress, cancel, on_frames)
             with ChunkPool(options, len(chunks)) as own_pool:
                 return own_pool.analyze(video, chunks, progress, cancel, on_frames)
-        if own_estimator:
-            estimator = factory.create()
-        tracked = track_frames(video, estimator, options, None, progress, cancel, on_frames)
-        times = video.times_s if video.times_s is not None else np.asarray(tracked.live_times)
-        return finish_analysis(
-            video, estimator.describe(), options, tracked.tracks, times, tuple(tracked.scene_cuts)
-        )
+        if estimator is not None:
+            return _analyse_here(video, estimator, options, progress, cancel, on_frames)
+        # Loads any network weights only now: the workers above load their own.
+        own = (factory or EstimatorFactory(options)).create()
+        try:
+            return _analyse_here(video, own, options, progress, cancel, on_frames)
+        finally:
+            own.close()
     finally:
-        if own_estimator and estimator is not None:
-            estimator.close()
         if own_source:
             video.close()
+
+
+def _analyse_here(
+    video: VideoSource,
+    estimator: Estimator,
+    options: AnalysisOptions,
+    progress: Progress | None,
+    cancel: threading.Event | None,
+    on_frames: FramesCallback | None,
+) -> Analysis:
+    tracked = track_frames(video, estimator, options, None, progress, cancel, on_frames)
+    times = video.times_s if video.times_s is not None else np.asarray(tracked.live_times)
+    return finish_analysis(
+        video, estimator.describe(), options, tracked.tracks, times, tuple(tracked.scene_cuts)
+    )

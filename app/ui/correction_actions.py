@@ -4,8 +4,8 @@ An edit never changes the estimate: it adds to the analysis' ``Corrections`` and
 handed a new ``Analysis`` holding them (a report still being computed from the old one is then
 recognised as outdated). Undo hands back the analysis with the corrections before the edit, so
 it restores exactly the previous analysis, metrics and all. The actions reach the window only
-through the three callables given: what the analysis is, which frame is shown, and "use this
-analysis now" (which saves the sidecar and recomputes the report).
+through the callables given: what the analysis and its events are, which frame is shown, how
+to show another, and "use this analysis now" (which saves the sidecar and recomputes the report).
 """
 
 from __future__ import annotations
@@ -65,9 +65,11 @@ class CorrectionActions(QObject):
         frame: Callable[[], int],
         use_analysis: Callable[[Analysis, str], None],
         events: Callable[[], list[GaitEvent]],
+        seek: Callable[[int], None],
     ) -> None:
         super().__init__(parent)
         self._analysis, self._frame, self._use, self._events = analysis, frame, use_analysis, events
+        self._seek = seek
         self.undo_stack = QUndoStack(self)
         self.swap_start: int | None = None
         self.spread_box = QSpinBox(parent)
@@ -110,7 +112,6 @@ class CorrectionActions(QObject):
         self.previous_doubtful_action = self._make(
             "Previous doubtful frame", lambda: self.go_doubtful(-1), key("Shift+D")
         )
-        self.seek: Callable[[int], None] = lambda frame: None
 
     def _make(self, text: str, slot, shortcut: QKeySequence | None = None) -> QAction:
         action = QAction(text, self)
@@ -221,7 +222,7 @@ class CorrectionActions(QObject):
         frame = self._frame()
         ahead = frames[frames > frame] if direction > 0 else frames[frames < frame][::-1]
         if len(ahead):
-            self.seek(int(ahead[0]))
+            self._seek(int(ahead[0]))
 
     def doubtful_frames(self) -> np.ndarray:
         analysis = self._analysis()

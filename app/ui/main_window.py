@@ -89,8 +89,8 @@ class MainWindow(QMainWindow):
             frame=lambda: self.player.position,
             use_analysis=self._use_corrected_analysis,
             events=lambda: self.report.report.gait.events if self.report is not None else [],
+            seek=self.player.seek,
         )
-        self.corrections.seek = self.player.seek
         self.player.keypointMoved.connect(self.corrections.move_keypoint)
         self._shown_tracks: tuple[Analysis | None, dict[int, Track]] = (None, {})
 
