@@ -29,7 +29,6 @@ Everything is a pure function of arrays; times are real (slow-motion corrected) 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,6 +47,7 @@ from app.core.kinematics import (
     facing_direction,
     leg_length_px,
 )
+from app.core.nanstats import nanmedian
 from app.core.options import DEFAULT_CUTOFF_HZ, LIMITS
 from rhpnet.skeleton import NUM_POSE_KEYPOINTS, as_pose_layout
 
@@ -349,9 +349,7 @@ def _glitch_round(xy: np.ndarray, reach: int, threshold: float, floor_px: float)
             for i in range(1, reach + 1)
         ]
     )  # (reach, T - 2 reach, K, 2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        predicted = np.nanmedian(midpoints, axis=0)
+    predicted = nanmedian(midpoints, axis=0)
     residual = np.full((frames, joints), np.nan)
     residual[inner] = np.linalg.norm(xy[inner] - predicted, axis=-1)
     for joint in range(joints):

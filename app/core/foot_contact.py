@@ -32,9 +32,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy.ndimage import median_filter
-from scipy.signal import savgol_filter
 from scipy.stats import siegelslopes
+
+from app.core.nanstats import nanmedian
+from app.core.savgol_runs import savgol_run
 
 MIN_SCORE = 0.5  # BlazePose visibility below this: the point is likely hidden or guessed
 # Heights within this fraction of the foot length of the planted height count as ground level.
@@ -57,6 +60,7 @@ TO_VELOCITY_S = 0.08  # the same for the toe's release at toe-off
 # height when the tip leaves the ground.
 TOE_LIFT = 0.4
 MAX_BLIND_S = 0.06  # a walk over a point unseen for longer than this cannot place an edge
+MAX_GROUND_POINTS = 900  # frames given to the ground line's fit (its cost is their square)
 PLANTED_BAND = 0.1  # the planted height: median of the samples this close to the lowest ones
 MIN_CONTACT_S = 0.06
 OUT_OF_CONTACT_S = 0.05  # after a real TO (before a real IC) the foot stays off this long  # shorter low phases are a swing foot skimming the ground, not a contact
@@ -172,15 +176,18 @@ def detect_foot_contacts(
         side: {part: _planted_height(h, foot_length) for part, h in parts.items()}
         for side, parts in heights.items()
     }
-    ground_speed = _ground_speed(smoothed, heights, planted, foot_length, rate)
+    # Once per foot, not per contact: a minute of 60 fps holds about 180 contacts.
+    velocities = {
+        side: {part: _velocity(xy[:, 0], rate) for part, xy in points.items()}
+        for side, points in smoothed.items()
+    }
+    ground_speed = _ground_speed(velocities, heights, planted, foot_length, rate)
     scale = np.maximum(np.abs(ground_speed), MIN_GROUND_SPEED * foot_length / rate)
     for side, points in smoothed.items():
         planted_now = np.zeros(frames, bool)
-        # Once per foot, not per contact: a minute of 60 fps holds about 180 contacts.
-        velocities = {part: _velocity(xy[:, 0], rate) for part, xy in points.items()}
-        velocities["toe_release"] = _velocity(points["toe"][:, 0], rate, TO_VELOCITY_S)
+        velocities[side]["toe_release"] = _velocity(points["toe"][:, 0], rate, TO_VELOCITY_S)
         for part in points:
-            speed = velocities[part]
+            speed = velocities[side][part]
             with np.errstate(invalid="ignore"):
                 low = heights[side][part] - planted[side][part] < HEIGHT_TOLERANCE * foot_length
                 along = np.abs(speed - ground_speed) < CANDIDATE_MOTION * scale
@@ -191,7 +198,7 @@ def detect_foot_contacts(
                 start,
                 stop,
                 points,
-                velocities,
+                velocities[side],
                 heights[side],
                 planted[side],
                 foot_length,
@@ -263,12 +270,14 @@ def _smooth(xy: np.ndarray, rate: float) -> np.ndarray:
     finite = np.isfinite(xy).all(axis=1)
     for start, stop in _runs(finite, window):
         run = median_filter(xy[start:stop], size=(MEDIAN_FRAMES, 1), mode="nearest")
-        out[start:stop] = savgol_filter(run, window, 2, axis=0) if window > 3 else run
+        out[start:stop] = savgol_run(run, window, 2) if window > 3 else run
     return out
 
 
 def _ground_line(points: dict[str, dict[str, np.ndarray]]) -> tuple[float, float] | None:
-    """Image line y = a + b x through the lowest foot point of each frame (Huber, iterated)."""
+    """Image line y = a + b x through the lowest foot point of each frame (Siegel's repeated
+    medians). The fit costs the square of its points, so a long clip gives it at most
+    ``MAX_GROUND_POINTS`` frames, evenly spread: the belt is the same line all along."""
     stacked = np.stack([xy for side in points.values() for xy in side.values()], axis=1)
     y = stacked[:, :, 1]
     finite = np.isfinite(y)
@@ -277,13 +286,13 @@ def _ground_line(points: dict[str, dict[str, np.ndarray]]) -> tuple[float, float
         return None
     lowest = np.argmax(np.where(finite, y, -np.inf), axis=1)[has]
     chosen = stacked[has][np.arange(has.sum()), lowest]
-    x, y = chosen[:, 0], chosen[:, 1]
-    slope, intercept = siegelslopes(y, x)
+    chosen = chosen[np.unique(np.linspace(0, len(chosen) - 1, MAX_GROUND_POINTS).astype(int))]
+    slope, intercept = siegelslopes(chosen[:, 1], chosen[:, 0])
     return float(intercept), float(slope)
 
 
 def _ground_speed(
-    points: dict[str, dict[str, np.ndarray]],
+    velocities: dict[str, dict[str, np.ndarray]],
     heights: dict[str, dict[str, np.ndarray]],
     planted: dict[str, dict[str, float]],
     foot_length: float,
@@ -296,20 +305,17 @@ def _ground_speed(
     treadmill, zero overground with a still camera, and minus the camera's pan when it follows
     the runner. Frames with no point at ground level (flight, a hidden stance foot) add nothing.
     """
-    names = [(side, part) for side in points for part in points[side]]
-    speed = np.stack([_velocity(points[s][p][:, 0], rate) for s, p in names], axis=1)
+    names = [(side, part) for side in heights for part in heights[side]]
+    speed = np.stack([velocities[s][p] for s, p in names], axis=1)
     height = np.stack([heights[s][p] - planted[s][p] for s, p in names], axis=1)
     with np.errstate(invalid="ignore"):
         usable = np.isfinite(speed) & (np.abs(height) < PLANTED_BAND * foot_length)
     lowest = np.argmin(np.where(usable, height, np.inf), axis=1)
     per_frame = np.where(usable.any(axis=1), speed[np.arange(len(speed)), lowest], np.nan)
     half = max(1, int(round(0.5 * GROUND_WINDOW_S * rate)))
-    out = np.full(len(per_frame), np.nan)
-    for i in range(len(per_frame)):
-        window = per_frame[max(0, i - half) : i + half + 1]
-        if np.isfinite(window).any():
-            out[i] = np.nanmedian(window)
-    return out
+    padded = np.concatenate([np.full(half, np.nan), per_frame, np.full(half, np.nan)])
+    windows = sliding_window_view(padded, 2 * half + 1)
+    return nanmedian(windows, axis=1)
 
 
 def _height(xy: np.ndarray, ground: tuple[float, float]) -> np.ndarray:
@@ -484,7 +490,7 @@ def _velocity(x: np.ndarray, rate: float, window_s: float = VELOCITY_S) -> np.nd
     window = max(3, int(round(window_s * rate)) | 1)
     out = np.full_like(x, np.nan)
     for start, stop in _runs(np.isfinite(x), window):
-        out[start:stop] = savgol_filter(x[start:stop], window, 2, deriv=1)
+        out[start:stop] = savgol_run(x[start:stop], window, 2, deriv=1)
     return out
 
 
