@@ -291,20 +291,27 @@ def _viterbi_two_state(costs: np.ndarray, switch_penalty: float, bias: float) ->
     does not change) and a single ambiguous frame could flip everything after it.
     """
     frames = len(costs)
-    step = np.array([[0.0, switch_penalty], [switch_penalty, 0.0]])
-    states_01 = np.arange(2)
-    # value[b, c]: best total cost with states b at t-1 and c at t. The clip is taken to start
+    step = ((0.0, switch_penalty), (switch_penalty, 0.0))
+    # value[b][c]: best total cost with states b at t-1 and c at t. The clip is taken to start
     # and end with the estimator's labels, so a swap touching either end still pays its switch.
-    value = switch_penalty * states_01[:, None] + step + bias * (states_01[:, None] + states_01)
+    value = [[switch_penalty * b + step[b][c] + bias * (b + c) for c in (0, 1)] for b in (0, 1)]
     back = np.zeros((frames, 2, 2), np.int8)
-    for t in range(2, frames):
-        # candidate[a, b, c] = value[a, b] + costs[t, a, b, c] + step[b, c] + bias * c
-        candidate = value[:, :, None] + costs[t] + step[None] + bias * states_01[None, None]
-        back[t] = np.argmin(candidate, axis=0)
-        value = np.min(candidate, axis=0)
-    value = value + switch_penalty * states_01[None, :]
+    # Plain floats: eight sums a frame, where numpy's per-call cost would dominate.
+    for t, cost in enumerate(costs.tolist()[2:], start=2):
+        new_value = [[0.0, 0.0], [0.0, 0.0]]
+        for b in (0, 1):
+            for c in (0, 1):
+                extra = step[b][c] + bias * c
+                stay = value[0][b] + cost[0][b][c] + extra
+                moved = value[1][b] + cost[1][b][c] + extra
+                if moved < stay:  # ties keep a = 0, as argmin does
+                    back[t, b, c], new_value[b][c] = 1, moved
+                else:
+                    new_value[b][c] = stay
+        value = new_value
+    final = np.array(value) + switch_penalty * np.arange(2)[None, :]
     states = np.zeros(frames, np.int8)
-    b, c = np.unravel_index(int(np.argmin(value)), (2, 2))
+    b, c = np.unravel_index(int(np.argmin(final)), (2, 2))
     states[-1], states[-2] = c, b
     for t in range(frames - 1, 1, -1):
         a = back[t, states[t - 1], states[t]]

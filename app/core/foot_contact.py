@@ -203,8 +203,8 @@ def detect_foot_contacts(
                 planted[side],
                 foot_length,
                 times,
+                rate,
                 facing,
-                ground_speed,
             )
             events += found
             unfound += missing
@@ -368,21 +368,19 @@ def _contact_events(
     planted: dict[str, float],
     foot_length: float,
     times: np.ndarray,
+    rate: float,
     facing: np.ndarray,
-    global_speed: np.ndarray,
 ) -> tuple[list[ContactEvent], list[UnfoundEvent]]:
     """IC and TO of the low phase [start, stop) of one foot."""
-    frames = len(times)
-    rate = 1.0 / float(np.median(np.diff(times)))
     core = slice(start + (stop - start) // 4, stop - (stop - start) // 4)
-    centre = 0.5 * (points["heel"][:, 0] + points["toe"][:, 0])
-    index = np.arange(frames, dtype=np.float64)
-    finite = np.isfinite(centre[core])
+    centre = 0.5 * (points["heel"][core, 0] + points["toe"][core, 0])
+    index = np.arange(core.start, core.stop, dtype=np.float64)
+    finite = np.isfinite(centre)
     mid = (start + stop) // 2
     if finite.sum() < 3:
         reason = "the foot points are unreliable during this contact"
         return [], [UnfoundEvent(side, k, mid, reason) for k in ("IC", "TO")]
-    ground_speed = siegelslopes(centre[core][finite], index[core][finite])[0]  # px per frame
+    ground_speed = siegelslopes(centre[finite], index[finite])[0]  # px per frame
     # Speeds are compared with the ground's; overground with a still camera the ground does not
     # move, and the foot's own landing speed sets the scale.
     scale = max(abs(ground_speed), MIN_GROUND_SPEED * foot_length / rate)

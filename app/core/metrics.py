@@ -396,22 +396,29 @@ def value_at_event(
     the curve is interpolated linearly instead.
     """
     values = np.asarray(values, np.float64)
-    near = (np.abs(times - time_s) <= window_s) & np.isfinite(values)
-    sample_times, samples = times[near], values[near]
-    frame_s = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+    # Only the samples around the event: a minute of 60 fps holds hundreds of events.
+    lo = int(np.searchsorted(times, time_s - window_s, side="left"))
+    hi = int(np.searchsorted(times, time_s + window_s, side="right"))
+    window_times = times[max(lo - 1, 0) : hi + 1]
+    frame_s = float(np.median(np.diff(window_times))) if len(window_times) > 1 else 0.0
+    finite = np.isfinite(values[lo:hi])
+    sample_times, samples = times[lo:hi][finite], values[lo:hi][finite]
     corners = time_s + (np.linspace(-frame_s, frame_s, 9) if corner_search else np.zeros(1))
-    best: tuple[float, float] | None = None
-    for corner in corners:
-        offset = sample_times - corner
-        if (offset < 0).sum() < 3 or (offset > 0).sum() < 3:
-            continue
-        after = np.maximum(offset, 0.0)
-        design = np.stack([np.ones_like(offset), offset, offset**2, after, after**2], axis=1)
-        coefficients, residual, *_ = np.linalg.lstsq(design, samples, rcond=None)
-        error = float(residual[0]) if residual.size else 0.0
-        if best is None or error < best[0]:
-            best = (error, float(coefficients[0]))
-    return best[1] if best is not None else _at_time(values, times, time_s)
+    # One least-squares fit per candidate corner, all solved at once.
+    offset = sample_times[None, :] - corners[:, None]
+    fits = ((offset < 0).sum(axis=1) >= 3) & ((offset > 0).sum(axis=1) >= 3)
+    if not fits.any():
+        return _at_time(values, times, time_s)
+    offset = offset[fits] / max(window_s, 1e-9)  # unit scale keeps the normal equations tame
+    after = np.maximum(offset, 0.0)
+    design = np.stack([np.ones_like(offset), offset, offset**2, after, after**2], axis=2)
+    q, r = np.linalg.qr(design)
+    try:
+        coefficients = np.linalg.solve(r, np.einsum("cni,n->ci", q, samples)[..., None])[..., 0]
+    except np.linalg.LinAlgError:  # samples at repeated times: no unique fit
+        return _at_time(values, times, time_s)
+    errors = ((np.einsum("cni,ci->cn", design, coefficients) - samples) ** 2).sum(axis=1)
+    return float(coefficients[int(np.argmin(errors)), 0])
 
 
 def _at_time(values: np.ndarray, times: np.ndarray, time_s: float) -> float:

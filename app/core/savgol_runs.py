@@ -40,6 +40,6 @@ def savgol_run(values: np.ndarray, window: int, order: int, deriv: int = 0) -> n
     out = np.empty_like(values)
     windows = sliding_window_view(values, window, axis=0)  # (count - window + 1, ..., window)
     out[half : count - half] = windows @ weights[half]
-    out[:half] = np.tensordot(weights[:half], values[:window], axes=(1, 0))
-    out[count - half :] = np.tensordot(weights[half + 1 :], values[count - window :], axes=(1, 0))
+    out[:half] = weights[:half] @ values[:window]
+    out[count - half :] = weights[half + 1 :] @ values[count - window :]
     return out
