@@ -20,6 +20,7 @@ from app.core.corrections import (
     LegSwap,
     UnusableFrame,
     corrected_keypoints,
+    edited_spans,
 )
 from app.core.gait import FEET
 from app.core.running_report import build_report, metrics_document
@@ -195,3 +196,10 @@ def test_the_command_keeps_an_edited_analysis_and_flags_corrected_rows(
     rows = list(csv.DictReader((out / f"{clip.stem}.keypoints.csv").open()))
     assert [r["corrected"] for r in rows] == ["0", "1", "1", "1", "0"]
     assert (rows[2]["nose_x"], rows[2]["nose_y"]) == ("10.00", "20.00")
+
+
+def test_edited_frames_become_the_spans_the_views_shade():
+    mask = np.zeros(20, bool)
+    mask[[0, 1, 5, 9, 10, 11, 19]] = True
+    assert edited_spans(mask) == [(0, 1), (5, 5), (9, 11), (19, 19)]
+    assert edited_spans(np.zeros(5, bool)) == []

@@ -201,6 +201,14 @@ def _spread_move(
         edited[frame, joint] = True
 
 
+def edited_spans(edited_frames: np.ndarray) -> list[tuple[int, int]]:
+    """The runs of edited frames as (first, last) pairs, last inclusive: what the timeline and
+    the angle plot shade, so a coach sees at a glance which stretch rests on hand edits."""
+    mask = np.asarray(edited_frames, bool)
+    edges = np.flatnonzero(np.diff(np.concatenate([[False], mask, [False]]).astype(np.int8)))
+    return [(int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+
+
 def rests_on_edits(frames: range, edited_frames: np.ndarray, event_frames: list[int]) -> bool:
     """Whether a value measured over ``frames`` uses an edited keypoint or a placed event
     (``event_frames``: the frames of the events placed by hand)."""

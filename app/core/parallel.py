@@ -207,6 +207,8 @@ class ChunkPool:
         for _ in self._processes:
             self._tasks.put(None)
         for process in self._processes:
+            if process.pid is None:
+                continue  # never started (a failed start): nothing to wait for
             process.join(timeout=5.0)
             if process.is_alive():
                 process.terminate()

@@ -658,10 +658,12 @@ class MainWindow(QMainWindow):
         if analysis is not self.analysis or subject != analysis.subject_id:
             return  # a newer analysis or runner choice superseded this report
         self.report = view
-        self.plots.set_data(view.times_s, view.angles, view.events, view.ranges)
+        self.plots.set_data(
+            view.times_s, view.angles, view.events, view.ranges, view.edited_spans_s()
+        )
         self.plots.set_playhead(self._current_time())
         self.metrics_panel.set_rows(view.metric_rows, view.summary)
-        self.player.set_strike_frames(view.strike_frames)
+        self.player.set_strike_frames(view.strike_frames, view.edited_frames, view.manual_frames())
         self.player.refresh_overlay()
         self._update_actions()
         self.reportUpdated.emit(view)

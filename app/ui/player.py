@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from app.core.frame_cache import FrameCache
 from app.ui.clock import format_clock
 from app.ui.overlay import AngleLabel, OverlayOptions, PersonPose, draw_overlay, person_at
+from app.ui.timeline_marks import TimelineMarks
 from rhpnet.skeleton import POSE_KEYPOINT_NAMES
 
 SPEEDS = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)
@@ -388,6 +389,7 @@ class PlayerWidget(QWidget):
         layout.setSpacing(4)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self.slider)
+        layout.addWidget(self.timeline_marks)
         layout.addLayout(self._bar)
         self._update_enabled()
 
@@ -409,6 +411,7 @@ class PlayerWidget(QWidget):
         self.slider.setObjectName("scrubber")
         self.slider.valueChanged.connect(self._on_slider)
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.timeline_marks = TimelineMarks(self.slider, self)
         self.first_button = self._tool(
             sp.SP_MediaSkipBackward, "", "First frame (Home)", self.go_first
         )
@@ -494,6 +497,7 @@ class PlayerWidget(QWidget):
             self._retire_decoder(self._provider, self._thread)
         self._provider, self._thread = None, None
         self.times_s = np.zeros(0)
+        self.set_strike_frames(np.zeros(0, dtype=int))  # a new video's report brings its own
         self.canvas.set_frame(None, [], [])
         self.canvas.fit = True
         self._on_zoom_changed(self.canvas.zoom)
@@ -512,8 +516,17 @@ class PlayerWidget(QWidget):
             people, labels = self._overlay_for(self.displayed_index)
             self.canvas.set_overlay(people, labels)
 
-    def set_strike_frames(self, frames: np.ndarray) -> None:
+    def set_strike_frames(
+        self,
+        frames: np.ndarray,
+        edited_frames: np.ndarray | None = None,
+        manual_frames: np.ndarray | None = None,
+    ) -> None:
+        """Foot strikes to step through and mark; edited frames and events placed by hand to mark."""
         self.strike_frames = np.unique(np.asarray(frames, dtype=int))
+        self.timeline_marks.set_marks(
+            len(self.times_s), self.strike_frames, edited_frames, manual_frames
+        )
         self._update_enabled()
 
     def _overlay_for(self, index: int) -> tuple[list[PersonPose], list[AngleLabel]]:

@@ -28,6 +28,7 @@ from app.core.overlay_style import CENTRE_RGB, LEFT_RGB, RIGHT_RGB
 
 DEFAULT_ANGLES = ("knee_flexion_left", "knee_flexion_right", "trunk_lean")
 EMPTY_TEXT = "The joint angles are plotted here once the video is analysed."
+EDIT_RGB = (255, 190, 60)  # hand edits: the shaded frames and the outline of placed events
 _JOINT_SHADE = {"knee": 100, "hip": 135, "thigh": 115, "shank": 155, "shoulder": 125, "elbow": 170}
 
 
@@ -39,6 +40,7 @@ class EventMarker:
     kind: str  # "ic" (initial contact / foot strike) or "to" (toe-off)
     frame: int
     time_s: float
+    manual: bool = False  # placed by hand (docs/corrections.md)
 
 
 def angle_side(name: str) -> str:
@@ -100,6 +102,7 @@ class AnglePlotPanel(QWidget):
         self.angles: dict[str, np.ndarray] = {}
         self.events: list[EventMarker] = []
         self.ranges: dict[str, list[tuple[float, float]]] = {}
+        self.edited_spans_s: list[tuple[float, float]] = []
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.regions: list[pg.LinearRegionItem] = []
         self.markers: list[pg.ScatterPlotItem] = []
@@ -165,8 +168,11 @@ class AnglePlotPanel(QWidget):
         angles: dict[str, np.ndarray],
         events: list[EventMarker] | None = None,
         ranges: dict[str, list[tuple[float, float]]] | None = None,
+        edited_spans_s: list[tuple[float, float]] | None = None,
     ) -> None:
+        """Curves over ``times_s``; ``edited_spans_s`` (start, end) times resting on hand edits."""
         self.times_s = np.asarray(times_s, dtype=np.float64)
+        self.edited_spans_s = list(edited_spans_s or [])
         self.angles = {k: np.asarray(v, dtype=np.float64) for k, v in angles.items()}
         self.events = list(events or [])
         self.ranges = dict(ranges or {})
@@ -185,7 +191,7 @@ class AnglePlotPanel(QWidget):
         self._redraw()
 
     def clear(self) -> None:
-        self.set_data(np.zeros(0), {}, [], {})
+        self.set_data(np.zeros(0), {}, [], {}, [])
 
     def selected(self) -> list[str]:
         return (
@@ -249,6 +255,18 @@ class AnglePlotPanel(QWidget):
             region.setToolTip(f"typical range {low:g}–{high:g}°")
             self.plot.addItem(region)
             self.regions.append(region)
+        half_frame = 0.5 * float(np.median(np.diff(self.times_s))) if len(self.times_s) > 1 else 0
+        for start, end in self.edited_spans_s:
+            region = pg.LinearRegionItem(
+                values=(start - half_frame, end + half_frame),
+                movable=False,
+                brush=QColor(*EDIT_RGB, 40),
+                pen=pg.mkPen(QColor(*EDIT_RGB, 120), width=1),
+            )
+            region.setZValue(-5)
+            region.setToolTip("edited by hand")
+            self.plot.addItem(region)
+            self.regions.append(region)
         for name in self.selected():
             values = self.angles[name]
             color = angle_color(name)
@@ -270,32 +288,30 @@ class AnglePlotPanel(QWidget):
     def _add_event_markers(self, name: str, values: np.ndarray, color: QColor) -> None:
         side = angle_side(name)
         for kind, symbol in (("ic", "t"), ("to", "o")):
-            frames = np.array(
-                [
-                    e.frame
-                    for e in self.events
-                    if e.kind == kind and (side == "centre" or e.side == side)
-                ],
-                dtype=int,
-            )
-            frames = frames[(frames >= 0) & (frames < len(values))]
-            if len(frames) == 0:
+            chosen = [
+                e
+                for e in self.events
+                if e.kind == kind and (side == "centre" or e.side == side)
+                if 0 <= e.frame < len(values) and np.isfinite(values[e.frame])
+            ]
+            if not chosen:
                 continue
-            finite = np.isfinite(values[frames])
-            if not finite.any():
-                continue
+            frames = np.array([e.frame for e in chosen], dtype=int)
+            manual = np.array([e.manual for e in chosen])
             fill = (
                 QColor(color)
                 if kind == "ic"
                 else QColor(CENTRE_RGB[0], CENTRE_RGB[1], CENTRE_RGB[2])
             )
+            outline = pg.mkPen((15, 15, 15), width=1)
+            placed = pg.mkPen(EDIT_RGB, width=2.5)
             scatter = pg.ScatterPlotItem(
-                self.times_s[frames[finite]],
-                values[frames[finite]],
+                self.times_s[frames],
+                values[frames],
                 symbol=symbol,
-                size=10,
+                size=np.where(manual, 13, 10),
                 brush=fill,
-                pen=pg.mkPen((15, 15, 15), width=1),
+                pen=[placed if m else outline for m in manual],
             )
             scatter.setZValue(50)
             self.plot.addItem(scatter)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from app.core.analysis import Analysis
+from app.core.corrections import MANUAL, edited_spans
 from app.core.kinematics import ELBOW, HIP, KNEE, SHOULDER, mid_hip, mid_shoulder
 from app.core.reliability import Reliability
 from app.ui.metrics_panel import MetricRow
@@ -66,6 +67,18 @@ class ReportView:
     summary: str
     strike_frames: np.ndarray
     report: RunningReport | None = None
+    # (T,) frames where a hand edit changed a point of the runner (docs/corrections.md)
+    edited_frames: np.ndarray | None = None
+
+    def edited_spans_s(self) -> list[tuple[float, float]]:
+        """The edited stretches as (start, end) times, for the angle plot."""
+        if self.edited_frames is None:
+            return []
+        return [(self.times_s[a], self.times_s[b]) for a, b in edited_spans(self.edited_frames)]
+
+    def manual_frames(self) -> np.ndarray:
+        """Frames of the events placed by hand."""
+        return np.array(sorted({e.frame for e in self.events if e.manual}), dtype=int)
 
 
 def label_position(name: str, keypoints: np.ndarray) -> tuple[float, float] | None:
@@ -179,7 +192,13 @@ def curve_ranges(report: RunningReport) -> dict[str, list[tuple[float, float]]]:
 def build_report_view(report: RunningReport, analysis: Analysis) -> ReportView:
     """Shape a ``RunningReport`` for the plots, the metrics panel and the player."""
     events = [
-        EventMarker(e.side, e.kind.lower(), int(e.frame), float(analysis.times_s[e.frame]))
+        EventMarker(
+            e.side,
+            e.kind.lower(),
+            int(e.frame),
+            float(analysis.times_s[e.frame]),
+            manual=e.method == MANUAL,
+        )
         for e in report.gait.events
         if 0 <= e.frame < analysis.frame_count
     ]
@@ -203,4 +222,5 @@ def build_report_view(report: RunningReport, analysis: Analysis) -> ReportView:
         summary=summary,
         strike_frames=strikes,
         report=report,
+        edited_frames=None if report.edited_points is None else report.edited_points.any(axis=1),
     )

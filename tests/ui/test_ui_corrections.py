@@ -54,6 +54,12 @@ def test_dragging_a_keypoint_recomputes_and_undo_restores(qtbot, window, clip_wi
     )
     shown = next(p for p in canvas.people if p.is_subject).keypoints[KNEE, 1]
     assert abs(shown - move.y) < 1e-3  # the overlay shows the corrected point
+    # The edited stretch (the frame and its spread) is marked on the timeline and the plot.
+    assert player.timeline_marks.edited == [(frame - 6, frame + 6)]
+    times = window.report.times_s
+    assert window.plots.edited_spans_s == [(times[frame - 6], times[frame + 6])]
+    shaded = [r for r in window.plots.regions if r.toolTip() == "edited by hand"]
+    assert len(shaded) == 1 and shaded[0].getRegion()[0] < times[frame] < shaded[0].getRegion()[1]
 
     edited = window.report
     window.setFocus()
@@ -100,6 +106,9 @@ def test_events_and_leg_swaps_from_the_keyboard(qtbot, window, clip_with_sidecar
     manual = [e for e in window.report.report.gait.events if e.method == "manual"]
     assert [(e.side, e.kind, e.frame) for e in manual] == [(side, "IC", strike)]
     added = window.report
+    # The placed strike is marked as placed by hand on the timeline and on the plot.
+    assert player.timeline_marks.manual_frames.tolist() == [strike]
+    assert [(m.side, m.frame) for m in window.plots.events if m.manual] == [(side, strike)]
 
     player.seek(10)
     qtbot.waitUntil(lambda: player.displayed_index == 10)
@@ -113,4 +122,6 @@ def test_events_and_leg_swaps_from_the_keyboard(qtbot, window, clip_with_sidecar
     for _ in range(3):
         qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not window.analysis.corrections and not window.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: not player.timeline_marks.edited, timeout=30_000)
+    assert player.timeline_marks.manual_frames.size == 0
     assert not window.test_errors
