@@ -191,6 +191,16 @@ class CorrectionActions(QObject):
                 f"Add a {side} {label} at frame {frame + 1}",
             )
 
+    def move_event(self, side: str, kind: str, frame: int, to_frame: int) -> None:
+        """Move the ``kind`` ("ic"/"IC" or "to"/"TO") event of ``side`` at ``frame`` (an event
+        marker dragged on the angle plot)."""
+        runner = self._runner()
+        if runner is None:
+            return
+        kind = kind.upper()
+        edit = EventEdit(runner, side, kind, "move", frame, to_frame)
+        self.edit(edit, f"Move the {side} {kind} from frame {frame + 1} to {to_frame + 1}")
+
     def delete_event(self) -> None:
         runner, frame = self._runner(), self._frame()
         here = [e for e in self._events() if abs(e.frame - frame) <= 1]

@@ -97,6 +97,7 @@ class MainWindow(QMainWindow):
         self.metrics_panel = MetricsPanel(self)
         self.plots = AnglePlotPanel(self)
         self.plots.seekRequested.connect(self.player.seek_time)
+        self.plots.eventDragged.connect(self.corrections.move_event)
         self.plots.set_selected(
             self.settings.value("plot_angles", list(self.plots.selected())) or self.plots.selected()
         )

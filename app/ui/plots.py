@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QLabel,
@@ -67,12 +67,17 @@ def angle_color(name: str) -> QColor:
     return color
 
 
+MARKER_GRAB_PX = 8  # a press this close to an event marker picks the marker up
+
+
 class _ScrubViewBox(pg.ViewBox):
-    """Left click/drag scrubs the video instead of panning; other buttons keep their zoom."""
+    """Left click/drag scrubs the video instead of panning; a left drag that starts on an event
+    marker moves that event (the video follows it); other buttons keep their zoom."""
 
     def __init__(self, panel: AnglePlotPanel) -> None:
         super().__init__()
         self._panel = panel
+        self._grabbed: EventMarker | None = None
         self.setMouseMode(pg.ViewBox.RectMode)
 
     def mouseClickEvent(self, event) -> None:
@@ -83,11 +88,17 @@ class _ScrubViewBox(pg.ViewBox):
             super().mouseClickEvent(event)
 
     def mouseDragEvent(self, event, axis=None) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            event.accept()
-            self._panel.request_seek(self.mapSceneToView(event.scenePos()).x())
-        else:
+        if event.button() != Qt.MouseButton.LeftButton:
             super().mouseDragEvent(event, axis)
+            return
+        event.accept()
+        if event.isStart():
+            self._grabbed = self._panel.marker_at(event.buttonDownScenePos())
+        time_s = self.mapSceneToView(event.scenePos()).x()
+        self._panel.request_seek(time_s)
+        if event.isFinish() and self._grabbed is not None:
+            marker, self._grabbed = self._grabbed, None
+            self._panel.drop_marker(marker, time_s)
 
 
 class AnglePlotPanel(QWidget):
@@ -95,6 +106,8 @@ class AnglePlotPanel(QWidget):
 
     seekRequested = Signal(float)
     selectionChanged = Signal(list)
+    # An event marker dragged to another frame: side, kind ("ic"/"to"), from frame, to frame
+    eventDragged = Signal(str, str, int, int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -220,6 +233,32 @@ class AnglePlotPanel(QWidget):
         time_s = float(np.clip(time_s, self.times_s[0], self.times_s[-1]))
         self.set_playhead(time_s)
         self.seekRequested.emit(time_s)
+
+    # --- event markers ------------------------------------------------------------------
+    def marker_at(self, scene_pos) -> EventMarker | None:
+        """The event whose marker on a shown curve lies within ``MARKER_GRAB_PX`` of a scene
+        point (the nearest one), or None."""
+        best: tuple[float, EventMarker] | None = None
+        for name in self.selected():
+            side, values = angle_side(name), self.angles[name]
+            for marker in self.events:
+                if side != "centre" and marker.side != side:
+                    continue
+                if not 0 <= marker.frame < len(values) or not np.isfinite(values[marker.frame]):
+                    continue
+                point = self.view_box.mapViewToScene(QPointF(marker.time_s, values[marker.frame]))
+                distance = float(np.hypot(point.x() - scene_pos.x(), point.y() - scene_pos.y()))
+                if distance <= MARKER_GRAB_PX and (best is None or distance < best[0]):
+                    best = (distance, marker)
+        return None if best is None else best[1]
+
+    def drop_marker(self, marker: EventMarker, time_s: float) -> None:
+        """A dragged marker let go at ``time_s``: ask to move its event to the nearest frame."""
+        if len(self.times_s) == 0 or not np.isfinite(time_s):
+            return
+        frame = int(np.argmin(np.abs(self.times_s - time_s)))
+        if frame != marker.frame:
+            self.eventDragged.emit(marker.side, marker.kind, marker.frame, frame)
 
     # --- drawing ------------------------------------------------------------------------
     def _on_item_changed(self, item: QListWidgetItem) -> None:

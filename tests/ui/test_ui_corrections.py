@@ -5,7 +5,7 @@ edit recomputes the report, is saved in the sidecar, and undo restores the exact
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 
 from app.core.analysis import Analysis
 from app.core.corrections import Corrections
@@ -124,4 +124,42 @@ def test_events_and_leg_swaps_from_the_keyboard(qtbot, window, clip_with_sidecar
     qtbot.waitUntil(lambda: not window.analysis.corrections and not window.busy, timeout=30_000)
     qtbot.waitUntil(lambda: not player.timeline_marks.edited, timeout=30_000)
     assert player.timeline_marks.manual_frames.size == 0
+    assert not window.test_errors
+
+
+def test_dragging_a_foot_strike_marker_on_the_plot_moves_the_event(
+    qtbot, window, clip_with_sidecar
+):
+    window.open_video(clip_with_sidecar)
+    wait_for_report(qtbot, window)
+    report = window.report
+    window.plots.set_selected(["knee_flexion_right"])
+    step = next(s for s in report.report.steps[1:] if s.side == "right")
+    strike = step.ic_frame
+    plots = window.plots
+    values = plots.angles["knee_flexion_right"]
+    view = plots.view_box
+    scene = view.mapViewToScene(QPointF(plots.times_s[strike], values[strike]))
+    marker = plots.marker_at(scene)
+    assert (marker.side, marker.kind, marker.frame) == ("right", "ic", strike)
+    viewport = plots.plot_widget.viewport()
+    start = plots.plot_widget.mapFromScene(scene)
+    end = start + QPoint(20, 0)  # a few frames later
+    released_s = view.mapSceneToView(plots.plot_widget.mapToScene(end)).x()
+    target = int(np.argmin(np.abs(plots.times_s - released_s)))
+    assert target > strike
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+    for dx in range(2, 21, 2):  # a hand moves the mouse in small steps, over time
+        qtbot.mouseMove(viewport, start + QPoint(dx, 0))
+        qtbot.wait(25)  # the plot drops move events that come faster than 60 a second
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
+    _new_report(qtbot, window, report)
+
+    (edit,) = window.analysis.corrections.events
+    assert (edit.side, edit.kind, edit.action, edit.frame) == ("right", "IC", "move", strike)
+    assert edit.to_frame == target  # where the mouse let go
+    moved = [e for e in window.report.report.gait.events if e.method == "manual"]
+    assert [(e.side, e.kind, e.frame) for e in moved] == [("right", "IC", edit.to_frame)]
+    assert len(window.report.report.steps) == len(report.report.steps)
+    assert window.player.position == edit.to_frame  # the video followed the drag
     assert not window.test_errors
