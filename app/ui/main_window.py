@@ -44,6 +44,8 @@ from app.ui.plots import AnglePlotPanel
 from app.ui.report_view import ReportView, angle_labels_at
 from app.ui.settings import AppSettings
 from app.ui.settings_dialog import SettingsDialog
+from app.ui.step_rows import step_rows
+from app.ui.steps_table import StepsTable
 from app.ui.workers import Task, remaining_seconds
 from rhpnet.media.video import VIDEO_EXTENSIONS
 
@@ -107,6 +109,13 @@ class MainWindow(QMainWindow):
         self.metrics_dock = self._dock(
             "Metrics", "metricsDock", self.metrics_panel, Qt.DockWidgetArea.RightDockWidgetArea
         )
+        self.steps_table = StepsTable(self)
+        self.steps_table.strikeChosen.connect(self.player.seek)
+        self.steps_dock = self._dock(
+            "Steps", "stepsDock", self.steps_table, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.tabifyDockWidget(self.metrics_dock, self.steps_dock)
+        self.metrics_dock.raise_()
         self.plots_dock = self._dock(
             "Angles", "plotsDock", self.angle_pane, Qt.DockWidgetArea.BottomDockWidgetArea
         )
@@ -139,6 +148,11 @@ class MainWindow(QMainWindow):
         )
         self.addDockWidget(area, dock)
         return dock
+
+    def _metrics_message(self, text: str) -> None:
+        """No report (yet): the metrics panel says why and the steps table is empty."""
+        self.metrics_panel.set_message(text)
+        self.steps_table.set_rows([])
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -379,7 +393,7 @@ class MainWindow(QMainWindow):
         self.video_slowmo = 1.0  # real time, unless its sidecar or the user says otherwise
         self.plots.clear()
         self.angle_pane.set_report(None)
-        self.metrics_panel.set_message("Opening…")
+        self._metrics_message("Opening…")
         self.runner_box.clear()
         self.setWindowTitle(f"{path.name} — RHPNet Coach")
         self.status_label.setText(f"Opening {path.name}…")
@@ -394,7 +408,7 @@ class MainWindow(QMainWindow):
         if self.video_path == path:
             self.video_path = None
             self.setWindowTitle("RHPNet Coach")
-            self.metrics_panel.set_message("No analysis yet.")
+            self._metrics_message("No analysis yet.")
         self.settings.remove_recent_file(str(path.resolve()))
         self._rebuild_recent_menu()
         self._update_actions()
@@ -447,9 +461,7 @@ class MainWindow(QMainWindow):
         task.cancelled.connect(partial(self._on_analysis_cancelled, task))
         task.finished.connect(partial(self._on_analysis_thread_finished, task))
         self.analysis_task = task
-        self.metrics_panel.set_message(
-            "Analysing… the skeleton appears on analysed frames as it runs."
-        )
+        self._metrics_message("Analysing… the skeleton appears on analysed frames as it runs.")
         self.status_label.setText(f"Analysing {self.video_path.name} ({prefs.model} model)…")
         self._progress = (0, 0)
         self.progress_bar.setRange(0, 0)
@@ -548,9 +560,7 @@ class MainWindow(QMainWindow):
         if task is not self.analysis_task:
             return
         self.status_label.setText("Analysis cancelled — nothing was saved.")
-        self.metrics_panel.set_message(
-            "Analysis cancelled. Use Analysis ▸ Re-analyse to start again."
-        )
+        self._metrics_message("Analysis cancelled. Use Analysis ▸ Re-analyse to start again.")
 
     def _on_analysis_thread_finished(self, task: Task) -> None:
         if task is not self.analysis_task:
@@ -642,7 +652,7 @@ class MainWindow(QMainWindow):
     def request_report(self) -> None:
         if self.analysis is None:
             return
-        self.metrics_panel.set_message("Computing angles, gait events and metrics…")
+        self._metrics_message("Computing angles, gait events and metrics…")
         task = Task(
             "Computing the running report",
             tasks.compute_report,
@@ -664,6 +674,7 @@ class MainWindow(QMainWindow):
         )
         self.plots.set_playhead(self._current_time())
         self.metrics_panel.set_rows(view.metric_rows, view.summary)
+        self.steps_table.set_rows(step_rows(view.report) if view.report is not None else [])
         self.player.set_strike_frames(view.strike_frames, view.edited_frames, view.manual_frames())
         self.player.refresh_overlay()
         self._update_actions()
