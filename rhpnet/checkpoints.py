@@ -12,7 +12,7 @@ the official bare state dict (``pose_hrnet_w32_256x192.pth``), mmpose 0.x (``sta
 ``backbone.*`` / ``keypoint_head.*``) and mmpose 1.x (``state_dict`` with ``backbone.*`` /
 ``head.*`` next to ``meta``), with or without a ``module.`` prefix and ``num_batches_tracked``.
 Loading HRNet weights into RHPNet fills the trunk, warm-starts the extra stage-4 fuse outputs
-from the previous module's (spec §3.9) and leaves the RFSP head at its initialisation; the
+from the previous module's (docs/rhpnet_spec.md §3.9) and leaves the RFSP head at its initialisation; the
 result (``LoadedCheckpoint``) carries a ``report`` saying which tensors came from where.
 """
 
@@ -496,13 +496,13 @@ def _load_into(model: nn.Module, source: _Source, backbone_only: bool, file: Pat
 
 
 def _is_extra_fuse(name: str, last_module: int) -> bool:
-    """Tensors of the fuse outputs 1-3 that only RHPNet's last stage-4 module builds (spec §3.2)."""
+    """Tensors of the fuse outputs 1-3 that only RHPNet's last stage-4 module builds (docs/rhpnet_spec.md §3.2)."""
     prefix = f"stage4.{last_module}.fuse_layers."
     return name.startswith(prefix) and not name.startswith(prefix + "0.")
 
 
 def _warm_start_source(name: str, last_module: int) -> str | None:
-    """stage4.<last>.fuse_layers.i.* <- stage4.<last-1>.fuse_layers.i.* (same shapes, spec §3.9)."""
+    """stage4.<last>.fuse_layers.i.* <- stage4.<last-1>.fuse_layers.i.* (same shapes, docs/rhpnet_spec.md §3.9)."""
     if last_module < 1:
         return None
     return name.replace(f"stage4.{last_module}.", f"stage4.{last_module - 1}.", 1)

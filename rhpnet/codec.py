@@ -2,7 +2,7 @@
 
 One module holds every coordinate convention of the top-down pipeline so that training
 (targets, augmentation) and inference (decoding, flip test) cannot drift apart. Conventions
-(spec §6, "unbiased data processing", Huang et al. CVPR 2020):
+(docs/rhpnet_spec.md §6, "unbiased data processing", Huang et al. CVPR 2020):
 
 * Pixel centres sit at integer coordinates; an image ``w`` pixels wide spans ``[0, w - 1]``.
 * Sizes are ``(height, width)`` like tensor shapes; points are ``(x, y)``.
@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-# Input normalisation (spec §10): ImageNet statistics of RGB images scaled to [0, 1].
+# Input normalisation (docs/rhpnet_spec.md §10): ImageNet statistics of RGB images scaled to [0, 1].
 INPUT_MEAN_RGB = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 INPUT_STD_RGB = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 
@@ -95,7 +95,7 @@ def udp_warp_matrix(
     input_size: tuple[int, int],
     rotation_deg: np.ndarray | float = 0.0,
 ) -> np.ndarray:
-    """Affine matrices (..., 2, 3) taking image points to input-crop points (spec §6.2).
+    """Affine matrices (..., 2, 3) taking image points to input-crop points (docs/rhpnet_spec.md §6.2).
 
     ``u = (w_in - 1) / s_w * [R(p - c)]_x + (w_in - 1) / 2`` and likewise for y, with
     ``R = [[cos, -sin], [sin, cos]]``: the box segment ``[c - s/2, c + s/2]`` lands on
@@ -190,7 +190,7 @@ def heatmap_to_image(
     scale: np.ndarray,
     heatmap_size: tuple[int, int],
 ) -> np.ndarray:
-    """Heatmap points (N, K, 2) of unrotated crops -> image pixels (spec §6.4 step 3).
+    """Heatmap points (N, K, 2) of unrotated crops -> image pixels (docs/rhpnet_spec.md §6.4 step 3).
 
     ``p = c - s/2 + x_hm * s / (W - 1)`` with ``center``/``scale`` shaped (N, 2).
     """
@@ -219,7 +219,7 @@ def encode_heatmaps(
     heatmap_size: tuple[int, int],
     sigma: float = DEFAULT_SIGMA,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """UDP Gaussian targets (spec §6.3) for keypoints in input-crop pixels.
+    """UDP Gaussian targets (docs/rhpnet_spec.md §6.3) for keypoints in input-crop pixels.
 
     keypoints: (..., K, 2+) x, y in input-crop pixels; keypoint_weights: (..., K), > 0 where
     the keypoint is labelled. Returns heatmaps (..., K, H, W) float32 and target weights
@@ -280,7 +280,7 @@ def dark_blur_kernel_size(sigma: float) -> int:
 def refine_dark_udp(
     coords: np.ndarray, heatmaps: np.ndarray, blur_kernel_size: int = 11
 ) -> np.ndarray:
-    """DARK-UDP sub-pixel refinement (spec §8; mmpose ``refine_keypoints_dark_udp``).
+    """DARK-UDP sub-pixel refinement (docs/rhpnet_spec.md §8; mmpose ``refine_keypoints_dark_udp``).
 
     coords: integer argmax locations (..., K, 2); heatmaps: (..., K, H, W). Blurs each heatmap
     (zero border, peak rescaled to the original maximum), clips to [1e-3, 50], takes the log,
@@ -360,7 +360,7 @@ def decode_heatmaps(
 
 def flip_heatmaps(heatmaps: np.ndarray, flip_permutation: Sequence[int]) -> np.ndarray:
     """Mirror heatmaps (..., K, H, W) of a mirrored crop back: column i -> W - 1 - i, left and
-    right channels swapped. UDP needs no pixel shift (spec §9)."""
+    right channels swapped. UDP needs no pixel shift (docs/rhpnet_spec.md §9)."""
     heatmaps = np.asarray(heatmaps)
     return heatmaps[..., list(flip_permutation), :, ::-1]
 

@@ -1,10 +1,10 @@
-"""Parameters and multiply-accumulates in the convention of the HRNet/RHPNet papers (spec §4.1).
+"""Parameters and multiply-accumulates in the convention of the HRNet/RHPNet papers (docs/rhpnet_spec.md §4.1).
 
 MACs are counted by forward hooks on every Conv2d and Linear that actually runs for one input
 of the given size: ``output elements x (C_in / groups) x k_h x k_w`` for a conv (dilation and
 stride only act through the output size), ``output elements x in_features`` for a Linear.
 Biases, BatchNorm, activations, pooling, upsampling and additions are not counted. The papers'
-"GFLOPs" are these MACs divided by 2^30 (spec §4.2), exposed as ``gflops_paper``.
+"GFLOPs" are these MACs divided by 2^30 (docs/rhpnet_spec.md §4.2), exposed as ``gflops_paper``.
 """
 
 from __future__ import annotations

@@ -71,7 +71,7 @@ class DataConfig:
 
 @dataclass
 class AugmentConfig:
-    """Magnitudes of spec §10 (HRNet defaults; RandomErasing / GridMask as in mmpose)."""
+    """Magnitudes of docs/rhpnet_spec.md §10 (HRNet defaults; RandomErasing / GridMask as in mmpose)."""
 
     scale_factor: float = 0.35
     rotation_factor: float = 45.0

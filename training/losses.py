@@ -1,4 +1,4 @@
-"""Heatmap loss of HRNet (``JointsMSELoss`` with target weights, spec §5)."""
+"""Heatmap loss of HRNet (``JointsMSELoss`` with target weights, docs/rhpnet_spec.md §5)."""
 
 from __future__ import annotations
 

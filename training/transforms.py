@@ -1,6 +1,6 @@
 """Training augmentation on top of the UDP codec: what the network sees during training.
 
-Geometry (spec §10): random scale, rotation, horizontal flip with left/right label swap and
+Geometry (docs/rhpnet_spec.md §10): random scale, rotation, horizontal flip with left/right label swap and
 half-body crops are folded into the single UDP affine warp of ``rhpnet.codec``, so each training
 crop is sampled once from the original image (no intermediate resampling) and its keypoints go
 through exactly the same matrix. Targets are the codec's UDP Gaussians. Appearance changes
@@ -113,7 +113,7 @@ class TopDownTransform:
         image_width: int,
         rng: np.random.Generator,
     ) -> CropGeometry:
-        """Crop centre/scale/rotation/flip: the GT box, then the random part of spec §10."""
+        """Crop centre/scale/rotation/flip: the GT box, then the random part of docs/rhpnet_spec.md §10."""
         in_h, in_w = self.input_size
         aspect = in_w / in_h
         center, scale = codec.box_to_center_scale(instance.crop_box, aspect, self.augment.padding)
@@ -221,7 +221,7 @@ def random_erasing(
     attempts: int = 10,
 ) -> np.ndarray:
     """Zhong et al.'s RandomErasing: one rectangle covering U(area_range) of the crop with
-    aspect (height / width) U(aspect_range), filled with black (spec §10). Up to ``attempts``
+    aspect (height / width) U(aspect_range), filled with black (docs/rhpnet_spec.md §10). Up to ``attempts``
     draws are made to fit it inside the crop, as in the paper's algorithm."""
     height, width = crop.shape[:2]
     for _ in range(attempts):

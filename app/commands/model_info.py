@@ -1,7 +1,7 @@
 """``rhpnet-coach model-info``: parameters and GFLOPs of a network, or what a checkpoint holds.
 
 GFLOPs follow the HRNet/RHPNet papers: conv + linear multiply-accumulates divided by 2^30
-(spec §4.2), so hrnet_w32 at 256x192 prints 7.12 and rhpnet_w32 7.50.
+(docs/rhpnet_spec.md §4.2), so hrnet_w32 at 256x192 prints 7.12 and rhpnet_w32 7.50.
 """
 
 from __future__ import annotations

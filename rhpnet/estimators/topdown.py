@@ -69,7 +69,7 @@ class TopDownEstimator:
     ``flip_pairs`` are the defaults; without it 256x192 and COCO-17. Flip pairs come from the skeleton tables for COCO
     and MPII keypoint names; other keypoint sets need ``flip_pairs`` or ``flip_test=False``.
     device: ``"auto" | "cpu" | "cuda" | "cuda:N" | "mps"`` (see ``rhpnet.device``).
-    flip_test: also run the mirrored crop and average the mirrored-back heatmaps (spec §9).
+    flip_test: also run the mirrored crop and average the mirrored-back heatmaps (docs/rhpnet_spec.md §9).
     refine: ``"dark_udp"`` (sub-pixel, default) or ``"argmax"`` (the paper's plain argmax).
     batch_size: crops per forward pass (the flip test doubles the pass to 2 x batch_size).
     """

@@ -1,7 +1,7 @@
 """OKS AP/AR through pycocotools: the one implementation.
 
 The ``eval`` command, the training loop's validation and the benchmarks all call this module, so
-an AP printed anywhere in the project is the same number computed the same way (spec §11.1).
+an AP printed anywhere in the project is the same number computed the same way (docs/rhpnet_spec.md §11.1).
 Ground truth comes from ``rhpnet.datasets`` (``KeypointSet.ground_truth()``) or any COCO dict.
 """
 
@@ -39,7 +39,7 @@ class KeypointPrediction:
 
 
 def instance_score(keypoints: np.ndarray, box_score: float = 1.0, rescore: bool = True) -> float:
-    """Ranking score of a predicted person (spec §11.1, HRNet/mmpose rescoring).
+    """Ranking score of a predicted person (docs/rhpnet_spec.md §11.1, HRNet/mmpose rescoring).
 
     box score × mean of the keypoint scores above 0.2 (0 when none is); ``rescore=False`` keeps
     the box score alone.

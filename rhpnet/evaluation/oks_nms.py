@@ -1,4 +1,4 @@
-"""OKS non-maximum suppression of predicted people (HRNet/mmpose ``oks_nms``, spec §11.1).
+"""OKS non-maximum suppression of predicted people (HRNet/mmpose ``oks_nms``, docs/rhpnet_spec.md §11.1).
 
 With detector boxes, two boxes on the same person yield two nearly identical poses; COCOeval
 would count the weaker one as a false positive. Per image, poses are visited by descending score

@@ -1,6 +1,6 @@
 """MPII PCKh: the share of joints predicted within a fraction of the person's head size.
 
-Follows the MPII evaluation as HRNet implements it (``lib/dataset/mpii.py``, spec §11.2): head
+Follows the MPII evaluation as HRNet implements it (``lib/dataset/mpii.py``, docs/rhpnet_spec.md §11.2): head
 size = 0.6 x the head-box diagonal, only joints labelled as present count, per-joint PCKh in
 percent, groups = the mean of left and right, and **Mean** = the visibility-weighted average over
 all joints except pelvis and thorax. Thresholds are exact: HRNet's table labels 0.11 as

@@ -17,7 +17,7 @@ from rhpnet.model.config import ModelConfig
 class HighResolutionModule(nn.Module):
     """Parallel branches of BasicBlocks followed by all-to-all multi-resolution fusion.
 
-    ``fuse_layers[i][j]`` maps branch ``j`` to output ``i`` (spec §2.3): identity for j == i,
+    ``fuse_layers[i][j]`` maps branch ``j`` to output ``i`` (docs/rhpnet_spec.md §2.3): identity for j == i,
     1x1 conv-BN then nearest upsampling for j > i, a chain of stride-2 3x3 convs for j < i.
     With ``multi_scale_output=False`` only the highest-resolution output (i = 0) is built.
     """
@@ -40,7 +40,7 @@ class HighResolutionModule(nn.Module):
 
 
 def fuse_layers(widths: tuple[int, ...], target: int) -> nn.ModuleList:
-    """The layers bringing every branch to branch ``target``'s width and resolution (spec §2.3)."""
+    """The layers bringing every branch to branch ``target``'s width and resolution (docs/rhpnet_spec.md §2.3)."""
     return nn.ModuleList(_fuse_layer(widths, source, target) for source in range(len(widths)))
 
 
@@ -94,7 +94,7 @@ class HRNetTrunk(nn.Module):
 
     ``forward_features`` returns the stage-1 output (the spec's shallow features S) and the
     stage-4 outputs: only the 1/4 map for HRNet, all four resolutions when the last module is
-    built with ``multi_scale_output=True`` (RHPNet, spec §3.2).
+    built with ``multi_scale_output=True`` (RHPNet, docs/rhpnet_spec.md §3.2).
     """
 
     def __init__(self, config: ModelConfig, multi_scale_output: bool):

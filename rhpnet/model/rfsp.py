@@ -1,4 +1,4 @@
-"""The building blocks of RHPNet's RFSP head: RFB-S, RFB and SimSPPF (spec §3.3, §3.4, §3.7).
+"""The building blocks of RHPNet's RFSP head: RFB-S, RFB and SimSPPF (docs/rhpnet_spec.md §3.3, §3.4, §3.7).
 
 RFB-S and RFB (RFBNet, Liu et al. ECCV 2018) widen the receptive field with parallel branches
 of growing dilation; SimSPPF (YOLOv6) pools at three effective sizes (5, 9, 13) cheaply by

@@ -1,4 +1,4 @@
-"""RHPNet: HRNet trunk with multi-scale stage-4 output and the RFSP head (spec §3.0).
+"""RHPNet: HRNet trunk with multi-scale stage-4 output and the RFSP head (docs/rhpnet_spec.md §3.0).
 
 Forward pass (S = stage-1 output, F_b = stage-4 branch outputs, b = 1..4)::
 
