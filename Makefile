@@ -3,6 +3,8 @@
 #               installs everything, opens the app (VIDEO=path opens a clip)
 #   make test   installs the system libraries the UI tests need (apt, where missing), creates
 #               .venv, installs everything with the dev tools, lints and runs the tests
+#   make test-fast  the same without the tests marked slow (real clips, real models): the inner
+#               loop while editing, under a minute
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -17,7 +19,7 @@ SYSTEM_PACKAGES := libegl1 libgl1 libfontconfig1 libglib2.0-0 libxkbcommon0 libd
 	libxcb-xinerama0 libxcb-xkb1 libxrender1 libxi6 poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint clean system-packages
+.PHONY: run test test-fast lint clean system-packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +46,9 @@ system-packages:
 
 test: system-packages $(STAMP) lint
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+
+test-fast: system-packages $(STAMP) lint
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -m "not slow"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.clips import trim_video
+from tests.support.clips import trim_video
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,6 +30,14 @@ def _find_shared_data() -> Path | None:
 
 
 SHARED_DATA = _find_shared_data()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that reads the real data (clips, annotated images) is ``slow``, whichever fixture
+    brings the data in; ``make test-fast`` leaves them out (``make test`` runs everything)."""
+    for item in items:
+        if "shared_data" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

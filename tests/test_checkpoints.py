@@ -17,7 +17,7 @@ from rhpnet import download
 from rhpnet.checkpoints import FORMAT_MARKER, load_checkpoint, save_checkpoint
 from rhpnet.errors import CheckpointError
 from rhpnet.skeleton import COCO_FLIP_PAIRS, COCO_KEYPOINT_NAMES, MPII_KEYPOINT_NAMES
-from tests.hrnet_key_list import key_list_path, read_sections
+from tests.support.hrnet_key_list import key_list_path, read_sections
 
 COUNTER = "num_batches_tracked"
 

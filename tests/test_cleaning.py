@@ -12,7 +12,7 @@ from app.core.cleaning import (
     lowpass_filter,
     sampling_rate_hz,
 )
-from tests.synthetic_runner import case
+from tests.support.synthetic_runner import case
 
 
 def _sine_track(frequency_hz: float, times: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from app.core.cycle_export import (
 from app.core.gait import GaitEvent, GaitEvents
 from app.core.gait_cycle import CYCLE_POINTS, PERCENT, cycle_ranges, find_strides, gait_cycles
 from app.core.running_report import build_report
-from tests import synthetic_runner
+from tests.support import synthetic_runner
 
 
 def _true_events(run: synthetic_runner.SyntheticRun) -> GaitEvents:

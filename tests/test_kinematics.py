@@ -12,7 +12,7 @@ from app.core.kinematics import (
     leg_length_px,
     wrap_degrees,
 )
-from tests.synthetic_runner import case
+from tests.support.synthetic_runner import case
 
 
 def _pose(

@@ -11,7 +11,7 @@ from rhpnet import build_model
 from rhpnet.checkpoints import save_checkpoint
 from rhpnet.model import ARCHITECTURES, ModelConfig, build_from_config
 from rhpnet.profile import count_params_and_macs
-from tests.hrnet_key_list import key_list_path, read_sections
+from tests.support.hrnet_key_list import key_list_path, read_sections
 
 NEW_FUSE_PREFIXES = tuple(f"stage4.2.fuse_layers.{i}." for i in (1, 2, 3))
 RFSP_PREFIXES = ("rfb_s.", "rfb.", "merge.", "sppf.", "final_layer.")

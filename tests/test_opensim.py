@@ -9,7 +9,7 @@ from app.core.opensim import TRC_HEADER_FIELDS, write_mot, write_trc
 from app.core.running_report import build_report
 from rhpnet.errors import DataError
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES
-from tests import synthetic_runner
+from tests.support import synthetic_runner
 
 HEIGHT_CM = 175.0  # the synthetic runner's true height
 

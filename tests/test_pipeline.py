@@ -7,8 +7,6 @@ import time
 
 import numpy as np
 import pytest
-from fakes import CountingSource, FakeEstimator
-from media_factory import write_video
 
 from app.core.analysis import Analysis, sidecar_path
 from app.core.pipeline import (
@@ -20,6 +18,8 @@ from app.core.progress import Cancelled
 from rhpnet.errors import UserFacingError
 from rhpnet.media.video import VideoError, open_video
 from rhpnet.skeleton import keypoint_index
+from tests.support.fakes import CountingSource, FakeEstimator
+from tests.support.media_factory import write_video
 
 
 def test_real_treadmill_clip_end_to_end(treadmill_analysis, treadmill_segment):

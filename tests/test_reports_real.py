@@ -19,7 +19,7 @@ from app.core.key_frames import crop_box, draw_key_frame, key_frames, render_key
 from app.core.metrics import METRIC_SPECS
 from app.core.running_report import build_report
 from rhpnet.media.video import open_video
-from tests.test_running_real import SLOW_CLIP_SLOWMO
+from tests.support.clips import SLOW_CLIP_SLOWMO
 
 pytestmark = pytest.mark.slow
 TREADMILL = "treadmill_side_IMG_5396.mp4"

@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 
 from app.core.running_report import build_report, metrics_document
+from tests.support.clips import SLOW_CLIP_SLOWMO
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +35,6 @@ COUNTED_CONTACT_FRAMES = np.array([e["frame"] for e in COUNTED_CONTACTS])
 COUNTED_CADENCE_SPM = (
     60.0 * 60.0 * (len(COUNTED_CONTACT_FRAMES) - 1) / np.ptp(COUNTED_CONTACT_FRAMES)
 )
-SLOW_CLIP_SLOWMO = 8.0
 
 # Physiologically plausible (not "typical") bounds for any runner filmed from the side.
 PLAUSIBLE = {
@@ -193,7 +193,7 @@ def test_moving_camera_clips_print_no_impossible_value(analysed_clip, name):
 
 def test_the_tracking_shot_gets_the_slow_motion_hint(analysed_clip):
     """Its legs turn over at about 86 steps/min at 25 fps, no running cadence: the clip is likely
-    slow-motion stock footage (SOURCES.md says the capture rate is not given)."""
+    slow-motion stock footage (docs/test_data.md: its capture rate is not given)."""
     report = build_report(analysed_clip("tracking_shot_road.mp4"))
     assert any("slower than running" in note for note in report.notes)
     assert report.summary["contact_time_ms"].reliability["level"] == "poor"

@@ -1,8 +1,8 @@
-"""The whole report pipeline against synthetic runners with known gait (tests/synthetic_runner).
+"""The whole report pipeline against synthetic runners with known gait (tests/support/synthetic_runner).
 
 Cases: treadmill and overground, facing left and right, 30, 60 and 240 fps (8x slow motion),
 clean and corrupted (noise, low-confidence junk, glitches, left/right swaps of legs and arms).
-``python -m tests.synthetic_runner`` prints the same numbers as a table.
+``python -m tests.support.synthetic_runner`` prints the same numbers as a table.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 
 from app.core.metrics import LEG_LENGTH_PER_HEIGHT
 from app.core.running_report import build_report
-from tests.synthetic_runner import (
+from tests.support.synthetic_runner import (
     CASES,
     CaseErrors,
     GaitParameters,

@@ -1,6 +1,6 @@
 """Scene cuts are found in edited footage and nowhere else; no track crosses one.
 
-The handheld clip is a compilation of paces (SOURCES.md: cuts at about 2.1 s and 11.5 s, maybe
+The handheld clip is a compilation of paces (docs/test_data.md: cuts at about 2.1 s and 11.5 s, maybe
 more). Frame by frame around every candidate, the pace caption and the shot change at frames 62
 (6:30 -> 5:15 /km), 205 (5:15 -> 3:45), 345 (3:45 -> 3:00) and 524 (3:00 -> 2:10); around frames
 242 and 627, whose colours change almost as much as the runner grows in the frame, the shot

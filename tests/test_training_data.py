@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from training_samples import mpii_entries
 
 from rhpnet.datasets import coco_format, files
 from rhpnet.datasets.coco_format import load_coco_keypoints
@@ -17,6 +16,7 @@ from rhpnet.errors import DataError
 from rhpnet.evaluation.oks_nms import oks_nms
 from rhpnet.evaluation.pckh import compute_pckh, head_sizes
 from rhpnet.skeleton import MPII_KEYPOINT_NAMES
+from tests.support.training_samples import mpii_entries
 from training.datasets import find_split, load_mpii, load_person_detections
 
 

@@ -8,12 +8,12 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
-from training_samples import mpii_entries
 
 from rhpnet import codec
 from rhpnet.datasets.coco_format import load_coco_keypoints
 from rhpnet.datasets.keypoint_set import KeypointSet
 from rhpnet.errors import DataError
+from tests.support.training_samples import mpii_entries
 from training.config import load_config
 from training.datasets import load_mpii
 from training.distributed import DistContext

@@ -5,7 +5,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from media_factory import pattern_frame, read_index, write_video
 
 from rhpnet.media.video import (
     FileVideoSource,
@@ -14,6 +13,7 @@ from rhpnet.media.video import (
     open_video,
 )
 from rhpnet.media.writer import H264Writer
+from tests.support.media_factory import pattern_frame, read_index, write_video
 
 
 def _sequential(source) -> dict[int, np.ndarray]:

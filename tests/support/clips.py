@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# treadmill_side_slow.mp4 is slow motion, analysed with --slowmo 8 (docs/test_data.md)
+SLOW_CLIP_SLOWMO = 8.0
+
 
 def trim_video(
     source: Path,

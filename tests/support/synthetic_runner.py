@@ -28,7 +28,7 @@ On top of the clean motion a :class:`Recording` adds what real pose estimates su
 Gaussian pixel noise, low-confidence dropouts carrying junk positions, one long gap, single-joint
 glitches, and left/right swaps of the leg and arm chains.
 
-``python -m tests.synthetic_runner`` prints the error table of the whole pipeline over the test
+``python -m tests.support.synthetic_runner`` prints the error table of the whole pipeline over the test
 cases used by ``tests/test_running_synthetic.py``.
 """
 

@@ -1,0 +1,1 @@
+"""Helpers the tests share: real-clip trimming, fakes, synthetic runners and media (docs/layers.md)."""
