@@ -42,8 +42,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from app.core.chunks import plan_chunks  # noqa: E402
-from app.core.export import ExportOptions, write_video_outputs  # noqa: E402
 from app.core.options import AnalysisOptions, usable_cores  # noqa: E402
+from app.core.outputs import OutputInputs, chosen_outputs, write_outputs  # noqa: E402
 from app.core.parallel import ChunkPool  # noqa: E402
 from app.core.pipeline import analyze_video  # noqa: E402
 from benchmarks.common import find_shared_data  # noqa: E402
@@ -80,11 +80,15 @@ def raw_loop(path: Path) -> tuple[int, float]:
     return frames, time.perf_counter() - started
 
 
+# The keypoint files of ``analyze --no-video`` (the report's files cost the same in every row).
+KEYPOINT_OUTPUTS = [kind for kind in chosen_outputs(["--no-video"]) if not kind.needs_report]
+
+
 def our_path(path: Path, out_dir: Path) -> tuple[int, float]:
-    """``analyze --no-video``: analysis plus every export but the overlay video."""
+    """``analyze --no-video``: the analysis, its keypoint files and its sidecar."""
     started = time.perf_counter()
     analysis = analyze_video(path)
-    write_video_outputs(analysis, out_dir, ExportOptions(video=False))
+    write_outputs(OutputInputs(analysis), KEYPOINT_OUTPUTS, out_dir)
     return analysis.frame_count, time.perf_counter() - started
 
 
@@ -159,7 +163,7 @@ def parallel_path(path: Path, workers: int, out_dir: Path) -> tuple[int, float, 
         chunks = plan_chunks(video.info.frame_count, workers)
         for _ in range(2):
             analysis = pool.analyze(video, chunks, progress=sample)
-            write_video_outputs(analysis, out_dir, ExportOptions(video=False))
+            write_outputs(OutputInputs(analysis), KEYPOINT_OUTPUTS, out_dir)
             timings.append(time.perf_counter() - started)
             started = time.perf_counter()
     return analysis.frame_count, timings[0], timings[1], peak[0]

@@ -26,7 +26,7 @@ from app.core.analysis import Analysis, Track  # noqa: E402
 from app.core.corrections import Corrections, EventEdit, KeypointMove, LegSwap  # noqa: E402
 from app.core.pipeline import analyze_video  # noqa: E402
 from app.core.running_report import build_report  # noqa: E402
-from app.ui.report_view import build_report_view  # noqa: E402
+from app.viewmodels.report_view import build_report_view  # noqa: E402
 from benchmarks.common import find_shared_data, machine_summary  # noqa: E402
 
 FRAMES = 3600  # one minute at 60 fps

@@ -117,7 +117,7 @@ def main() -> int:
     probe.start()
     window.open_video(video)
     window.player.positionChanged.connect(lambda _i: None)
-    while window.analysis is None or window.busy:
+    while window.session.analysis is None or window.session.busy:
         if not args.no_play and window.player.frame_count and not window.player.is_playing:
             window.player.play()  # keep decoding and painting frames while it analyses
         run_for(0.05)
@@ -125,7 +125,7 @@ def main() -> int:
             break
     busy = probe.stop()
     elapsed = time.perf_counter() - started
-    frames = window.analysis.frame_count if window.analysis is not None else 0
+    frames = window.session.analysis.frame_count if window.session.analysis is not None else 0
     switching: list[float] = []
     if args.switch and not errors:
         copies = [work / f"switch_{i}{video.suffix}" for i in range(2)]

@@ -30,7 +30,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from app.core.overlay import draw_people  # noqa: E402
+from app.core.frame_drawing import draw_people  # noqa: E402
 from benchmarks.common import find_shared_data  # noqa: E402
 from rhpnet.atomic import atomic_path  # noqa: E402
 from rhpnet.estimators.blazepose import BlazePoseEstimator  # noqa: E402

@@ -28,6 +28,7 @@ def _outputs(folder, stem: str, video: bool = True) -> list[str]:
         f"{stem}.coco.json",
         f"{stem}.angles.csv",
         f"{stem}.metrics.json",
+        f"{stem}.metrics.csv",
     ]
     return sorted(names + ([f"{stem}.overlay.mp4"] if video else []))
 
@@ -103,6 +104,7 @@ def test_pick_chooses_the_person_at_a_point(tmp_path, videos_dir, capsys):
         (["--model", "rhpnet"], "--model rhpnet needs --checkpoint PATH"),
         (["--model", "hrnet", "--checkpoint", "nowhere.pth"], "checkpoint file not found"),
         (["--max-people", "0"], "--max-people must be at least 1"),
+        (["--fps", "0"], "--fps must be a positive frame rate, got 0.0"),
     ],
 )
 def test_bad_options_stop_before_any_video(tmp_path, videos_dir, capsys, extra, message):

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fakes import FakeEstimator
-from media_factory import truncate, write_audio_only, write_video
 
 from app import cli
 from app.core.pipeline import NoPersonFoundError, analyze_video
 from rhpnet.media.video import VideoError, WebcamError, open_video
+from tests.support.fakes import FakeEstimator
+from tests.support.media_factory import truncate, write_audio_only, write_video
 
 
 def gradient_frame(index: int, width: int, height: int) -> np.ndarray:
@@ -66,6 +66,7 @@ def test_missing_webcam_is_a_clear_error():
         open_video(57)
 
 
+@pytest.mark.slow  # BlazePose on every frame of a clip
 def test_video_without_a_person(tmp_path):
     path = write_video(tmp_path / "empty_room.mp4", 20, image_fn=gradient_frame)
     with pytest.raises(NoPersonFoundError, match="no person found in any of its 20 frames"):
@@ -130,5 +131,6 @@ def test_cli_batch_reports_each_bad_file_on_one_line_and_goes_on(tmp_path, video
             f"{stem}.coco.json",
             f"{stem}.angles.csv",
             f"{stem}.metrics.json",
+            f"{stem}.metrics.csv",
         ]
     )

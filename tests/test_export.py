@@ -10,26 +10,25 @@ import threading
 
 import numpy as np
 import pytest
-from media_factory import write_video
 
 from app.core import overlay_style as style
 from app.core.analysis import Analysis, Track
-from app.core.export import (
+from app.core.frame_drawing import draw_people
+from app.core.outputs import OutputInputs, chosen_outputs, write_outputs
+from app.core.pose_files import (
     KEYPOINT_CSV_COLUMNS,
-    ExportOptions,
     coco_results,
     keypoints_csv_text,
     write_coco_json,
     write_keypoints_csv,
     write_overlay_video,
-    write_video_outputs,
 )
-from app.core.overlay import draw_people
 from app.core.progress import Cancelled
 from rhpnet.errors import UserFacingError
 from rhpnet.media.info import VideoInfo
 from rhpnet.media.video import open_video
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES, keypoint_index
+from tests.support.media_factory import write_video
 
 
 def _toy_analysis(video_path, frames: int = 10) -> Analysis:
@@ -169,6 +168,13 @@ def test_overlay_video_is_h264_with_every_frame_and_time(tmp_path):
         assert (untouched.sum(axis=2) > 60).mean() < 0.002
 
 
+def write_video_outputs(analysis, out, video=True, **kwargs):
+    """The keypoint files and the overlay (no report: the toy person does not run)."""
+    options = [] if video else ["--no-video"]
+    kinds = [kind for kind in chosen_outputs(options) if not kind.needs_report]
+    return write_outputs(OutputInputs(analysis), kinds, out, **kwargs)
+
+
 def test_all_outputs_written_together(tmp_path):
     video = write_video(tmp_path / "clip.mp4", 10)
     analysis = _toy_analysis(video)
@@ -186,7 +192,7 @@ def test_all_outputs_written_together(tmp_path):
     )
     assert sorted(p.name for p in out.iterdir()) == names
     assert Analysis.load(out / "clip.analysis.npz").subject_id == 0
-    no_video = write_video_outputs(analysis, tmp_path / "out2", ExportOptions(video=False))
+    no_video = write_video_outputs(analysis, tmp_path / "out2", video=False)
     assert not any(p.name.endswith(".overlay.mp4") for p in no_video)
 
 

@@ -13,9 +13,25 @@ import pytest
 from app.core.analysis import Track
 from app.core.kinematics import ANGLE_NAMES
 from app.core.metrics import METRIC_SPECS, StepMetrics, summarize
-from app.core.running_report import build_report, write_angles_csv, write_report_files
+from app.core.outputs import OUTPUT_KINDS, OutputInputs, write_outputs
+from app.core.running_report import build_report, write_angles_csv
 from rhpnet.errors import DataError
-from tests.synthetic_runner import as_analysis, case
+from tests.support.synthetic_runner import as_analysis, case
+
+REPORT_FILES = ("angles_csv", "metrics_json")
+
+
+def write_report_files(report, analysis, out_dir, stem, plots=False):
+    """The report's own outputs as ``analyze`` writes them (app/core/outputs.py)."""
+    keys = REPORT_FILES + (("plot_png",) if plots else ())
+    return write_outputs(
+        OutputInputs(analysis, report),
+        [OUTPUT_KINDS[key] for key in keys],
+        out_dir,
+        stem=stem,
+        save_sidecar=False,
+    )
+
 
 REQUIRED_METRICS = (
     "cadence_spm",
@@ -34,19 +50,20 @@ REQUIRED_METRICS = (
 @pytest.fixture(scope="module")
 def slow_motion_report():
     run = case("treadmill_right_240fps_slowmo8")
-    return run, build_report(as_analysis(run), runner_height_cm=180.0)
+    analysis = as_analysis(run)
+    return run, analysis, build_report(analysis, runner_height_cm=180.0)
 
 
 def test_slow_motion_analysis_is_measured_in_real_time(slow_motion_report):
-    run, report = slow_motion_report
+    run, analysis, report = slow_motion_report
     assert report.slowmo == 8.0
     assert report.cleaned.sample_rate_hz == pytest.approx(240.0)
     assert report.summary["cadence_spm"].mean == pytest.approx(run.gait.cadence_spm, rel=0.01)
 
 
 def test_exports_are_complete_and_valid(slow_motion_report, tmp_path):
-    run, report = slow_motion_report
-    paths = write_report_files(report, tmp_path, "clip", plots=True)
+    run, analysis, report = slow_motion_report
+    paths = write_report_files(report, analysis, tmp_path, "clip", plots=True)
     assert [p.name for p in paths] == ["clip.angles.csv", "clip.metrics.json", "clip.angles.png"]
     assert not list(tmp_path.glob(".*partial*"))
 
@@ -85,7 +102,7 @@ def test_exports_are_complete_and_valid(slow_motion_report, tmp_path):
 
 
 def test_angles_csv_leaves_missing_angles_empty(slow_motion_report, tmp_path):
-    _, report = slow_motion_report
+    _, analysis, report = slow_motion_report
     angles = {name: values.copy() for name, values in report.angles.items()}
     angles["knee_flexion_left"][10:20] = np.nan
     path = write_angles_csv(dataclasses.replace(report, angles=angles), tmp_path / "a.csv")
@@ -97,10 +114,10 @@ def test_angles_csv_leaves_missing_angles_empty(slow_motion_report, tmp_path):
 
 
 def test_rewriting_replaces_the_files_whole(slow_motion_report, tmp_path):
-    _, report = slow_motion_report
+    _, analysis, report = slow_motion_report
     target = tmp_path / "clip.metrics.json"
     target.write_text("old")
-    write_report_files(report, tmp_path, "clip")
+    write_report_files(report, analysis, tmp_path, "clip")
     assert json.loads(target.read_text())["format"] == 1
 
 
@@ -114,7 +131,7 @@ def test_a_person_standing_still_gets_no_metrics_but_valid_files(tmp_path):
         report = build_report(analysis)
         assert report.steps == [], seed
         assert report.notes and "no periodic" in report.notes[0]
-    write_report_files(report, tmp_path, "still")
+    write_report_files(report, analysis, tmp_path, "still")
     document = json.loads((tmp_path / "still.metrics.json").read_text())
     assert document["cadence_spm"]["mean"] is None and document["steps"] == []
 
@@ -135,7 +152,7 @@ def test_a_single_frame_gets_its_angles_and_valid_files(tmp_path):
     assert report.angles["knee_flexion_left"][0] == pytest.approx(
         run.angles["knee_flexion_left"][0], abs=3.0
     )
-    write_report_files(report, tmp_path, "photo", plots=True)
+    write_report_files(report, photo, tmp_path, "photo", plots=True)
     document = json.loads((tmp_path / "photo.metrics.json").read_text())
     assert document["frame_rate_hz"] is None and document["steps"] == []
 
@@ -206,7 +223,7 @@ def test_asymmetry_is_left_out_where_a_side_is_zero_within_its_scatter():
 def test_slow_motion_footage_without_its_factor_gets_a_hint(slow_motion_report):
     """Forgetting --slowmo makes the legs swing far too slowly to be running: no metrics are
     made up, and the note names the factor that would fit a typical stride."""
-    run, _ = slow_motion_report
+    run, _, _ = slow_motion_report
     analysis = dataclasses.replace(as_analysis(run), slowmo=1.0)
     report = build_report(analysis)
     assert report.steps == [] and report.gait.stride_s is None

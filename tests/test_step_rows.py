@@ -1,4 +1,4 @@
-"""The steps table's rows (app/ui/step_rows.py, Qt-free): one per ground contact, in time order,
+"""The steps table's rows (app/viewmodels/step_rows.py, Qt-free): one per ground contact, in time order,
 with the frames as the player numbers them and what placed each foot strike."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import dataclasses
 
 from app.core.corrections import Corrections, EventEdit
 from app.core.running_report import build_report
-from app.ui.step_rows import FOUND_BY, STEP_COLUMNS, step_rows
-from tests.synthetic_runner import CASES, as_analysis, case
+from app.viewmodels.step_rows import FOUND_BY, STEP_COLUMNS, step_rows
+from tests.support.synthetic_runner import CASES, as_analysis, case
 
 
 def test_one_row_per_step_with_player_frames_and_methods():

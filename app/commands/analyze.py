@@ -176,6 +176,7 @@ def main(argv: list[str], prog: str) -> int:
         image_fps=args.fps,
         workers=usable_cores() if args.workers is None else args.workers,
     )
+    options.validate()  # once for the whole batch
     factory = EstimatorFactory(options)  # a bad checkpoint stops here, before any video
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -296,24 +297,33 @@ def _corrected_analysis(
 def _write_outputs(
     analysis: Analysis, args: argparse.Namespace, name: str, seconds: float, workers: int
 ) -> None:
+    """Every output the options ask for (app/core/outputs.py), all or nothing, then the sidecar."""
     from tqdm import tqdm
 
-    from app.core.export import ExportOptions, write_video_outputs
+    from app.core.outputs import OutputInputs, chosen_outputs, write_outputs
+    from app.core.running_report import build_report
 
     for warning in analysis.warnings:
         tqdm.write(f"rhpnet-coach: warning: {name}: {warning}", file=sys.stderr)
-    export = ExportOptions(video=not args.no_video)
+    report = build_report(
+        analysis, runner_height_cm=args.runner_height_cm, cutoff_hz=args.cutoff_hz
+    )
+    for note in report.notes:
+        tqdm.write(f"rhpnet-coach: warning: {name}: {note}", file=sys.stderr)
+    kinds = chosen_outputs(_output_options(args))
     with tqdm(
         desc=f"{name} overlay",
         unit="frame",
         total=analysis.frame_count,
         file=sys.stderr,
-        disable=not export.video,  # the overlay video is the only slow output
+        disable=not any(kind.long_running for kind in kinds),  # the only slow output
     ) as bar:
-        written = write_video_outputs(
-            analysis, args.out, export, progress=lambda done, total: bar.update(done - bar.n)
+        written = write_outputs(
+            OutputInputs(analysis, report),
+            kinds,
+            args.out,
+            progress=lambda done, total: bar.update(done - bar.n),
         )
-    written += _write_running_outputs(analysis, args)
     subject = analysis.subject()
     seen = subject.frame_count_present if subject is not None else 0
     tqdm.write(
@@ -327,35 +337,16 @@ def _write_outputs(
     )
 
 
-def _write_running_outputs(analysis: Analysis, args: argparse.Namespace) -> list[Path]:
-    """Angles CSV, metrics JSON (and plot) of the runner: docs/kinematics.md."""
-    from tqdm import tqdm
-
-    from app.core.export import output_stem
-    from app.core.running_report import build_report, write_report_files
-
-    report = build_report(
-        analysis, runner_height_cm=args.runner_height_cm, cutoff_hz=args.cutoff_hz
-    )
-    for note in report.notes:
-        tqdm.write(
-            f"rhpnet-coach: warning: {Path(analysis.video.path).name}: {note}", file=sys.stderr
-        )
-    stem = output_stem(analysis)
-    written = write_report_files(report, args.out, stem, plots=args.plots)
-    if args.cycles:
-        from app.core.cycle_export import write_cycle_files
-
-        written += write_cycle_files(report, args.out, stem)
-    if args.opensim:
-        from app.core.opensim import write_opensim_files
-
-        written += write_opensim_files(report, args.out, stem)
-    if args.report:
-        from app.commands.report import write_report_pdf
-
-        written.append(write_report_pdf(analysis, report, args.out))
-    return written
+def _output_options(args: argparse.Namespace) -> list[str]:
+    """The output options given, spelled as on the command line (``OutputKind.option``)."""
+    flags = {
+        "--no-video": args.no_video,
+        "--plots": args.plots,
+        "--cycles": args.cycles,
+        "--opensim": args.opensim,
+        "--report": args.report,
+    }
+    return [flag for flag, given in flags.items() if given]
 
 
 def record_webcam(index: int, duration_s: float, out_dir: Path) -> Path:

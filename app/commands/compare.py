@@ -29,7 +29,7 @@ def build_parser(prog: str) -> argparse.ArgumentParser:
 
 def main(argv: list[str], prog: str) -> int:
     from app.core.compare import compare_reports, write_comparison
-    from app.core.export import output_stem
+    from app.core.outputs import output_stem
 
     parser = build_parser(prog)
     args = parser.parse_args(argv)

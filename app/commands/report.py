@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 from app.core.options import DEFAULT_CUTOFF_HZ, LIMITS
-from rhpnet.errors import UserFacingError
 
 
 def add_session_arguments(parser: argparse.ArgumentParser) -> None:
@@ -87,20 +86,12 @@ def main(argv: list[str], prog: str) -> int:
     analysis, report = session_report(args.input, args)
     comparison = session_report(args.compare, args)[1] if args.compare else None
     args.out.mkdir(parents=True, exist_ok=True)
-    path = write_report_pdf(analysis, report, args.out, runner=args.runner, comparison=comparison)
+    from app.core.athlete_pdf import report_inputs_from_video, write_athlete_pdf
+    from app.core.outputs import OUTPUT_KINDS, output_stem
+
+    inputs = report_inputs_from_video(report, analysis, runner=args.runner, comparison=comparison)
+    path = write_athlete_pdf(
+        inputs, OUTPUT_KINDS["report_pdf"].path(args.out, output_stem(analysis))
+    )
     print(f"{Path(args.input).name}: report -> {path}", file=sys.stderr)
     return 0
-
-
-def write_report_pdf(analysis, report, out_dir: Path, *, runner=None, comparison=None) -> Path:
-    """``<out>/<stem>.report.pdf`` for one analysed video (shared with ``analyze --report``)."""
-    from app.core.athlete_pdf import REPORT_SUFFIX, ReportInputs, write_athlete_pdf
-    from app.core.export import output_stem
-    from app.core.key_frames import render_key_frames
-
-    inputs = ReportInputs(report, runner=runner, comparison=comparison)
-    try:
-        inputs.key_frames = render_key_frames(report, analysis.video.path, analysis.video.fps)
-    except UserFacingError as error:
-        inputs.key_frames_missing = f"No key frames: {str(error).splitlines()[0]}"
-    return write_athlete_pdf(inputs, out_dir / f"{output_stem(analysis)}{REPORT_SUFFIX}")

@@ -24,6 +24,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.core.analysis import Analysis
 from app.core.compare import ComparisonRow, compare_reports, comparison_sessions
 from app.core.cycle_export import CycleSession, draw_cycle_panels
 from app.core.gait_cycle import cycle_ranges, report_cycles
@@ -31,8 +32,8 @@ from app.core.key_frames import KeyFrame
 from app.core.metrics import METRIC_SPECS, MetricSummary
 from app.core.running_report import MIN_STEPS_FOR_SUMMARY, RunningReport
 from rhpnet.atomic import atomic_path
+from rhpnet.errors import UserFacingError
 
-REPORT_SUFFIX = ".report.pdf"
 PAGE_SIZE = (8.27, 11.69)  # A4 portrait, inches
 GOOD_STEPS = 8
 PAGE_TITLES = {
@@ -53,6 +54,25 @@ class ReportInputs:
     key_frames: list[tuple[KeyFrame, object]] | None = None
     key_frames_missing: str | None = None
     comparison: RunningReport | None = None
+
+
+def report_inputs_from_video(
+    report: RunningReport,
+    analysis: Analysis,
+    *,
+    runner: str | None = None,
+    comparison: RunningReport | None = None,
+) -> ReportInputs:
+    """The PDF's inputs with key frames read from the analysed video; where the video cannot
+    be read, the key-frame page says why instead."""
+    from app.core.key_frames import render_key_frames
+
+    inputs = ReportInputs(report, runner=runner, comparison=comparison)
+    try:
+        inputs.key_frames = render_key_frames(report, analysis.video.path, analysis.video.fps)
+    except UserFacingError as error:
+        inputs.key_frames_missing = f"No key frames: {str(error).splitlines()[0]}"
+    return inputs
 
 
 def reliability_words(summary: MetricSummary) -> str:

@@ -25,11 +25,10 @@ from app.core.gait_cycle import (
     range_extent_pct,
 )
 from app.core.kinematics import SIDES
+from app.core.overlay_style import plot_colour
 from app.core.table_text import csv_from_columns, number_column
 from rhpnet.atomic import atomic_path, atomic_write_text
 
-CYCLE_CSV_SUFFIX = ".cycle.csv"
-CYCLE_PNG_SUFFIX = ".cycle.png"
 PLOTTED_CYCLE_ANGLES: tuple[str, ...] = (
     "knee_flexion",
     "hip_flexion",
@@ -38,7 +37,6 @@ PLOTTED_CYCLE_ANGLES: tuple[str, ...] = (
     "elbow_flexion",
     "trunk_lean",
 )
-SIDE_COLOURS = {"left": "#1f77b4", "right": "#d62728"}
 SESSION_STYLES = ("-", "--")
 
 
@@ -102,7 +100,7 @@ def draw_cycle_panels(
                 curves = session.cycles.curves[angle][side]
                 if curves.n == 0:
                     continue
-                colour = SIDE_COLOURS[side]
+                colour = plot_colour(side)
                 name = f"{session.label} {side}" if len(sessions) > 1 else side
                 ax.plot(
                     PERCENT,
@@ -157,20 +155,3 @@ def write_cycle_png(
     with atomic_path(path) as tmp:
         figure.savefig(tmp, format="png")
     return Path(path)
-
-
-def write_cycle_files(report, out_dir: str | Path, stem: str) -> list[Path]:
-    """``<stem>.cycle.csv`` and ``<stem>.cycle.png`` of a ``RunningReport``."""
-    from app.core.gait_cycle import cycle_ranges, report_cycles
-
-    cycles = report_cycles(report)
-    out = Path(out_dir)
-    return [
-        write_cycle_csv(cycles, out / f"{stem}{CYCLE_CSV_SUFFIX}"),
-        write_cycle_png(
-            [CycleSession(stem, cycles)],
-            out / f"{stem}{CYCLE_PNG_SUFFIX}",
-            cycle_ranges(report.summary),
-            title=f"{Path(report.video_path).name}: gait cycle",
-        ),
-    ]

@@ -52,10 +52,12 @@ class FrameResult:
 class EstimatorFactory:
     """Loads what ``options`` ask for once (network weights), then gives every video a fresh
     estimator: BlazePose carries tracking state from frame to frame that must not leak from one
-    video into the next. Checkpoint problems surface here, before any video is touched."""
+    video into the next. Checkpoint problems surface here, before any video is touched.
+
+    ``options`` are checked once per analysis where they come in (``analyze_video``, the
+    ``analyze`` command, the webcam window), not again by every factory a worker makes."""
 
     def __init__(self, options: AnalysisOptions) -> None:
-        options.validate()
         self.options = options
         self._network = None
         if options.model != "default":

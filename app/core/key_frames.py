@@ -80,7 +80,7 @@ def draw_key_frame(
     image_bgr: np.ndarray, report: RunningReport, frame: int, box: tuple[int, int, int, int]
 ) -> np.ndarray:
     """RGB crop of one frame with the runner's skeleton drawn (a copy; the input is kept)."""
-    from app.core.overlay import draw_people
+    from app.core.frame_drawing import draw_people
 
     image = image_bgr.copy()
     points = np.asarray(report.cleaned.keypoints[frame : frame + 1], np.float32)

@@ -38,8 +38,6 @@ from rhpnet.skeleton import (
     POSE_KEYPOINT_NAMES,
 )
 
-TRC_SUFFIX = ".trc"
-MOT_SUFFIX = ".mot"
 TRC_HEADER_FIELDS: tuple[str, ...] = (
     "DataRate",
     "CameraRate",
@@ -160,13 +158,3 @@ def write_trc(report: RunningReport, path: str | Path) -> Path:
 def write_mot(report: RunningReport, path: str | Path) -> Path:
     atomic_write_text(path, mot_text(report))
     return Path(path)
-
-
-def write_opensim_files(report: RunningReport, out_dir: str | Path, stem: str) -> list[Path]:
-    """``<stem>.trc`` and ``<stem>.mot``; the .trc is checked first (it needs the height)."""
-    out = Path(out_dir)
-    metres_per_pixel(report)
-    return [
-        write_trc(report, out / f"{stem}{TRC_SUFFIX}"),
-        write_mot(report, out / f"{stem}{MOT_SUFFIX}"),
-    ]

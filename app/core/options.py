@@ -73,6 +73,10 @@ class InputLimits:
     workers: Limit = Limit(1, 64, offered=(1, 64), meaning="{low}-{high}")
     # Seconds of webcam recording before an analysis.
     webcam_duration_s: Limit = Limit(0, low_excluded=True, meaning="positive")
+    # Frame rate given to a folder of images (``--fps``).
+    image_fps: Limit = Limit(0, low_excluded=True, meaning="a positive frame rate")
+    # Frames on each side over which a keypoint moved by hand fades out (docs/corrections.md).
+    correction_spread: Limit = Limit(0, 30, offered=(0, 30), meaning="{low}-{high} frames")
 
 
 LIMITS = InputLimits()
@@ -132,6 +136,10 @@ class AnalysisOptions:
         if not LIMITS.workers.accepts(self.workers):
             raise UserFacingError(
                 f"--workers must be {LIMITS.workers.requirement}, got {self.workers}"
+            )
+        if not LIMITS.image_fps.accepts(self.image_fps):
+            raise UserFacingError(
+                f"--fps must be {LIMITS.image_fps.requirement}, got {self.image_fps}"
             )
         if self.pick is not None and self.pick[2] < 0:
             raise UserFacingError(f"--pick needs a frame index of 0 or more, got {self.pick[2]}")

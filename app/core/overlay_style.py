@@ -49,6 +49,14 @@ def side_rgb(side: str) -> tuple[int, int, int]:
     return {"left": LEFT_RGB, "right": RIGHT_RGB}.get(side, CENTRE_RGB)
 
 
+def plot_colour(side: str) -> str:
+    """Matplotlib colour of a side's curves in the report figures: the skeleton's own left and
+    right, so a PNG or PDF reads like the overlay; anything else black (on white paper)."""
+    if side not in ("left", "right"):
+        return "black"
+    return "#{:02x}{:02x}{:02x}".format(*side_rgb(side))
+
+
 EDGE_RGB: tuple[tuple[int, int, int], ...] = tuple(
     side_rgb(edge_side(a, b)) for a, b in SKELETON_EDGES
 )

@@ -74,11 +74,11 @@ class ChunkPool:
     """Worker processes that analyse chunks of videos; use as a context manager.
 
     ``workers`` processes start at the first ``analyze`` and stay until ``close``. ``options``
-    are the analysis options every video of the pool uses.
+    are the analysis options every video of the pool uses, already checked by whoever made
+    the pool (``AnalysisOptions.validate``).
     """
 
     def __init__(self, options: AnalysisOptions, workers: int) -> None:
-        options.validate()
         self.options = options
         self.workers = max(1, int(workers))
         self._context = multiprocessing.get_context("spawn")  # safe beside Qt and threads

@@ -67,7 +67,7 @@ def analyze_video(
     ``NoPersonFoundError``) and ``Cancelled``.
     """
     if factory is not None:
-        options = factory.options  # validated when the factory was made
+        options = factory.options  # checked by whoever made the factory
     else:
         options = options or AnalysisOptions()
         options.validate()

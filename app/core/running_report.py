@@ -3,19 +3,18 @@
 This is the one entry point the ``analyze`` command and the desktop app share:
 
     report = build_report(analysis, runner_height_cm=178)
-    write_report_files(report, out_dir, stem, plots=True)
 
-which writes ``<stem>.angles.csv`` (frame, time_s, track_id, one column per angle in degrees),
-``<stem>.metrics.json`` (summaries with typical ranges and flags, the steps, the asymmetries) and,
-with ``plots=True``, ``<stem>.angles.png`` (main angle curves with the gait events marked).
-Every file is written atomically. Conventions and definitions: docs/kinematics.md.
+and the writers of its files: ``<stem>.angles.csv`` (frame, time_s, track_id, one column per
+angle in degrees), ``<stem>.metrics.json`` (summaries with typical ranges and flags, the steps,
+the asymmetries) and ``<stem>.angles.png`` (main angle curves with the gait events marked);
+their names and which option asks for them are in ``app/core/outputs.py``. Every file is
+written atomically. Conventions and definitions: docs/kinematics.md.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from app.core.metrics import (
     summarize,
 )
 from app.core.options import DEFAULT_CUTOFF_HZ, LIMITS
+from app.core.overlay_style import plot_colour
 from app.core.plausibility import DroppedValue, dropped_note, screen_steps, slow_steps_hint
 from app.core.reliability import MIN_STEPS, ClipConditions, leg_visibility
 from app.core.table_text import csv_from_columns, number_column
@@ -254,24 +254,6 @@ def _notes(gait: GaitEvents, steps: list[StepMetrics], facing: np.ndarray) -> li
     return notes
 
 
-def write_report_files(
-    report: RunningReport,
-    out_dir: str | os.PathLike[str],
-    stem: str,
-    *,
-    plots: bool = False,
-) -> list[Path]:
-    """Write ``<stem>.angles.csv``, ``<stem>.metrics.json`` (and ``<stem>.angles.png``)."""
-    out_dir = Path(out_dir)
-    written = [
-        write_angles_csv(report, out_dir / f"{stem}.angles.csv"),
-        write_metrics_json(report, out_dir / f"{stem}.metrics.json"),
-    ]
-    if plots:
-        written.append(write_angle_plot(report, out_dir / f"{stem}.angles.png"))
-    return written
-
-
 def write_angles_csv(report: RunningReport, path: Path) -> Path:
     """One row per frame; ``time_s`` is the video's presentation time (as in keypoints.csv)."""
     columns = [
@@ -342,7 +324,6 @@ PLOTTED_ANGLES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Elbow flexion (deg)", ("elbow_flexion_left", "elbow_flexion_right")),
     ("Trunk lean (deg)", ("trunk_lean",)),
 )
-SIDE_COLOURS = {"left": "#1f77b4", "right": "#d62728"}
 
 
 def write_angle_plot(report: RunningReport, path: Path) -> Path:
@@ -357,12 +338,12 @@ def write_angle_plot(report: RunningReport, path: Path) -> Path:
     for ax, (title, names) in zip(axes, PLOTTED_ANGLES, strict=True):
         for name in names:
             side = name.rsplit("_", 1)[-1]
-            colour = SIDE_COLOURS.get(side, "black")
+            colour = plot_colour(side)
             ax.plot(time, report.angles[name], color=colour, lw=1.2, label=side)
         for event in report.gait.events:
             ax.axvline(
                 event.time_s - report.real_times_s[0],
-                color=SIDE_COLOURS[event.side],
+                color=plot_colour(event.side),
                 ls="-" if event.kind == "IC" else "--",
                 lw=0.6,
                 alpha=0.6,

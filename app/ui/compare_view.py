@@ -37,14 +37,15 @@ from app.core.cycle_export import CycleSession
 from app.core.gait_cycle import cycle_ranges
 from app.core.running_report import RunningReport
 from app.ui.cycle_view import CycleView
-from app.ui.overlay import PersonPose
 from app.ui.player import PlayerWidget
+from app.ui.session import VideoSession
+from app.viewmodels.items import PersonPose
 
 TABLE_COLUMNS = ("Metric", "A", "B", "B - A", "Step spread", "Difference")
 
 
 @dataclass
-class Session:
+class ComparedRun:
     """One side of the comparison: its analysis, report and video."""
 
     analysis: Analysis
@@ -75,7 +76,7 @@ def _cell(value: float | None, decimals: int, signed: bool = False) -> str:
 class CompareWindow(QWidget):
     """Top-level window comparing session ``a`` with session ``b``."""
 
-    def __init__(self, a: Session, b: Session, parent: QWidget | None = None) -> None:
+    def __init__(self, a: ComparedRun, b: ComparedRun, parent: QWidget | None = None) -> None:
         super().__init__(parent, Qt.WindowType.Window)
         self.setWindowTitle(f"Compare: {a.name} vs {b.name} — RHPNet Coach")
         self.sessions = (a, b)
@@ -248,18 +249,10 @@ class CompareWindow(QWidget):
 
     def write_report(self, path: Path) -> Path:
         """The athlete's PDF of A with this comparison (key frames read from A's video)."""
-        from app.core.athlete_pdf import ReportInputs, write_athlete_pdf
-        from app.core.key_frames import render_key_frames
-        from rhpnet.errors import UserFacingError
+        from app.core.athlete_pdf import report_inputs_from_video, write_athlete_pdf
 
         a, b = self.sessions
-        inputs = ReportInputs(a.report, comparison=b.report)
-        try:
-            inputs.key_frames = render_key_frames(
-                a.report, a.analysis.video.path, a.analysis.video.fps
-            )
-        except UserFacingError as error:
-            inputs.key_frames_missing = f"No key frames: {str(error).splitlines()[0]}"
+        inputs = report_inputs_from_video(a.report, a.analysis, comparison=b.report)
         return write_athlete_pdf(inputs, path)
 
     def closeEvent(self, event) -> None:
@@ -268,7 +261,7 @@ class CompareWindow(QWidget):
         super().closeEvent(event)
 
 
-def load_session(context, path: str, prefs) -> Session:
+def load_run(context, path: str, prefs) -> ComparedRun:
     """Worker task: the analysis (loaded, or computed and saved) and report of session B."""
     from app.core.analysis_input import load_analysis
     from app.core.running_report import build_report
@@ -280,7 +273,7 @@ def load_session(context, path: str, prefs) -> Session:
         runner_height_cm=prefs.runner_height_cm or None,
         cutoff_hz=prefs.filter_cutoff_hz,
     )
-    return Session(analysis, report)
+    return ComparedRun(analysis, report)
 
 
 class CompareLauncher(QObject):
@@ -288,17 +281,19 @@ class CompareLauncher(QObject):
 
     VIDEO_FILTER = "Videos and analyses (*.mp4 *.mov *.m4v *.avi *.mkv *.analysis.npz);;All (*)"
 
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window = window
+    def __init__(self, session: VideoSession, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.parent_widget = parent
         self.windows: list[CompareWindow] = []
-        self.action = QAction("Compare with another session…", window)
+        self.action = QAction("Compare with another session…", parent)
         self.action.triggered.connect(self.choose)
 
     def choose(self) -> None:
-        start = str(self.window.video_path.parent) if self.window.video_path else ""
+        video = self.session.video_path
+        start = str(video.parent) if video else ""
         path, _ = QFileDialog.getOpenFileName(
-            self.window, "Compare with (video or analysis)", start, self.VIDEO_FILTER
+            self.parent_widget, "Compare with (video or analysis)", start, self.VIDEO_FILTER
         )
         if path:
             self.open(path)
@@ -307,26 +302,26 @@ class CompareLauncher(QObject):
         """Load session B on a worker, then show the comparison; returns the task (or None)."""
         from app.ui.workers import Task
 
-        window = self.window
-        if window.analysis is None or window.report is None:
-            window.report_error("Open and analyse a video first, then compare it with another.")
+        session = self.session
+        if session.analysis is None or session.report_view is None:
+            session.report_error("Open and analyse a video first, then compare it with another.")
             return None
-        a = Session(window.analysis, window.report.report)
+        a = ComparedRun(session.analysis, session.report_view.report)
         task = Task(
-            "Loading the comparison", load_session, path, window.settings.analysis(), parent=window
+            "Loading the comparison", load_run, path, session.settings.analysis(), parent=self
         )
         task.succeeded.connect(lambda b, a=a: self.show(a, b))
-        window.status_label.setText(f"Loading {Path(path).name} for the comparison…")
-        window.start_task(task)
+        session.status.emit(f"Loading {Path(path).name} for the comparison…")
+        session.start_task(task)
         return task
 
-    def show(self, a: Session, b: Session) -> CompareWindow:
+    def show(self, a: ComparedRun, b: ComparedRun) -> CompareWindow:
         compare = CompareWindow(a, b)
         compare.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         compare.destroyed.connect(lambda _=None, w=compare: self._forget(w))
         self.windows.append(compare)
         compare.show()
-        self.window.status_label.setText(f"Comparing {a.name} with {b.name}")
+        self.session.status.emit(f"Comparing {a.name} with {b.name}")
         return compare
 
     def _forget(self, compare: CompareWindow) -> None:

@@ -28,6 +28,7 @@ from app.core.corrections import (
     UnusableFrame,
 )
 from app.core.gait import GaitEvent
+from app.core.options import LIMITS
 from rhpnet.skeleton import POSE_KEYPOINT_NAMES
 
 # A frame is doubtful when the runner's leg points average below this confidence.
@@ -73,7 +74,7 @@ class CorrectionActions(QObject):
         self.undo_stack = QUndoStack(self)
         self.swap_start: int | None = None
         self.spread_box = QSpinBox(parent)
-        self.spread_box.setRange(0, 30)
+        self.spread_box.setRange(*map(int, LIMITS.correction_spread.offered_range))
         self.spread_box.setValue(DEFAULT_SPREAD)
         self.spread_box.setPrefix("spread ±")
         self.spread_box.setSuffix(" frames")

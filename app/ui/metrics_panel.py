@@ -7,8 +7,6 @@ to look at and can check the source of the range in the tooltip.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
@@ -21,31 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.viewmodels.items import MetricRow
+
 FLAG_BRUSH = QBrush(QColor(120, 72, 10))
 OK_COLOR = QColor(140, 210, 140)
 FLAG_COLOR = QColor(255, 190, 90)
-
-
-@dataclass
-class MetricRow:
-    """One metric as displayed (already formatted by the report adapter).
-
-    ``value`` is None when the clip gave no value (no steps found, say): the row then shows a
-    dash and no verdict, as there is nothing to compare with the typical range.
-    """
-
-    key: str
-    title: str
-    value: str | None
-    left: str = ""
-    right: str = ""
-    asymmetry: str = ""
-    typical: str = ""
-    flagged: bool = False
-    reason: str = ""
-    source: str = ""
-    trust: str = ""  # "good", "fair", "poor" or "" (ungraded)
-    trust_reason: str = ""
 
 
 COLUMNS = ("Metric", "Value", "Left", "Right", "Asym.", "Typical", "")

@@ -34,8 +34,9 @@ from PySide6.QtWidgets import (
 
 from app.core.frame_cache import FrameCache
 from app.ui.clock import format_clock
-from app.ui.overlay import AngleLabel, OverlayOptions, PersonPose, draw_overlay, person_at
+from app.ui.skeleton_painter import OverlayOptions, draw_overlay
 from app.ui.timeline_marks import TimelineMarks
+from app.viewmodels.items import AngleLabel, PersonPose, person_at
 from rhpnet.skeleton import POSE_KEYPOINT_NAMES
 
 SPEEDS = (0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)

@@ -7,8 +7,6 @@ mouse wheel zooms the time axis and right-drag zooms a region (pyqtgraph's defau
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
@@ -25,30 +23,12 @@ from PySide6.QtWidgets import (
 
 from app.core.kinematics import ANGLE_DEFINITIONS
 from app.core.overlay_style import CENTRE_RGB, LEFT_RGB, RIGHT_RGB
+from app.viewmodels.items import EventMarker, angle_side
 
 DEFAULT_ANGLES = ("knee_flexion_left", "knee_flexion_right", "trunk_lean")
 EMPTY_TEXT = "The joint angles are plotted here once the video is analysed."
 EDIT_RGB = (255, 190, 60)  # hand edits: the shaded frames and the outline of placed events
 _JOINT_SHADE = {"knee": 100, "hip": 135, "thigh": 115, "shank": 155, "shoulder": 125, "elbow": 170}
-
-
-@dataclass
-class EventMarker:
-    """A gait event to mark on the curves (initial contact or toe-off of one foot)."""
-
-    side: str  # "left" or "right"
-    kind: str  # "ic" (initial contact / foot strike) or "to" (toe-off)
-    frame: int
-    time_s: float
-    manual: bool = False  # placed by hand (docs/corrections.md)
-
-
-def angle_side(name: str) -> str:
-    """'left', 'right' or 'centre' from an angle name such as 'knee_flexion_left'."""
-    for side in ("left", "right"):
-        if name.endswith(f"_{side}") or name.startswith(f"{side}_"):
-            return side
-    return "centre"
 
 
 def angle_title(name: str) -> str:

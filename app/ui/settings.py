@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-from app.core.options import DEFAULT_CUTOFF_HZ, DEVICES, LIMITS, MODELS
+from app.core.options import DEFAULT_CUTOFF_HZ, DEVICES, LIMITS, MODELS, Limit
 
 ORGANIZATION = "RHPNet"
 APPLICATION = "RHPNet Coach"
@@ -45,11 +45,14 @@ class AnalysisPreferences:
             max_people=int(LIMITS.max_people.clamp_offered(int(self.max_people))),
             filter_cutoff_hz=LIMITS.cutoff_hz.clamp_offered(float(self.filter_cutoff_hz)),
             # 0 means unknown.
-            runner_height_cm=min(
-                max(float(self.runner_height_cm), 0.0), LIMITS.runner_height_cm.high
-            ),
-            workers=min(max(int(self.workers), 0), int(LIMITS.workers.high)),  # 0: every core
+            runner_height_cm=_clamp_or_zero(float(self.runner_height_cm), LIMITS.runner_height_cm),
+            workers=int(_clamp_or_zero(int(self.workers), LIMITS.workers)),  # 0: every core
         )
+
+
+def _clamp_or_zero(value: float, limit: Limit) -> float:
+    """0 stays 0 (unknown, or automatic); anything else is moved into ``limit``'s range."""
+    return 0.0 if value <= 0 else min(max(value, limit.low), limit.high)
 
 
 def default_qsettings() -> QSettings:

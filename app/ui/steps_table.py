@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from app.ui.step_rows import STEP_COLUMNS, StepRow
+from app.viewmodels.step_rows import STEP_COLUMNS, StepRow
 
 POOR_COLOR = QColor(150, 150, 150)
 POOR_TIP = "The far leg, often hidden behind the other: this contact's numbers are guesses."

@@ -17,9 +17,9 @@ from app.core.analysis import Analysis
 from app.core.corrections import Corrections
 from app.core.options import AnalysisOptions, usable_cores
 from app.core.sidecars import find_sidecar, save_sidecar
-from app.ui.report_view import ReportView, build_report_view
 from app.ui.settings import AnalysisPreferences
 from app.ui.workers import TaskContext
+from app.viewmodels.report_view import ReportView, build_report_view
 from rhpnet.media.info import VideoInfo
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class LivePoses:
         self.done += len(batch)
 
 
-def analyse_video(
+def analyse_and_save(
     context: TaskContext,
     path: Path,
     prefs: AnalysisPreferences,

@@ -30,9 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from app.core.live import MAX_DELAY_S, DelayBuffer, LiveFrame, Recorder, camera_indices
-from app.ui.overlay import PersonPose
 from app.ui.player import VideoCanvas, bgr_to_qimage, fit_image
 from app.ui.settings import AppSettings
+from app.viewmodels.items import PersonPose
 from rhpnet.errors import UserFacingError
 
 CameraFactory = Callable[[int], Any]
@@ -306,7 +306,9 @@ class WebcamWindow(QWidget):
         from app.core.pipeline import EstimatorFactory
         from app.ui.tasks import analysis_options
 
-        return EstimatorFactory(analysis_options(self.settings.analysis())).create()
+        options = analysis_options(self.settings.analysis())
+        options.validate()
+        return EstimatorFactory(options).create()
 
     @property
     def running(self) -> bool:

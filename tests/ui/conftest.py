@@ -14,7 +14,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
 
-from tests.clips import trim_video  # noqa: E402
+from tests.support.clips import trim_video  # noqa: E402
 
 SOCCER_CLIP = "posetrack18_000001_soccer_run_5frames.mp4"
 TREADMILL_CLIP = "treadmill_side_IMG_5396.mp4"  # 60 fps portrait, side view
@@ -104,7 +104,3 @@ def window(qtbot, app_settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     win.test_errors = errors
     yield win
     win.close()
-
-
-def wait_for_report(qtbot, win, timeout: int = 30_000) -> None:
-    qtbot.waitUntil(lambda: win.report is not None and not win.busy, timeout=timeout)

@@ -9,7 +9,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from tests.ui.conftest import wait_for_report
+from tests.support.windows import wait_for_report
 
 pytestmark = pytest.mark.slow
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 def test_cycle_view_toggle_shows_both_sides(qtbot, window, clip_with_sidecar):
     window.open_video(clip_with_sidecar)
     wait_for_report(qtbot, window)
-    pane = window.angle_pane
+    pane = window.panels.angle_pane
     assert not pane.showing_cycle
     pane.cycle_button.click()
     assert pane.showing_cycle
@@ -100,11 +100,11 @@ def test_compare_report_button_writes_on_a_worker(
 ):
     from PySide6.QtWidgets import QFileDialog
 
-    from app.ui.compare_view import Session
+    from app.ui.compare_view import ComparedRun
 
     window.open_video(clip_with_sidecar)
     wait_for_report(qtbot, window)
-    session = Session(window.analysis, window.report.report)
+    session = ComparedRun(window.session.analysis, window.session.report_view.report)
     compare = window.compare.show(session, session)
     target = tmp_path / "both.report.pdf"
     monkeypatch.setattr(

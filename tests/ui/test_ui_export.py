@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtWidgets import QFileDialog, QPushButton
 
 from rhpnet.media.video import open_video
-from tests.ui.conftest import wait_for_report
+from tests.support.windows import wait_for_report
 
 
 def _export(qtbot, window, key, path):
@@ -27,7 +27,7 @@ def test_keypoint_and_report_exports_write_valid_files(
 ):
     window.open_video(clip_with_sidecar)
     wait_for_report(qtbot, window)
-    frames = window.analysis.frame_count
+    frames = window.session.analysis.frame_count
     out = tmp_path / "out"
 
     # through the menu: the save dialog proposes <stem>.keypoints.csv beside the video
@@ -73,13 +73,14 @@ def test_keypoint_and_report_exports_write_valid_files(
 def test_annotated_video_export_and_cancel(qtbot, window, clip_with_sidecar, tmp_path):
     window.open_video(clip_with_sidecar)
     qtbot.waitUntil(
-        lambda: window.analysis is not None and window.analysis_task is None, timeout=30_000
+        lambda: window.session.analysis is not None and window.session.analysis_task is None,
+        timeout=30_000,
     )
     out = tmp_path / "video"
 
     video = _export(qtbot, window, "overlay_video", out / "run.overlay.mp4")
     with open_video(video) as result:
-        assert result.info.frame_count == window.analysis.frame_count
+        assert result.info.frame_count == window.session.analysis.frame_count
         assert result.info.codec == "h264"
 
     # cancel from the progress dialog: no file, no temporary left behind
@@ -91,4 +92,14 @@ def test_annotated_video_export_and_cancel(qtbot, window, clip_with_sidecar, tmp
         dialog.findChild(QPushButton).click()
     qtbot.waitUntil(lambda: not task.isRunning())
     assert sorted(p.name for p in out.iterdir()) == ["run.overlay.mp4"]
-    assert "cancelled" in window.status_label.text()
+    assert "cancelled" in window.analysis_status.message.text()
+
+
+def test_the_export_menu_offers_every_kind_of_the_registry(window):
+    """The menu is the registry the ``analyze`` command iterates (app/core/outputs.py)."""
+    from app.core.outputs import OUTPUTS
+
+    entries = [a.text() for a in window.menus.export_menu.actions() if not a.isSeparator()]
+    assert entries == [f"{kind.label}…" for kind in OUTPUTS]
+    assert list(window.exporter.actions) == [kind.key for kind in OUTPUTS]
+    assert not any(action.isEnabled() for action in window.exporter.actions.values())

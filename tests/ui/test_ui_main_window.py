@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 
 from app.core.analysis import Analysis
-from tests.ui.conftest import wait_for_report
+from tests.support.windows import wait_for_report
 
 
 def _partial_files(folder):
@@ -18,15 +18,15 @@ def _partial_files(folder):
 
 @pytest.mark.slow
 def test_opening_a_clip_analyses_it_and_reopens_from_the_sidecar(qtbot, window, soccer_clip):
-    with qtbot.waitSignal(window.analysisFinished, timeout=60_000) as finished:
+    with qtbot.waitSignal(window.session.analysisFinished, timeout=60_000) as finished:
         window.open_video(soccer_clip)
     analysis = finished.args[0]
     assert analysis.frame_count == 5
     assert analysis.subject() is not None and analysis.subject().frame_count_present >= 4
     sidecar = soccer_clip.parent / "posetrack18_000001_soccer_run_5frames.analysis.npz"
-    assert window.sidecar_file == sidecar and sidecar.is_file()
+    assert window.session.sidecar_file == sidecar and sidecar.is_file()
     assert Analysis.load(sidecar).model["settings"]["model"] == "default"
-    qtbot.waitUntil(lambda: not window.busy, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.session.busy, timeout=30_000)
     # the overlay shows the runner on the displayed frame
     qtbot.waitUntil(
         lambda: window.player.displayed_index == 0 and bool(window.player.canvas.people)
@@ -37,11 +37,11 @@ def test_opening_a_clip_analyses_it_and_reopens_from_the_sidecar(qtbot, window, 
 
     # reopening uses the sidecar: no analysis task is started
     started = []
-    window.analysisFinished.connect(started.append)
+    window.session.analysisFinished.connect(started.append)
     window.open_video(soccer_clip)
-    qtbot.waitUntil(lambda: window.analysis is not None, timeout=10_000)
-    assert window.analysis_task is None
-    assert "saved analysis" in window.status_label.text()
+    qtbot.waitUntil(lambda: window.session.analysis is not None, timeout=10_000)
+    assert window.session.analysis_task is None
+    assert "saved analysis" in window.analysis_status.message.text()
 
 
 def test_player_navigation_and_shortcuts(qtbot, window, clip_with_sidecar):
@@ -49,7 +49,7 @@ def test_player_navigation_and_shortcuts(qtbot, window, clip_with_sidecar):
     wait_for_report(qtbot, window)
     player = window.player
     count = player.frame_count
-    assert count == window.analysis.frame_count > 60
+    assert count == window.session.analysis.frame_count > 60
     qtbot.waitUntil(lambda: player.displayed_index == 0)
     assert player.canvas.image is not None and player.canvas.people
 
@@ -140,13 +140,13 @@ def test_plots_show_angles_and_seeking_from_the_plot_moves_the_player(
 def test_metrics_panel_lists_metrics_and_flags(qtbot, window, clip_with_sidecar):
     window.open_video(clip_with_sidecar)
     wait_for_report(qtbot, window)
-    rows = {row.key: row for row in window.metrics_panel.rows}
+    rows = {row.key: row for row in window.panels.metrics_panel.rows}
     assert {"cadence_spm", "contact_time_ms", "duty_factor", "knee_flexion_ic_deg"} <= set(rows)
     assert rows["cadence_spm"].title == "Cadence (steps/min)"
     cadence = float(rows["cadence_spm"].value.split()[0])
     assert 120 < cadence < 220
-    assert window.metrics_panel.table.rowCount() == len(rows)
-    for row in window.metrics_panel.rows:
+    assert window.panels.metrics_panel.table.rowCount() == len(rows)
+    for row in window.panels.metrics_panel.rows:
         if row.flagged:
             assert row.reason
 
@@ -166,7 +166,7 @@ def test_clicking_another_person_makes_them_the_runner(qtbot, window, clip_with_
 
     window.open_video(clip_with_sidecar)
     wait_for_report(qtbot, window)
-    old_subject = window.analysis.subject_id
+    old_subject = window.session.analysis.subject_id
     qtbot.waitUntil(lambda: len(window.player.canvas.people) == 2)
     canvas = window.player.canvas
     box = other.boxes[window.player.displayed_index]
@@ -174,11 +174,11 @@ def test_clicking_another_person_makes_them_the_runner(qtbot, window, clip_with_
     click = QPointF(
         offset.x() + (box[0] + box[2] / 2) * scale, offset.y() + (box[1] + box[3] / 2) * scale
     )
-    with qtbot.waitSignal(window.reportUpdated, timeout=30_000):
+    with qtbot.waitSignal(window.session.reportUpdated, timeout=30_000):
         qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=click.toPoint())
-    assert old_subject != 7 and window.analysis.subject_id == 7
-    assert window.report.subject_id == 7
-    qtbot.waitUntil(lambda: not window.busy)
+    assert old_subject != 7 and window.session.analysis.subject_id == 7
+    assert window.session.report_view.subject_id == 7
+    qtbot.waitUntil(lambda: not window.session.busy)
     assert Analysis.load(sidecar).subject_id == 7
 
 
@@ -190,32 +190,36 @@ def test_corrupt_file_shows_an_error_and_the_app_stays_usable(
     with qtbot.waitSignal(window.errorReported, timeout=10_000) as error:
         window.open_video(bad)
     assert "broken.mp4" in error.args[0]
-    assert window.video_path is None and window.analysis is None
+    assert window.session.video_path is None and window.session.analysis is None
     assert str(bad.resolve()) not in window.settings.recent_files()
     window.open_video(clip_with_sidecar)
     wait_for_report(qtbot, window)
-    assert window.analysis.frame_count > 60
+    assert window.session.analysis.frame_count > 60
 
 
 @pytest.mark.slow
 def test_cancel_shows_partial_results_then_leaves_no_file(qtbot, window, clip_without_sidecar):
     window.open_video(clip_without_sidecar)
     qtbot.waitUntil(
-        lambda: window.live_poses is not None and window.live_poses.done > 0, timeout=30_000
+        lambda: window.session.live_poses is not None and window.session.live_poses.done > 0,
+        timeout=30_000,
     )
     # results appear while it runs: the overlay draws the analysed frame
     qtbot.waitUntil(lambda: bool(window.player.canvas.people), timeout=10_000)
-    assert window.progress_bar.isVisible() and window.cancel_button.isVisible()
-    assert "elapsed" in window.time_label.text()
-    with qtbot.waitSignal(window.analysis_task.cancelled, timeout=10_000):
-        qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.analysis_task is None)
-    assert window.analysis is None
+    assert (
+        window.analysis_status.progress_bar.isVisible()
+        and window.analysis_status.cancel_button.isVisible()
+    )
+    assert "elapsed" in window.analysis_status.time_label.text()
+    with qtbot.waitSignal(window.session.analysis_task.cancelled, timeout=10_000):
+        qtbot.mouseClick(window.analysis_status.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.session.analysis_task is None)
+    assert window.session.analysis is None
     assert sorted(p.name for p in clip_without_sidecar.parent.iterdir()) == [
         clip_without_sidecar.name
     ]
     assert not window.test_errors
-    assert "cancelled" in window.status_label.text()
+    assert "cancelled" in window.analysis_status.message.text()
 
 
 @pytest.mark.slow
@@ -227,9 +231,10 @@ def test_closing_during_analysis_cancels_cleanly(qtbot, app_settings, clip_witho
     win.show()
     win.open_video(clip_without_sidecar)
     qtbot.waitUntil(
-        lambda: win.analysis_task is not None and win.analysis_task.isRunning(), timeout=10_000
+        lambda: win.session.analysis_task is not None and win.session.analysis_task.isRunning(),
+        timeout=10_000,
     )
-    task = win.analysis_task
+    task = win.session.analysis_task
     win.close()
     assert not task.isRunning() and task.is_cancelled
     assert sorted(p.name for p in clip_without_sidecar.parent.iterdir()) == [
@@ -252,30 +257,33 @@ def test_drop_and_recent_files_open_videos(qtbot, window, clip_with_sidecar):
     )
     window.dropEvent(event)
     wait_for_report(qtbot, window)
-    assert window.video_path == clip_with_sidecar
+    assert window.session.video_path == clip_with_sidecar
     window.player.close_video()
-    window.analysis = None
-    actions = window.recent_menu.actions()
+    window.session.analysis = None
+    actions = window.menus.recent_menu.actions()
     assert actions and actions[0].text() == clip_with_sidecar.name
     actions[0].trigger()
     wait_for_report(qtbot, window)
-    assert window.analysis is not None
+    assert window.session.analysis is not None
 
 
 def test_overlay_toggles_are_persisted(qtbot, window, app_settings):
-    window.angles_action.setChecked(False)
-    window.skeleton_action.setChecked(False)
+    window.menus.angles_action.setChecked(False)
+    window.menus.skeleton_action.setChecked(False)
     assert not window.player.canvas.options.show_angles
     assert app_settings.value("show_skeleton", True) is False
     from app.ui.main_window import MainWindow
 
     again = MainWindow(app_settings)
     qtbot.addWidget(again)
-    assert not again.skeleton_action.isChecked() and not again.player.canvas.options.show_skeleton
+    assert (
+        not again.menus.skeleton_action.isChecked()
+        and not again.player.canvas.options.show_skeleton
+    )
 
 
 class StuckAnalysis:
-    """Stands in for ``tasks.analyse_video``: busy on one frame, deaf to Cancel (as a model is in
+    """Stands in for ``tasks.analyse_and_save``: busy on one frame, deaf to Cancel (as a model is in
     the middle of an inference) until the test releases it; then it reports poses and progress
     late and fails, as a worker torn down under its feet might."""
 
@@ -304,15 +312,15 @@ def test_opening_another_video_during_an_analysis_does_not_wait_for_it(
     from app.ui import tasks
 
     stuck = StuckAnalysis()
-    monkeypatch.setattr(tasks, "analyse_video", stuck)
+    monkeypatch.setattr(tasks, "analyse_and_save", stuck)
     window.open_video(clip_without_sidecar)
     qtbot.waitUntil(lambda: len(stuck.calls) == 1, timeout=10_000)
-    old = window.analysis_task
+    old = window.session.analysis_task
 
     window.open_video(soccer_clip)  # returns at once: the old worker is still on its frame
     assert old.isRunning() and old.is_cancelled
     qtbot.waitUntil(lambda: len(stuck.calls) == 2, timeout=10_000)
-    new = window.analysis_task
+    new = window.session.analysis_task
     assert new is not old and stuck.calls[1][0] == soccer_clip
     qtbot.waitUntil(lambda: window.player.displayed_index == 0, timeout=10_000)
 
@@ -320,15 +328,18 @@ def test_opening_another_video_during_an_analysis_does_not_wait_for_it(
     with qtbot.waitSignal(old.finished, timeout=10_000):
         stuck.calls[0][1].set()
     qtbot.wait(50)
-    assert window.live_poses is not stuck.late_poses[0]
-    assert window.analysis_task is new and window.video_path == soccer_clip
-    assert window.progress_bar.isVisible() and window.cancel_button.isVisible()
-    assert window._progress == (0, 0)
+    assert window.session.live_poses is not stuck.late_poses[0]
+    assert window.session.analysis_task is new and window.session.video_path == soccer_clip
+    assert (
+        window.analysis_status.progress_bar.isVisible()
+        and window.analysis_status.cancel_button.isVisible()
+    )
+    assert window.session.progress == (0, 0)
     assert not window.test_errors
 
     with qtbot.waitSignal(new.finished, timeout=10_000):
-        window.cancel_analysis()
+        window.session.cancel_analysis()
         stuck.calls[1][1].set()
-    qtbot.waitUntil(lambda: window.analysis_task is None)
-    assert "cancelled" in window.status_label.text()
-    assert not window.test_errors and not window.progress_bar.isVisible()
+    qtbot.waitUntil(lambda: window.session.analysis_task is None)
+    assert "cancelled" in window.analysis_status.message.text()
+    assert not window.test_errors and not window.analysis_status.progress_bar.isVisible()

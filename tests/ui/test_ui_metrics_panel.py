@@ -30,7 +30,7 @@ def _summary(
 
 def test_only_metrics_with_a_value_get_a_verdict(qtbot):
     from app.ui.metrics_panel import MetricsPanel
-    from app.ui.report_view import metric_rows
+    from app.viewmodels.report_view import metric_rows
 
     report = SimpleNamespace(
         summary={
@@ -75,7 +75,7 @@ def test_without_metrics_the_panel_shows_its_message_alone(qtbot):
 def test_fair_and_poor_values_are_marked_and_poor_ones_get_no_verdict(qtbot):
     """A poor mean below the typical range is neither ticked nor flagged; a poor leg says so."""
     from app.ui.metrics_panel import MetricsPanel
-    from app.ui.report_view import metric_rows
+    from app.viewmodels.report_view import metric_rows
 
     poor = _summary("contact_time_ms", 150.0)
     poor.left, poor.right = 120.0, 180.0

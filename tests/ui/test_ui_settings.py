@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from app.ui.settings import AnalysisPreferences, AppSettings
-from tests.ui.conftest import wait_for_report
+from tests.support.windows import wait_for_report
 
 
 def test_preferences_persist_and_are_clamped(tmp_path):
@@ -81,14 +81,14 @@ def test_runner_height_updates_the_report_and_a_bad_checkpoint_is_reported(
 
     window.open_video(clip_with_sidecar)
     wait_for_report(qtbot, window)
-    rows = {row.key: row for row in window.metrics_panel.rows}
+    rows = {row.key: row for row in window.panels.metrics_panel.rows}
     assert "leg lengths" in rows["vertical_oscillation"].title
 
     dialog = SettingsDialog(window.settings.analysis(), window)
     dialog.height_spin.setValue(178)
-    with qtbot.waitSignal(window.reportUpdated, timeout=30_000):
-        window._apply_settings(dialog)
-    rows = {row.key: row for row in window.metrics_panel.rows}
+    with qtbot.waitSignal(window.session.reportUpdated, timeout=30_000):
+        window.apply_settings(dialog)
+    rows = {row.key: row for row in window.panels.metrics_panel.rows}
     assert "(cm)" in rows["vertical_oscillation"].title
     assert 2 < float(rows["vertical_oscillation"].value.split()[0]) < 20
 
@@ -98,13 +98,13 @@ def test_runner_height_updates_the_report_and_a_bad_checkpoint_is_reported(
     dialog = SettingsDialog(window.settings.analysis(), window)
     dialog.model_box.setCurrentIndex(dialog.model_box.findData("rhpnet"))
     dialog.checkpoint_edit.setText(str(bad))
-    window._apply_settings(dialog)
-    assert "Re-analyse" in window.status_label.text()
+    window.apply_settings(dialog)
+    assert "Re-analyse" in window.analysis_status.message.text()
     with qtbot.waitSignal(window.errorReported, timeout=60_000) as error:
-        window.reanalyse()
+        window.session.reanalyse()
     assert "broken.pth" in error.args[0]
-    qtbot.waitUntil(lambda: window.analysis_task is None, timeout=10_000)
-    assert window.analysis is not None and window.report is not None
+    qtbot.waitUntil(lambda: window.session.analysis_task is None, timeout=10_000)
+    assert window.session.analysis is not None and window.session.report_view is not None
     window.player.step(5)
     assert window.player.position == 5
 
@@ -122,27 +122,30 @@ def test_the_slow_motion_factor_belongs_to_each_video(qtbot, window, clip_with_s
 
     window.open_video(clip_with_sidecar)
     wait_for_report(qtbot, window)
-    dialog = SettingsDialog(window.settings.analysis(), window, slowmo=window.video_slowmo)
+    dialog = SettingsDialog(window.settings.analysis(), window, slowmo=window.session.slowmo)
     assert dialog.slowmo_spin.isEnabled() and dialog.slowmo() == 1.0
     dialog.slowmo_spin.setValue(2.0)
-    with qtbot.waitSignal(window.reportUpdated, timeout=30_000):
-        window._apply_settings(dialog)
-    assert window.report.report.slowmo == 2.0 and "slow motion ×2" in window.report.summary
+    with qtbot.waitSignal(window.session.reportUpdated, timeout=30_000):
+        window.apply_settings(dialog)
+    assert (
+        window.session.report_view.report.slowmo == 2.0
+        and "slow motion ×2" in window.session.report_view.summary
+    )
     # the report's times are real times, half the video's (foot strikes are placed between
     # frames: within a frame)
-    steps = window.report.report.steps
-    video_times = window.analysis.times_s
+    steps = window.session.report_view.report.steps
+    video_times = window.session.analysis.times_s
     frame_s = (video_times[1] - video_times[0]) / 2
     assert steps
     for step in steps:
         assert step.ic_time_s == pytest.approx(video_times[step.ic_frame] / 2, abs=frame_s)
-    qtbot.waitUntil(lambda: not window.busy)
+    qtbot.waitUntil(lambda: not window.session.busy)
     assert Analysis.load(clip_with_sidecar.with_suffix(".analysis.npz")).slowmo == 2.0
 
     # another video keeps its own factor (1), and the first one gets its factor back
     window.open_video(other)
     wait_for_report(qtbot, window)
-    assert window.video_slowmo == 1.0 and window.report.report.slowmo == 1.0
+    assert window.session.slowmo == 1.0 and window.session.report_view.report.slowmo == 1.0
     window.open_video(clip_with_sidecar)
     wait_for_report(qtbot, window)
-    assert window.video_slowmo == 2.0 and window.report.report.slowmo == 2.0
+    assert window.session.slowmo == 2.0 and window.session.report_view.report.slowmo == 2.0

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from tests.ui.conftest import wait_for_report
+from tests.support.windows import wait_for_report
 
 
 def test_clicking_a_step_shows_its_foot_strike(qtbot, window, clip_with_sidecar):
     window.open_video(clip_with_sidecar)
     wait_for_report(qtbot, window)
-    report = window.report.report
-    table = window.steps_table
+    report = window.session.report_view.report
+    table = window.panels.steps_table
     assert table.rowCount() == len(report.steps) > 4
-    window.steps_dock.raise_()
+    window.panels.steps_dock.raise_()
     qtbot.waitUntil(table.isVisible)
     row = 3
     rect = table.visualItemRect(table.item(row, 2))

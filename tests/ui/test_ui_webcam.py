@@ -161,9 +161,9 @@ def test_recording_from_the_main_window_is_analysed(
     with qtbot.waitSignal(cam.cameraOpened, timeout=10_000):
         cam.start_camera()
     cam.record_button.setChecked(True)  # the clip ends after 25 frames: the recording is kept
-    with qtbot.waitSignal(win.analysisFinished, timeout=60_000) as finished:
+    with qtbot.waitSignal(win.session.analysisFinished, timeout=60_000) as finished:
         pass
-    assert win.video_path.parent == tmp_path / "rec"
+    assert win.session.video_path.parent == tmp_path / "rec"
     assert finished.args[0].frame_count >= 15
     win.close()
 

@@ -56,7 +56,11 @@ def main(video: str, out_dir: str) -> int:
         app.quit()
 
     def wait_for_report() -> None:
-        if window.report is not None and not window.busy and window.player.displayed_index >= 0:
+        if (
+            window.session.report_view is not None
+            and not window.session.busy
+            and window.player.displayed_index >= 0
+        ):
             QTimer.singleShot(500, first_shot)
         else:
             QTimer.singleShot(100, wait_for_report)

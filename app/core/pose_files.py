@@ -1,33 +1,26 @@
-"""Exports of a finished ``Analysis``: keypoints CSV, COCO results JSON, overlay MP4.
+"""The keypoint outputs of a finished ``Analysis``: keypoints CSV, COCO results JSON, overlay MP4.
 
 Every file is written under a temporary name and renamed at the end (``rhpnet.atomic``), so a
-cancel, an error or a full disk leaves no partial file. ``write_video_outputs`` writes the whole
-set for one video and is the single place where per-video outputs are decided (the CLI and the
-app's export both call it).
+cancel, an error or a full disk leaves no partial file. Which files a video gets, and under
+which names, is decided in ``app/core/outputs.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import re
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from app.core.analysis import SIDECAR_SUFFIX, Analysis
+from app.core.analysis import Analysis
 from app.core.progress import Progress, raise_if_cancelled
 from app.core.table_text import csv_from_columns, number_column
-from rhpnet.atomic import atomic_open, atomic_path, atomic_write_text
+from rhpnet.atomic import atomic_path, atomic_write_text
 from rhpnet.errors import UserFacingError
 from rhpnet.skeleton import NUM_COCO_KEYPOINTS, POSE_KEYPOINT_NAMES
 
-KEYPOINTS_CSV_SUFFIX = ".keypoints.csv"
-COCO_JSON_SUFFIX = ".coco.json"
-OVERLAY_SUFFIX = ".overlay.mp4"
 KEYPOINT_CSV_COLUMNS: tuple[str, ...] = (
     (
         "frame",
@@ -149,7 +142,7 @@ def _render_overlay(
     progress: Progress | None,
     cancel: threading.Event | None,
 ) -> None:
-    from app.core.overlay import draw_people
+    from app.core.frame_drawing import draw_people
     from rhpnet.media.video import VideoError, open_video
     from rhpnet.media.writer import H264Writer
 
@@ -192,61 +185,3 @@ def _render_overlay(
                     progress(done, analysis.frame_count)
     if progress is not None:
         progress(analysis.frame_count, analysis.frame_count)
-
-
-@dataclass
-class ExportOptions:
-    """Which per-video outputs to write (the CLI's flags map onto these fields)."""
-
-    video: bool = True
-
-
-def output_stem(analysis: Analysis) -> str:
-    """File-name stem of a video's outputs: the video's own stem, made safe for any filesystem."""
-    stem = Path(analysis.video.path).stem or "video"
-    return re.sub(r"[^\w.-]+", "_", stem)
-
-
-def output_paths(
-    out_dir: str | Path, stem: str, options: ExportOptions | None = None
-) -> dict[str, Path]:
-    """Where ``write_video_outputs`` puts each file for a video with this stem."""
-    options = options or ExportOptions()
-    out = Path(out_dir)
-    paths = {
-        "analysis": out / f"{stem}{SIDECAR_SUFFIX}",
-        "keypoints_csv": out / f"{stem}{KEYPOINTS_CSV_SUFFIX}",
-        "coco_json": out / f"{stem}{COCO_JSON_SUFFIX}",
-    }
-    if options.video:
-        paths["overlay"] = out / f"{stem}{OVERLAY_SUFFIX}"
-    return paths
-
-
-def write_video_outputs(
-    analysis: Analysis,
-    out_dir: str | Path,
-    options: ExportOptions | None = None,
-    *,
-    progress: Progress | None = None,
-    cancel: threading.Event | None = None,
-) -> list[Path]:
-    """Write every per-video output for ``analysis`` into ``out_dir``; all or nothing.
-
-    All files are first written under temporary names and renamed into place only once every
-    one succeeded; then the sidecar (``<stem>.analysis.npz`` + ``.json``) is saved. ``progress``
-    and ``cancel`` cover the overlay video, the only slow part. Returns the paths written.
-    """
-    options = options or ExportOptions()
-    paths = output_paths(out_dir, output_stem(analysis), options)
-    texts = {"keypoints_csv": keypoints_csv_text(analysis), "coco_json": coco_json_text(analysis)}
-    with contextlib.ExitStack() as stack:
-        for key, text in texts.items():
-            stack.enter_context(atomic_open(paths[key], "w", encoding="utf-8", newline="")).write(
-                text
-            )
-        if options.video:
-            overlay_tmp = stack.enter_context(atomic_path(paths["overlay"]))
-            _render_overlay(analysis, overlay_tmp, progress, cancel)
-    analysis.save(paths["analysis"])
-    return [paths["analysis"], paths["analysis"].with_suffix(".json"), *list(paths.values())[1:]]

@@ -22,27 +22,7 @@ from app.core.overlay_style import (
     point_opacities,
     side_rgb,
 )
-from app.core.tracking import box_at
-
-
-@dataclass
-class PersonPose:
-    """One person in the current frame, as the overlay needs it."""
-
-    track_id: int
-    keypoints: np.ndarray  # (17, 3) x, y, score in image pixels
-    box: np.ndarray  # (4,) x, y, w, h
-    is_subject: bool
-
-
-@dataclass
-class AngleLabel:
-    """An angle value written next to a joint."""
-
-    x: float
-    y: float
-    text: str
-    side: str  # "left", "right" or "centre"
+from app.viewmodels.items import AngleLabel, PersonPose
 
 
 @dataclass
@@ -59,11 +39,6 @@ def _qcolor(rgb: tuple[int, int, int], opacity: float) -> QColor:
     color = QColor(*rgb)
     color.setAlphaF(float(np.clip(opacity, 0.0, 1.0)))
     return color
-
-
-def person_at(people: list[PersonPose], x: float, y: float) -> int | None:
-    """Track id of the person whose box contains image point (x, y); the smallest box wins."""
-    return box_at({person.track_id: np.asarray(person.box) for person in people}, x, y)
 
 
 def draw_overlay(

@@ -15,9 +15,7 @@ from app.core.analysis import Analysis
 from app.core.corrections import MANUAL, edited_spans
 from app.core.kinematics import ELBOW, HIP, KNEE, SHOULDER, mid_hip, mid_shoulder
 from app.core.reliability import Reliability
-from app.ui.metrics_panel import MetricRow
-from app.ui.overlay import AngleLabel
-from app.ui.plots import EventMarker, angle_side
+from app.viewmodels.items import AngleLabel, EventMarker, MetricRow, angle_side
 
 if TYPE_CHECKING:
     from app.core.running_report import RunningReport
