@@ -200,6 +200,26 @@ def test_summary_statistics_flags_and_asymmetry():
     assert math.isclose(summary["step_time_ms"].mean, 400.0)
 
 
+def test_an_asymmetry_carries_the_margin_the_steps_allow():
+    """Contact 320 vs 280 ms with 5 ms of scatter is a clear difference; 300 vs 290 ms with
+    40 ms of scatter is not: the same "+3 %" could come from two identical legs."""
+    clear = [_step("left", 400.0, 320.0 + d, 10.0) for d in (-5, 0, 5)] + [
+        _step("right", 400.0, 280.0 + d, 10.0) for d in (-5, 0, 5)
+    ]
+    contact = summarize(clear)["contact_time_ms"]
+    se_diff = math.sqrt(2 * np.var([-5, 0, 5], ddof=1) / 3)
+    assert contact.asymmetry_margin_pct == pytest.approx(100 * 2 * se_diff / 300)
+    assert contact.asymmetry_is_clear
+    noisy = [_step("left", 400.0, 300.0 + d, 10.0) for d in (-40, 0, 40)] + [
+        _step("right", 400.0, 290.0 + d, 10.0) for d in (-40, 0, 40)
+    ]
+    contact = summarize(noisy)["contact_time_ms"]
+    assert contact.asymmetry_pct == pytest.approx(100 * 10 / 295)
+    assert contact.asymmetry_margin_pct > abs(contact.asymmetry_pct)
+    assert not contact.asymmetry_is_clear
+    assert json.loads(json.dumps(contact.to_dict()))["asymmetry_margin_pct"] > 3
+
+
 def test_asymmetry_is_left_out_where_a_side_is_zero_within_its_scatter():
     """Hip extension of 1 +- 1 deg on the left, 3 deg on the right: the left mean is no clearer
     than zero, so no symmetry index (it read -100 %); a clear difference still gets one."""

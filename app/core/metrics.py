@@ -243,6 +243,19 @@ class MetricSummary:
     extra: dict[str, float | None] = field(default_factory=dict)
     # {"level", "reasons", "left": {...}, "right": {...}} (app.core.reliability); None = ungraded
     reliability: dict | None = None
+    # How far from 0 the asymmetry must be to tell the legs apart, in % (two standard errors of
+    # the difference of the side means); None where there is no asymmetry.
+    asymmetry_margin_pct: float | None = None
+
+    @property
+    def asymmetry_is_clear(self) -> bool:
+        """The legs differ by more than their step-to-step scatter explains."""
+        margin = self.asymmetry_margin_pct
+        return (
+            self.asymmetry_pct is not None
+            and margin is not None
+            and (abs(self.asymmetry_pct) > margin)
+        )
 
     @property
     def is_poor(self) -> bool:
@@ -475,6 +488,7 @@ def summarize(
             if any(summary.side_is_poor(side) for side in SIDES):
                 # An asymmetry needs both legs measured well, not merely alike.
                 summary.asymmetry_pct = summary.left_minus_right = None
+                summary.asymmetry_margin_pct = None
         _flag(summary)
         summaries[key] = summary
         if key == "vertical_oscillation":
@@ -543,6 +557,7 @@ def _summary(
     left, right = _mean_or_none(left_values), _mean_or_none(right_values)
     difference = left - right if left is not None and right is not None else None
     used = finite & np.isin(sides, trusted)
+    asymmetry = symmetry_index(left_values, right_values) if spec.sided else None
     return MetricSummary(
         key=spec.key,
         label=spec.label,
@@ -552,7 +567,10 @@ def _summary(
         n=int(used.sum()),
         left=left,
         right=right,
-        asymmetry_pct=symmetry_index(left_values, right_values) if spec.sided else None,
+        asymmetry_pct=asymmetry,
+        asymmetry_margin_pct=symmetry_margin(left_values, right_values)
+        if asymmetry is not None
+        else None,
         left_minus_right=difference,
         typical_range=spec.typical_range,
         source=spec.source,
@@ -580,6 +598,19 @@ def symmetry_index(left: np.ndarray, right: np.ndarray) -> float | None:
     if left_mean * right_mean <= 0:
         return None
     return 100.0 * (left_mean - right_mean) / (0.5 * (left_mean + right_mean))
+
+
+def symmetry_margin(left: np.ndarray, right: np.ndarray) -> float:
+    """Two standard errors of the difference of the side means, in % of their average: the
+    size a symmetry index must exceed before the legs can be told apart.
+
+    With a handful of steps per side and 1-frame event timing this is often tens of percent
+    (a 16 ms flight-time difference at 60 fps is one frame): printing "+30 %" alone would claim
+    a limp the clip cannot show. Call only where ``symmetry_index`` gave a value.
+    """
+    variance = sum(float(np.var(v, ddof=1)) / len(v) for v in (left, right))
+    average = 0.5 * (float(np.mean(left)) + float(np.mean(right)))
+    return 100.0 * 2.0 * math.sqrt(variance) / abs(average)
 
 
 def _flag(summary: MetricSummary) -> None:

@@ -54,6 +54,8 @@ class MetricRow:
     left: str = ""
     right: str = ""
     asymmetry: str = ""
+    asymmetry_clear: bool = True  # False: within the legs' own scatter, shown muted
+    asymmetry_note: str = ""
     typical: str = ""
     flagged: bool = False
     reason: str = ""

@@ -18,6 +18,7 @@ from app.core.reliability import Reliability
 from app.viewmodels.items import AngleLabel, EventMarker, MetricRow, angle_side
 
 if TYPE_CHECKING:
+    from app.core.metrics import MetricSummary
     from app.core.running_report import RunningReport
 
 # Curves shaded with a metric's typical range: the band tells where the curve should sit at
@@ -118,6 +119,25 @@ def _format(value: float | None, decimals: int) -> str:
     return "–" if value is None or not np.isfinite(value) else f"{value:.{decimals}f}"
 
 
+def asymmetry_text(summary: MetricSummary) -> tuple[str, str]:
+    """'+12%' and a sentence saying whether the legs can be told apart at all."""
+    if summary.asymmetry_pct is None:
+        return "", ""
+    text = _signed_percent(summary.asymmetry_pct)
+    margin = summary.asymmetry_margin_pct
+    if margin is None:
+        return text, ""
+    if summary.asymmetry_is_clear:
+        return (
+            text,
+            f"Left and right differ: more than the ±{margin:.0f} % their steps' scatter explains.",
+        )
+    return text, (
+        f"No clear difference between the legs: within ±{margin:.0f} %, what the step-to-step "
+        "scatter (and the timing to the nearest frame) explains."
+    )
+
+
 def _signed_percent(value: float) -> str:
     """'+12%', '-3%', and '0%' for anything that rounds to zero (never '-0%')."""
     rounded = round(value)
@@ -153,7 +173,7 @@ def metric_rows(report: RunningReport) -> list[MetricRow]:
         if summary.typical_range is not None:
             low, high = summary.typical_range
             typical = f"{low:g}–{high:g}"
-        asymmetry = "" if summary.asymmetry_pct is None else _signed_percent(summary.asymmetry_pct)
+        asymmetry, asymmetry_note = asymmetry_text(summary)
         grade = summary.reliability or {}
         rows.append(
             MetricRow(
@@ -163,6 +183,8 @@ def metric_rows(report: RunningReport) -> list[MetricRow]:
                 left=_format(summary.left, decimals) + summary.side_mark("left"),
                 right=_format(summary.right, decimals) + summary.side_mark("right"),
                 asymmetry=asymmetry,
+                asymmetry_clear=summary.asymmetry_is_clear,
+                asymmetry_note=asymmetry_note,
                 typical=typical,
                 flagged=summary.flag is not None,
                 reason=summary.reason or "",
