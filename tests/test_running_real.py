@@ -151,6 +151,7 @@ def test_left_right_timing_differences_within_the_scatter_are_not_called_asymmet
     assert not flight.asymmetry_is_clear
     row = next(r for r in metric_rows(treadmill_report) if r.key == "flight_time_ms")
     assert not row.asymmetry_clear and "No clear difference" in row.asymmetry_note
+    assert row.asymmetry == f"(+{round(flight.asymmetry_pct)}%)"
     document = metrics_document(treadmill_report)
     assert document["flight_time_ms"]["asymmetry_margin_pct"] == pytest.approx(
         flight.asymmetry_margin_pct

@@ -585,16 +585,11 @@ def symmetry_index(left: np.ndarray, right: np.ndarray) -> float | None:
     Otherwise a side whose mean is zero within its own step-to-step scatter (hip extension at
     toe-off or an overstride near zero) turns a small difference into -100 % or worse.
     """
-    means = []
-    for values in (left, right):
-        if len(values) < 2:
-            return None
-        mean = float(np.mean(values))
-        standard_error = float(np.std(values, ddof=1)) / math.sqrt(len(values))
-        if abs(mean) < 2.0 * standard_error:
-            return None
-        means.append(mean)
-    left_mean, right_mean = means
+    if len(left) < 2 or len(right) < 2:
+        return None
+    (left_mean, left_se), (right_mean, right_se) = _mean_and_error(left), _mean_and_error(right)
+    if abs(left_mean) < 2.0 * left_se or abs(right_mean) < 2.0 * right_se:
+        return None
     if left_mean * right_mean <= 0:
         return None
     return 100.0 * (left_mean - right_mean) / (0.5 * (left_mean + right_mean))
@@ -608,9 +603,14 @@ def symmetry_margin(left: np.ndarray, right: np.ndarray) -> float:
     (a 16 ms flight-time difference at 60 fps is one frame): printing "+30 %" alone would claim
     a limp the clip cannot show. Call only where ``symmetry_index`` gave a value.
     """
-    variance = sum(float(np.var(v, ddof=1)) / len(v) for v in (left, right))
-    average = 0.5 * (float(np.mean(left)) + float(np.mean(right)))
-    return 100.0 * 2.0 * math.sqrt(variance) / abs(average)
+    (left_mean, left_se), (right_mean, right_se) = _mean_and_error(left), _mean_and_error(right)
+    average = 0.5 * (left_mean + right_mean)
+    return 100.0 * 2.0 * math.hypot(left_se, right_se) / abs(average)
+
+
+def _mean_and_error(values: np.ndarray) -> tuple[float, float]:
+    """Mean of one side's steps and its standard error (two steps or more)."""
+    return float(np.mean(values)), float(np.std(values, ddof=1)) / math.sqrt(len(values))
 
 
 def _flag(summary: MetricSummary) -> None:

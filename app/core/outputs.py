@@ -51,6 +51,13 @@ class OutputKind:
     write: Writer
     needs_report: bool = True  # False: written from the keypoints alone
     long_running: bool = False  # shows progress and can be cancelled
+    opt_out: bool = False  # True: written unless ``option`` is given (``--no-video``)
+
+    def chosen_by(self, given: set[str]) -> bool:
+        """Whether ``analyze`` with the options ``given`` writes this kind."""
+        if not self.option:
+            return True
+        return (self.option in given) != self.opt_out
 
     def path(self, out_dir: str | Path, stem: str) -> Path:
         return Path(out_dir) / f"{stem}{self.suffix}"
@@ -190,10 +197,11 @@ OUTPUTS: tuple[OutputKind, ...] = (
         ".overlay.mp4",
         "Annotated video (MP4)",
         "MP4 video (*.mp4)",
-        "unless --no-video",
+        "--no-video",
         _overlay_video,
         needs_report=False,
         long_running=True,
+        opt_out=True,
     ),
 )
 OUTPUT_KINDS: dict[str, OutputKind] = {kind.key: kind for kind in OUTPUTS}
@@ -203,15 +211,7 @@ def chosen_outputs(options: Iterable[str]) -> list[OutputKind]:
     """The kinds the ``analyze`` options ask for (``options``: the flags given, e.g. --plots;
     the overlay video is written unless ``--no-video`` is among them)."""
     given = set(options)
-    chosen = []
-    for kind in OUTPUTS:
-        if kind.option == "unless --no-video":
-            wanted = "--no-video" not in given
-        else:
-            wanted = not kind.option or kind.option in given
-        if wanted:
-            chosen.append(kind)
-    return chosen
+    return [kind for kind in OUTPUTS if kind.chosen_by(given)]
 
 
 def write_outputs(

@@ -231,9 +231,7 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         session = self.session
         self.corrections.set_enabled(session.editable)
-        self.menus.reanalyse_action.setEnabled(
-            self.player.frame_count > 0 and not session.analysing
-        )
+        self.menus.reanalyse_action.setEnabled(session.frame_count > 0 and not session.analysing)
         self.exporter.update_enabled(
             has_analysis=session.analysis is not None and not session.analysing,
             has_report=session.report_view is not None,

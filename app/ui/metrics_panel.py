@@ -87,15 +87,12 @@ class MetricsPanel(QWidget):
             value = row.value if row.value is not None else NO_VALUE
             if row.value is not None and row.trust in ("fair", "poor"):
                 value += f"\n({row.trust})"  # good is the rule: only the exceptions are marked
-            asymmetry = row.asymmetry
-            if asymmetry and not row.asymmetry_clear:
-                asymmetry = f"({asymmetry})"  # muted: the legs cannot be told apart
             cells = (
                 row.title,
                 value,
                 row.left,
                 row.right,
-                asymmetry,
+                row.asymmetry,
                 row.typical,
                 status,
             )
@@ -121,7 +118,7 @@ class MetricsPanel(QWidget):
                     item.setForeground(POOR_COLOR)
                 if c == 4 and row.asymmetry_note:
                     item.setToolTip(row.asymmetry_note)
-                    if not row.asymmetry_clear:
+                    if not row.asymmetry_clear:  # muted: the legs cannot be told apart
                         item.setForeground(POOR_COLOR)
                 self.table.setItem(r, c, item)
             self.table.item(r, 0).setData(Qt.ItemDataRole.UserRole, row.key)

@@ -101,11 +101,8 @@ class VideoSession(QObject):
     @property
     def editable(self) -> bool:
         """Hand corrections need a runner and no analysis replacing the points meanwhile."""
-        return (
-            self.analysis is not None
-            and self.analysis.subject() is not None
-            and not (self.analysing)
-        )
+        analysis = self.analysis
+        return analysis is not None and analysis.subject() is not None and not self.analysing
 
     def cancel_all(self) -> None:
         for task in list(self._tasks):

@@ -120,7 +120,8 @@ def _format(value: float | None, decimals: int) -> str:
 
 
 def asymmetry_text(summary: MetricSummary) -> tuple[str, str]:
-    """'+12%' and a sentence saying whether the legs can be told apart at all."""
+    """'+12%' and a sentence saying whether the legs can be told apart at all; an asymmetry
+    inside its margin is bracketed, '(+30%)', so it never reads as a measured difference."""
     if summary.asymmetry_pct is None:
         return "", ""
     text = _signed_percent(summary.asymmetry_pct)
@@ -132,7 +133,7 @@ def asymmetry_text(summary: MetricSummary) -> tuple[str, str]:
             text,
             f"Left and right differ: more than the ±{margin:.0f} % their steps' scatter explains.",
         )
-    return text, (
+    return f"({text})", (
         f"No clear difference between the legs: within ±{margin:.0f} %, what the step-to-step "
         "scatter (and the timing to the nearest frame) explains."
     )
