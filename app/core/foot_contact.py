@@ -29,15 +29,14 @@ says so. The module is pure numpy/scipy on plain arrays, tested with synthetic f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy.ndimage import median_filter
 from scipy.stats import siegelslopes
 
-from app.core.nanstats import nanmedian
-from app.core.savgol_runs import savgol_run
+from app.core.nanstats import nanmedian, repeated_median_slope
+from app.core.run_filters import median_over_runs, savgol_over_runs
 
 MIN_SCORE = 0.5  # BlazePose visibility below this: the point is likely hidden or guessed
 # Heights within this fraction of the foot length of the planted height count as ground level.
@@ -59,6 +58,7 @@ TO_VELOCITY_S = 0.08  # the same for the toe's release at toe-off
 # rolls over the tip before toe-off it is already this many foot lengths above its planted
 # height when the tip leaves the ground.
 TOE_LIFT = 0.4
+CONTACT_MARGIN_S = 0.5  # frames around a contact its events are looked for in (at least)
 MAX_BLIND_S = 0.06  # a walk over a point unseen for longer than this cannot place an edge
 MAX_GROUND_POINTS = 900  # frames given to the ground line's fit (its cost is their square)
 PLANTED_BAND = 0.1  # the planted height: median of the samples this close to the lowest ones
@@ -192,20 +192,11 @@ def detect_foot_contacts(
                 low = heights[side][part] - planted[side][part] < HEIGHT_TOLERANCE * foot_length
                 along = np.abs(speed - ground_speed) < CANDIDATE_MOTION * scale
             planted_now |= low & along
+        series = _FootSeries(
+            points, velocities[side], heights[side], planted[side], facing, times, foot_length, rate
+        )
         for start, stop in _runs(_bridge(planted_now, gap), min_frames, edge_length=3):
-            found, missing = _contact_events(
-                side,
-                start,
-                stop,
-                points,
-                velocities[side],
-                heights[side],
-                planted[side],
-                foot_length,
-                times,
-                rate,
-                facing,
-            )
+            found, missing = _contact_events(side, start, stop, series)
             events += found
             unfound += missing
     events.sort(key=lambda e: e.position)
@@ -267,10 +258,13 @@ def _smooth(xy: np.ndarray, rate: float) -> np.ndarray:
     low-pass of the same noise reduction."""
     window = max(SMOOTHING_MIN_FRAMES, int(round(SMOOTHING_S * rate)) | 1)
     out = xy.copy()
-    finite = np.isfinite(xy).all(axis=1)
-    for start, stop in _runs(finite, window):
-        run = median_filter(xy[start:stop], size=(MEDIAN_FRAMES, 1), mode="nearest")
-        out[start:stop] = savgol_run(run, window, 2) if window > 3 else run
+    runs = _runs(np.isfinite(xy).all(axis=1), window)
+    if not runs:
+        return out
+    medianed = median_over_runs(xy, runs, MEDIAN_FRAMES)
+    filtered = savgol_over_runs(medianed, runs, window, 2) if window > 3 else medianed
+    inside = np.isfinite(filtered).all(axis=1)
+    out[inside] = filtered[inside]
     return out
 
 
@@ -358,20 +352,75 @@ def _runs(
     ]
 
 
+@dataclass(frozen=True)
+class _FootSeries:
+    """One foot's smoothed points, speeds and heights over a stretch of frames, with the
+    clip's scales: what the events of its contacts are read from."""
+
+    points: dict[str, np.ndarray]
+    velocities: dict[str, np.ndarray]
+    heights: dict[str, np.ndarray]
+    planted: dict[str, float]
+    facing: np.ndarray
+    times: np.ndarray
+    foot_length: float
+    rate: float
+
+    def window(self, lo: int, hi: int) -> _FootSeries:
+        """The frames [lo, hi) only (frame 0 of the result is frame ``lo``)."""
+        part = slice(lo, hi)
+        return replace(
+            self,
+            points={name: xy[part] for name, xy in self.points.items()},
+            velocities={name: speed[part] for name, speed in self.velocities.items()},
+            heights={name: height[part] for name, height in self.heights.items()},
+            facing=np.asarray(self.facing, np.float64)[part],
+            times=self.times[part],
+        )
+
+
 def _contact_events(
-    side: str,
-    start: int,
-    stop: int,
-    points: dict[str, np.ndarray],
-    velocities: dict[str, np.ndarray],
-    heights: dict[str, np.ndarray],
-    planted: dict[str, float],
-    foot_length: float,
-    times: np.ndarray,
-    rate: float,
-    facing: np.ndarray,
+    side: str, start: int, stop: int, series: _FootSeries
 ) -> tuple[list[ContactEvent], list[UnfoundEvent]]:
-    """IC and TO of the low phase [start, stop) of one foot."""
+    """IC and TO of the low phase [start, stop) of one foot.
+
+    Worked out on the frames around the contact, not the whole clip: a minute of running holds
+    about 180 contacts, and whole-clip arrays per contact made the work grow with the square of
+    the clip's length. The window is wide enough for the walks to their edges; a walk that runs
+    off it (a contact that will not end) is redone over the whole clip, so the result is the
+    same as with whole-clip arrays.
+    """
+    frames = len(series.times)
+    margin = max(int(round(CONTACT_MARGIN_S * series.rate)), stop - start)
+    lo, hi = max(0, int(start) - margin), min(frames, int(stop) + margin)
+    while True:
+        found, missing, ran_off = _contact_events_in(
+            side, start - lo, stop - lo, series.window(lo, hi)
+        )
+        if not ran_off or (lo, hi) == (0, frames):
+            break
+        lo, hi = 0, frames
+    shift = float(lo)
+    found = [
+        replace(event, position=event.position + shift, frame=event.frame + lo) for event in found
+    ]
+    missing = [replace(event, near_frame=event.near_frame + lo) for event in missing]
+    return found, missing
+
+
+def _contact_events_in(
+    side: str, start: int, stop: int, series: _FootSeries
+) -> tuple[list[ContactEvent], list[UnfoundEvent], bool]:
+    """``_contact_events`` on a series that holds the contact; also whether a walk to an edge
+    ran off the series' ends."""
+    points, velocities, heights = series.points, series.velocities, series.heights
+    planted, foot_length, times, rate = (
+        series.planted,
+        series.foot_length,
+        series.times,
+        series.rate,
+    )
+    facing = series.facing
     core = slice(start + (stop - start) // 4, stop - (stop - start) // 4)
     centre = 0.5 * (points["heel"][core, 0] + points["toe"][core, 0])
     index = np.arange(core.start, core.stop, dtype=np.float64)
@@ -379,8 +428,8 @@ def _contact_events(
     mid = (start + stop) // 2
     if finite.sum() < 3:
         reason = "the foot points are unreliable during this contact"
-        return [], [UnfoundEvent(side, k, mid, reason) for k in ("IC", "TO")]
-    ground_speed = siegelslopes(centre[finite], index[finite])[0]  # px per frame
+        return [], [UnfoundEvent(side, k, mid, reason) for k in ("IC", "TO")], False
+    ground_speed = repeated_median_slope(centre[finite], index[finite])  # px per frame
     # Speeds are compared with the ground's; overground with a still camera the ground does not
     # move, and the foot's own landing speed sets the scale.
     scale = max(abs(ground_speed), MIN_GROUND_SPEED * foot_length / rate)
@@ -423,7 +472,8 @@ def _contact_events(
         events.append(_event(side, "TO", to[0], to[1], times))
     elif isinstance(to, str):
         unfound.append(UnfoundEvent(side, "TO", stop - 1, to))
-    return events, unfound
+    ran_off = to is None or any(edge is None for edge in ic.values())
+    return events, unfound, ran_off
 
 
 def _landing_on_moving_ground(
@@ -486,10 +536,7 @@ def _crossing(values: np.ndarray, level: float) -> float | None:
 def _velocity(x: np.ndarray, rate: float, window_s: float = VELOCITY_S) -> np.ndarray:
     """Horizontal speed in pixels per frame: Savitzky-Golay derivative over runs of samples."""
     window = max(3, int(round(window_s * rate)) | 1)
-    out = np.full_like(x, np.nan)
-    for start, stop in _runs(np.isfinite(x), window):
-        out[start:stop] = savgol_run(x[start:stop], window, 2, deriv=1)
-    return out
+    return savgol_over_runs(x, _runs(np.isfinite(x), window), window, 2, deriv=1)
 
 
 def _edge(
@@ -554,6 +601,9 @@ def _edge(
 def _event(side: str, kind: str, position: float, cue: str, times: np.ndarray) -> ContactEvent:
     frames = len(times)
     frame = int(np.ceil(position - 1e-9)) if kind == "IC" else int(np.floor(position + 1e-9))
-    frame = int(np.clip(frame, 0, frames - 1))
-    time = float(np.interp(position, np.arange(frames), times))
+    frame = min(max(frame, 0), frames - 1)
+    below = min(max(int(np.floor(position)), 0), frames - 1)
+    above = min(below + 1, frames - 1)
+    fraction = min(max(position - below, 0.0), 1.0) if above > below else 0.0
+    time = float(times[below] + fraction * (times[above] - times[below]))
     return ContactEvent(side, kind, float(position), frame, time, cue)

@@ -22,6 +22,8 @@ neighbours; frames are the nearest frame. All times are real (slow-motion correc
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -31,6 +33,10 @@ from app.core.cleaning import sampling_rate_hz
 from app.core.corrections import EVENT_SNAP_FRAMES, MANUAL, Corrections
 from app.core.foot_contact import FootContacts, FootPoints, detect_foot_contacts
 from app.core.kinematics import ANKLE, SIDES, mid_hip
+
+ContactDetector = Callable[
+    [dict[str, FootPoints], np.ndarray, np.ndarray, tuple[int, int] | None], FootContacts
+]
 
 # The ankle swings about one leg length fore and aft of the pelvis in running (0.6 walking); a
 # person standing still moves it by the landmarks' jitter, whose autocorrelation can still peak.
@@ -114,12 +120,14 @@ def detect_gait_events(
     leg_length_px: float,
     feet: dict[str, FootPoints] | None = None,
     image_size: tuple[int, int] | None = None,
+    contact_detector: ContactDetector = detect_foot_contacts,
 ) -> GaitEvents:
     """Find IC and TO of both feet in a cleaned (T, 17+, 3) track.
 
     With ``feet`` (heel and toe points per side), events are timed from the feet
     (``app.core.foot_contact``) and the ankle-pelvis method of the module docstring fills in
     where the feet are unreliable; without, the ankle-pelvis method gives every event.
+    ``contact_detector`` stands in for ``detect_foot_contacts`` (a report cache passes its own).
     """
     times = np.asarray(real_times_s, np.float64)
     if not np.isfinite(leg_length_px) or len(times) < 3:
@@ -148,7 +156,7 @@ def detect_gait_events(
     events.sort(key=lambda e: e.time_s)
     missing: list[MissingEvent] = []
     if feet is not None:
-        contacts = detect_foot_contacts(feet, times, facing, image_size)
+        contacts = contact_detector(feet, times, facing, image_size)
         events, missing = combine_events(events, contacts, stride, times)
     return GaitEvents(events, pair_steps(events, stride), stride, missing=missing)
 
@@ -170,44 +178,68 @@ def combine_events(
     feet_events = [
         GaitEvent(e.side, e.kind, e.frame, e.time_s, e.cue, FEET) for e in contacts.events
     ]
+    # Events are compared only with those of the same side and kind, each group in time order
+    # (a minute of running holds hundreds of events: all pairs would be a fifth of a recompute).
+    feet_by_kind: dict[tuple[str, str], list[int]] = {}
+    for index, event in enumerate(feet_events):
+        feet_by_kind.setdefault((event.side, event.kind), []).append(index)
+    for indices in feet_by_kind.values():
+        indices.sort(key=lambda i: feet_events[i].time_s)
     used: set[int] = set()
     combined: list[GaitEvent] = []
     for candidate in fallback:
+        indices = feet_by_kind.get((candidate.side, candidate.kind), [])
+        times_s = [feet_events[i].time_s for i in indices]
+        first = bisect_left(times_s, candidate.time_s - near - _TIME_SLACK_S)
+        last = bisect_right(times_s, candidate.time_s + near + _TIME_SLACK_S)
         best = None
-        for index, event in enumerate(feet_events):
-            if index in used or (event.side, event.kind) != (candidate.side, candidate.kind):
-                continue
-            gap = abs(event.time_s - candidate.time_s)
-            if gap <= near and (best is None or gap < best[0]):
+        for index in sorted(indices[first:last]):
+            gap = abs(feet_events[index].time_s - candidate.time_s)
+            if index not in used and gap <= near and (best is None or gap < best[0]):
                 best = (gap, index)
         if best is None:
             combined.append(replace(candidate, method=ANKLE_PELVIS))
         else:
             used.add(best[1])
             combined.append(feet_events[best[1]])
+    kept = _EventTimes(combined)
     for index, event in enumerate(feet_events):
-        if index in used:
-            continue
-        clash = any(
-            (other.side, other.kind) == (event.side, event.kind)
-            and abs(other.time_s - event.time_s) < 0.5 * stride_s
-            for other in combined
-        )
-        if not clash:
+        if index not in used and not kept.any_within(event, event.time_s, 0.5 * stride_s):
             combined.append(event)
+            kept.add(event)
     combined.sort(key=lambda e: e.time_s)
+    found = _EventTimes(combined)
     missing = []
     for unfound in contacts.unfound:
         when = times[int(np.clip(unfound.near_frame, 0, len(times) - 1))]
-        covered = any(
-            (e.side, e.kind) == (unfound.side, unfound.kind) and abs(e.time_s - when) < near * 2
-            for e in combined
-        )
-        if not covered:
+        if not found.any_within(unfound, when, near * 2):
             missing.append(
                 MissingEvent(unfound.side, unfound.kind, int(unfound.near_frame), unfound.reason)
             )
     return combined, missing
+
+
+_TIME_SLACK_S = 1e-9  # around a search window's bounds, so rounding never drops an event
+
+
+class _EventTimes:
+    """The times of events by side and kind, sorted: is there one near a given time?"""
+
+    def __init__(self, events: list[GaitEvent]) -> None:
+        self._times: dict[tuple[str, str], list[float]] = {}
+        for event in events:
+            self.add(event)
+
+    def add(self, event: GaitEvent) -> None:
+        insort(self._times.setdefault((event.side, event.kind), []), event.time_s)
+
+    def any_within(self, like, time_s: float, distance_s: float) -> bool:
+        """Whether an event of ``like``'s side and kind lies less than ``distance_s`` away."""
+        times_s = self._times.get((like.side, like.kind), [])
+        at = bisect_left(times_s, time_s)
+        return any(
+            abs(times_s[i] - time_s) < distance_s for i in (at - 1, at) if 0 <= i < len(times_s)
+        )
 
 
 def estimate_stride_period(

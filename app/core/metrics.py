@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from app.core.event_values import interpolate_at, values_at_events
 from app.core.gait import Step
 from app.core.kinematics import ANKLE, HEEL, SIDES, mid_hip
 from app.core.reliability import (
@@ -288,7 +289,7 @@ def step_metrics(
     """Measure every step (see the module docstring for the definitions).
 
     ``unsmoothed_angles`` (angles of the track before its low-pass filter) are used for the
-    values read at initial contact and toe-off, through :func:`value_at_event`.
+    values read at initial contact and toe-off, through :func:`values_at_events`.
     """
     at_event = unsmoothed_angles if unsmoothed_angles is not None else angles
     times = np.asarray(real_times_s, np.float64)
@@ -298,9 +299,15 @@ def step_metrics(
     def ahead_of_pelvis(joint: int) -> np.ndarray:
         return facing * (points[:, joint, 0] - pelvis[:, 0]) / leg_length_px
 
-    ankle_ahead = {side: ahead_of_pelvis(ANKLE[side]) for side in SIDES}
-    heel_ahead = {side: ahead_of_pelvis(HEEL[side]) for side in SIDES}
     ordered = sorted(steps, key=lambda s: s.ic.time_s)
+    at = _EventReadings(ordered, times)
+    knee_ic = at.ic(lambda side: at_event[f"knee_flexion_{side}"])
+    hip_to = at.to(lambda side: at_event[f"hip_flexion_{side}"])
+    shank_ic = at.ic(lambda side: at_event[f"shank_angle_{side}"])
+    ankle_ic = at.ic(lambda side: at_event[f"ankle_dorsiflexion_{side}"])
+    overstride = at.ic(lambda side: ahead_of_pelvis(ANKLE[side]), fit=False)
+    heel_ahead = at.ic(lambda side: ahead_of_pelvis(HEEL[side]), fit=False)
+    strike_angle = at.strike_angles(lambda side: at_event[f"foot_angle_{side}"])
     results = []
     for index, step in enumerate(ordered):
         side = step.side
@@ -319,28 +326,18 @@ def step_metrics(
             stride = same_next.ic.time_s - step.ic.time_s
             if stride > 0:
                 m.duty_factor = step.contact_time_s / stride
-        knee = angles[f"knee_flexion_{side}"]
-        m.knee_flexion_ic_deg = value_at_event(
-            at_event[f"knee_flexion_{side}"], times, step.ic.time_s
-        )
+        contact = slice(step.ic.frame, step.to.frame + 1)
+        m.knee_flexion_ic_deg = float(knee_ic[index])
         m.peak_knee_flexion_stance_deg = _nan_reduce(
-            np.nanmax, knee[step.ic.frame : step.to.frame + 1]
+            np.nanmax, angles[f"knee_flexion_{side}"][contact]
         )
-        m.hip_extension_to_deg = -value_at_event(
-            at_event[f"hip_flexion_{side}"], times, step.to.time_s
-        )
-        m.trunk_lean_deg = _nan_reduce(
-            np.nanmean, angles["trunk_lean"][step.ic.frame : step.to.frame + 1]
-        )
-        m.overstride = _at_time(ankle_ahead[side], times, step.ic.time_s)
-        m.heel_ahead_ic = _at_time(heel_ahead[side], times, step.ic.time_s)
-        m.shank_angle_ic_deg = value_at_event(
-            at_event[f"shank_angle_{side}"], times, step.ic.time_s
-        )
-        m.ankle_dorsiflexion_ic_deg = value_at_event(
-            at_event[f"ankle_dorsiflexion_{side}"], times, step.ic.time_s
-        )
-        m.foot_strike_angle_deg = foot_strike_angle(at_event[f"foot_angle_{side}"], times, step)
+        m.hip_extension_to_deg = -float(hip_to[index])
+        m.trunk_lean_deg = _nan_reduce(np.nanmean, angles["trunk_lean"][contact])
+        m.overstride = float(overstride[index])
+        m.heel_ahead_ic = float(heel_ahead[index])
+        m.shank_angle_ic_deg = float(shank_ic[index])
+        m.ankle_dorsiflexion_ic_deg = float(ankle_ic[index])
+        m.foot_strike_angle_deg = float(strike_angle[index])
         m.strike_pattern = strike_pattern(m.foot_strike_angle_deg)
         results.append(m)
     return results
@@ -353,21 +350,50 @@ FOREFOOT_BELOW_DEG = -1.6
 FLAT_FOOT_STANCE = (0.25, 0.5)
 
 
-def foot_strike_angle(foot_angle: np.ndarray, times: np.ndarray, step: Step) -> float:
-    """Foot angle at initial contact minus the foot's angle when flat in mid-stance (degrees).
+class _EventReadings:
+    """Per-step readings of per-side curves at IC or TO, each side's events read in one batch."""
 
-    Altman & Davis subtract the foot angle of a standing trial, which a running video lacks;
-    the planted foot in mid-stance is flat on the same ground, so its image angle holds both the
-    ground's tilt in the image and the offset between the heel and toe landmarks and the sole.
-    A runner whose heel never touches the ground reads closer to midfoot than they are.
-    """
-    contact = step.to.time_s - step.ic.time_s
-    start, stop = (step.ic.time_s + f * contact for f in FLAT_FOOT_STANCE)
-    flat = foot_angle[(times >= start) & (times <= stop)]
-    flat = flat[np.isfinite(flat)]
-    if not flat.size:
-        return math.nan
-    return value_at_event(foot_angle, times, step.ic.time_s) - float(np.median(flat))
+    def __init__(self, ordered: list[Step], times: np.ndarray) -> None:
+        self.times = times
+        self.sides = np.array([step.side for step in ordered])
+        self.ic_s = np.array([step.ic.time_s for step in ordered], np.float64)
+        self.to_s = np.array([step.to.time_s for step in ordered], np.float64)
+
+    def ic(self, curve, fit: bool = True) -> np.ndarray:
+        return self._read(curve, self.ic_s, fit)
+
+    def to(self, curve, fit: bool = True) -> np.ndarray:
+        return self._read(curve, self.to_s, fit)
+
+    def _read(self, curve, event_s: np.ndarray, fit: bool) -> np.ndarray:
+        out = np.full(len(event_s), np.nan)
+        read = values_at_events if fit else interpolate_at
+        for side in SIDES:
+            mine = self.sides == side
+            if mine.any():
+                out[mine] = read(curve(side), self.times, event_s[mine])
+        return out
+
+    def strike_angles(self, foot_angle) -> np.ndarray:
+        """Foot angle at initial contact minus the foot's angle when flat in mid-stance (deg).
+
+        Altman & Davis subtract the foot angle of a standing trial, which a running video lacks;
+        the planted foot in mid-stance is flat on the same ground, so its image angle holds both
+        the ground's tilt in the image and the offset between the heel and toe landmarks and the
+        sole. A runner whose heel never touches the ground reads closer to midfoot than they are.
+        """
+        at_ic = self.ic(foot_angle)
+        contact = self.to_s - self.ic_s
+        starts, stops = (self.ic_s + f * contact for f in FLAT_FOOT_STANCE)
+        first = np.searchsorted(self.times, starts, side="left")
+        last = np.searchsorted(self.times, stops, side="right")
+        out = np.full(len(at_ic), np.nan)
+        for index, side in enumerate(self.sides):
+            flat = foot_angle(side)[first[index] : last[index]]
+            flat = flat[np.isfinite(flat)]
+            if flat.size:
+                out[index] = at_ic[index] - float(np.median(flat))
+        return out
 
 
 def strike_pattern(strike_angle_deg: float) -> str | None:
@@ -384,64 +410,6 @@ def strike_pattern(strike_angle_deg: float) -> str | None:
 def _neighbour(steps: list[Step], index: int, direction: int) -> Step | None:
     other = index + direction
     return steps[other] if 0 <= other < len(steps) else None
-
-
-EVENT_WINDOW_S = 0.1
-
-
-def value_at_event(
-    values: np.ndarray,
-    times: np.ndarray,
-    time_s: float,
-    window_s: float = EVENT_WINDOW_S,
-    corner_search: bool = False,
-) -> float:
-    """Value of an angle curve at a gait event, allowing a corner there.
-
-    At initial contact the knee, nearly still, starts flexing fast as the leg takes the load; a
-    low-pass filter run through that corner rounds it off and reads several degrees too much
-    flexion at the corner itself. Instead, two quadratics that meet at a corner time (the curve
-    is continuous there, its slope and curvature may jump) are fitted by least squares to the
-    unfiltered samples within ``window_s`` of the event, and their common value at the corner is
-    returned. With ``corner_search`` the corner may sit up to one frame from the event time (the
-    best fit wins): a contact detected a few milliseconds off would otherwise read the knee
-    partway down the corner (at 400 deg/s, 5 ms is 2 deg). With too few samples on either side
-    the curve is interpolated linearly instead.
-    """
-    values = np.asarray(values, np.float64)
-    # Only the samples around the event: a minute of 60 fps holds hundreds of events.
-    lo = int(np.searchsorted(times, time_s - window_s, side="left"))
-    hi = int(np.searchsorted(times, time_s + window_s, side="right"))
-    window_times = times[max(lo - 1, 0) : hi + 1]
-    frame_s = float(np.median(np.diff(window_times))) if len(window_times) > 1 else 0.0
-    finite = np.isfinite(values[lo:hi])
-    sample_times, samples = times[lo:hi][finite], values[lo:hi][finite]
-    corners = time_s + (np.linspace(-frame_s, frame_s, 9) if corner_search else np.zeros(1))
-    # One least-squares fit per candidate corner, all solved at once.
-    offset = sample_times[None, :] - corners[:, None]
-    fits = ((offset < 0).sum(axis=1) >= 3) & ((offset > 0).sum(axis=1) >= 3)
-    if not fits.any():
-        return _at_time(values, times, time_s)
-    offset = offset[fits] / max(window_s, 1e-9)  # unit scale keeps the normal equations tame
-    after = np.maximum(offset, 0.0)
-    design = np.stack([np.ones_like(offset), offset, offset**2, after, after**2], axis=2)
-    q, r = np.linalg.qr(design)
-    try:
-        coefficients = np.linalg.solve(r, np.einsum("cni,n->ci", q, samples)[..., None])[..., 0]
-    except np.linalg.LinAlgError:  # samples at repeated times: no unique fit
-        return _at_time(values, times, time_s)
-    errors = ((np.einsum("cni,ci->cn", design, coefficients) - samples) ** 2).sum(axis=1)
-    return float(coefficients[int(np.argmin(errors)), 0])
-
-
-def _at_time(values: np.ndarray, times: np.ndarray, time_s: float) -> float:
-    """Linear interpolation of a (T,) series at a sub-frame time (NaN if a neighbour is NaN)."""
-    index = int(np.searchsorted(times, time_s))
-    lo, hi = max(index - 1, 0), min(index, len(times) - 1)
-    if lo == hi:
-        return float(values[lo])
-    weight = (time_s - times[lo]) / (times[hi] - times[lo])
-    return float((1.0 - weight) * values[lo] + weight * values[hi])
 
 
 def _nan_reduce(reduce, values: np.ndarray) -> float:

@@ -24,7 +24,7 @@ import numpy as np
 from app.core.analysis import Analysis
 from app.core.cleaning import CleanedTrack, CleaningSettings, clean_track
 from app.core.corrections import MANUAL, rests_on_edits
-from app.core.foot_contact import feet_from_keypoints
+from app.core.foot_contact import detect_foot_contacts, feet_from_keypoints
 from app.core.gait import ANKLE_PELVIS, FEET, GaitEvents, detect_gait_events, with_event_edits
 from app.core.kinematics import ANGLE_NAMES, SIDES, facing_direction, joint_angles, leg_length_px
 from app.core.metrics import (
@@ -38,6 +38,7 @@ from app.core.options import DEFAULT_CUTOFF_HZ, LIMITS
 from app.core.overlay_style import plot_colour
 from app.core.plausibility import DroppedValue, dropped_note, screen_steps, slow_steps_hint
 from app.core.reliability import MIN_STEPS, ClipConditions, leg_visibility
+from app.core.report_cache import ReportCache
 from app.core.table_text import csv_from_columns, number_column
 from rhpnet.atomic import atomic_path, atomic_write_text
 from rhpnet.errors import DataError
@@ -129,11 +130,14 @@ def build_report(
     runner_height_cm: float | None = None,
     cutoff_hz: float | None = DEFAULT_CUTOFF_HZ,
     cleaning: CleaningSettings | None = None,
+    cache: ReportCache | None = None,
 ) -> RunningReport:
     """Clean the runner's track, compute angles, gait events and metrics.
 
     ``track_id`` defaults to the analysis' subject. ``cutoff_hz`` (real-time Hz, None = no
-    low-pass) overrides the cleaning settings' cutoff. Raises ``DataError`` if there is no runner.
+    low-pass) overrides the cleaning settings' cutoff. ``cache`` (one per video) reuses the
+    stages whose inputs did not change since its last report: the recompute after a hand
+    correction. Raises ``DataError`` if there is no runner.
     """
     heights = LIMITS.runner_height_cm
     if runner_height_cm is not None and not heights.accepts(runner_height_cm):
@@ -148,7 +152,7 @@ def build_report(
     track, edited = analysis.corrected_track(track_id)
     settings = replace(cleaning or CleaningSettings(), cutoff_hz=cutoff_hz)
     real_times = analysis.real_times_s
-    cleaned = clean_track(track.keypoints, real_times, settings)
+    cleaned = (cache.clean_track if cache else clean_track)(track.keypoints, real_times, settings)
     points = cleaned.keypoints
     length = leg_length_px(points)
     facing = facing_direction(points, real_times)
@@ -158,7 +162,16 @@ def build_report(
     feet = feet_from_keypoints(cleaned.unsmoothed_keypoints, POSE_KEYPOINT_NAMES)
     size = (analysis.video.width, analysis.video.height)
     gait = with_event_edits(
-        detect_gait_events(points, real_times, facing, knees, length, feet, size),
+        detect_gait_events(
+            points,
+            real_times,
+            facing,
+            knees,
+            length,
+            feet,
+            size,
+            cache.detect_foot_contacts if cache else detect_foot_contacts,
+        ),
         track_id,
         analysis.corrections,
         real_times,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -69,6 +70,10 @@ def run_gui(video: str | None = None) -> int:
 
     window = MainWindow()
     window.show()
+    # The start-up heap (torch, Qt, mediapipe, pyqtgraph: some 300 000 objects) lives as long as
+    # the app; frozen, the cyclic garbage collector stops rescanning it, which took a fifth of
+    # every report recompute after a hand correction (docs/corrections.md).
+    gc.freeze()
     if video:
         window.open_video(Path(video))
     code = int(app.exec())

@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from app.core.analysis import Analysis
 from app.core.corrections import Corrections
+from app.core.report_cache import ReportCache
 from app.ui import tasks
 from app.ui.clock import format_clock
 from app.ui.settings import AnalysisPreferences, AppSettings
@@ -75,6 +76,8 @@ class VideoSession(QObject):
         self.live_poses: tasks.LivePoses | None = None
         self.analysis_task: Task | None = None
         self.progress = (0, 0)  # frames done, frames in all, of the running analysis
+        # The open video's last cleaning and foot contacts: an edit recomputes only what it changed.
+        self.report_cache = ReportCache()
         self._tasks: set[Task] = set()
 
     # --- tasks --------------------------------------------------------------------------
@@ -120,6 +123,7 @@ class VideoSession(QObject):
         self._abandon_analysis()
         self.analysis, self.report_view, self.sidecar_file = None, None, None
         self.live_poses = None
+        self.report_cache = ReportCache()
         self.video_path = path
         self.frame_count = 0
         self.slowmo = 1.0  # real time, unless its sidecar or the user says otherwise
@@ -336,6 +340,7 @@ class VideoSession(QObject):
             tasks.compute_report,
             analysis,
             self.settings.analysis(),
+            self.report_cache,
             parent=self,
         )
         subject = analysis.subject_id

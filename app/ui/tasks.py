@@ -24,6 +24,7 @@ from rhpnet.media.info import VideoInfo
 
 if TYPE_CHECKING:
     from app.core.pipeline import FrameResult
+    from app.core.report_cache import ReportCache
     from rhpnet.media.video import VideoSource
 
 
@@ -149,15 +150,19 @@ def save_analysis(context: TaskContext, analysis: Analysis, path: Path) -> Path:
 
 
 def compute_report(
-    context: TaskContext, analysis: Analysis, prefs: AnalysisPreferences
+    context: TaskContext,
+    analysis: Analysis,
+    prefs: AnalysisPreferences,
+    cache: ReportCache | None = None,
 ) -> ReportView:
     """Angles, gait events and metrics of the analysed runner (at the analysis' own slow-motion
-    factor), shaped for the views."""
+    factor), shaped for the views; ``cache`` keeps the stages an edit did not change."""
     from app.core.running_report import build_report
 
     report = build_report(
         analysis,
         runner_height_cm=prefs.runner_height_cm or None,
         cutoff_hz=prefs.filter_cutoff_hz,
+        cache=cache,
     )
     return build_report_view(report, analysis)
