@@ -72,6 +72,29 @@ def test_a_moved_keypoint_reruns_the_cleaning_and_the_contacts_only_if_the_feet_
     _same_report(cached, build_report(edited))
 
 
+def test_a_foot_moved_in_its_swing_reworks_only_the_contacts_around_it(treadmill):
+    cache = ReportCache()
+    first = build_report(treadmill, cache=cache)
+    heel, toe = (POSE_KEYPOINT_NAMES.index(f"right_{part}") for part in ("heel", "big_toe"))
+    points = treadmill.subject().keypoints
+    middle = slice(treadmill.frame_count // 3, 2 * treadmill.frame_count // 3)
+    frame = middle.start + int(np.nanargmin(points[middle, heel, 1]))  # the heel at its highest
+    edits = [
+        KeypointMove(treadmill.subject_id, frame, name, float(x) + 6.0, float(y) - 4.0)
+        for name, (x, y) in (
+            ("right_heel", points[frame, heel, :2]),
+            ("right_big_toe", points[frame, toe, :2]),
+        )
+    ]
+    edited = _edited(treadmill, *edits)
+    cached = build_report(edited, cache=cache)
+    # The whole foot moved as one, in the air: the clip's foot length and planted heights stay,
+    # and only the contacts whose frames reach the edit are read again.
+    found = len(first.gait.events) // 2
+    assert found - 5 <= cache.contacts_recalled < found
+    _same_report(cached, build_report(edited))
+
+
 def test_kept_results_are_read_only(treadmill):
     cache = ReportCache()
     report = build_report(treadmill, cache=cache)

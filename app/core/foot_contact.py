@@ -113,6 +113,35 @@ class FootContacts:
     foot_length_px: float
 
 
+ContactResult = tuple[list[ContactEvent], list[UnfoundEvent]]
+
+
+class ContactMemo:
+    """The events of each contact of the last detection, keyed by everything they were read
+    from (the frames around the contact, the clip's scales): an edit changes the inputs of the
+    contacts it reaches, and only those are worked out again."""
+
+    def __init__(self) -> None:
+        self._last: dict[tuple, ContactResult] = {}
+        self._now: dict[tuple, ContactResult] = {}
+        self.recalled = 0
+
+    def next_detection(self) -> None:
+        """Keep the contacts of the detection that just ended, forget older ones."""
+        self._last, self._now = self._now, {}
+        self.recalled = 0
+
+    def recall(self, key: tuple) -> ContactResult | None:
+        result = self._last.get(key)
+        if result is not None:
+            self._now[key] = result
+            self.recalled += 1
+        return result
+
+    def keep(self, key: tuple, result: ContactResult) -> None:
+        self._now[key] = result
+
+
 FOOT_POINT_NAMES = {
     side: {"heel": f"{side}_heel", "toe": f"{side}_big_toe", "ankle": f"{side}_ankle"}
     for side in ("left", "right")
@@ -145,8 +174,14 @@ def detect_foot_contacts(
     real_times_s: np.ndarray,
     facing: np.ndarray,
     image_size: tuple[int, int] | None = None,
+    memo: ContactMemo | None = None,
 ) -> FootContacts:
-    """IC and TO of every ground contact seen in the feet; see the module docstring."""
+    """IC and TO of every ground contact seen in the feet; see the module docstring.
+
+    ``memo`` hands back the events of a contact whose inputs are exactly those of the last
+    detection it saw (a recompute after an edit elsewhere in the clip)."""
+    if memo is not None:
+        memo.next_detection()
     times = np.asarray(real_times_s, np.float64)
     frames = len(times)
     reliable = {side: _reliable(foot, image_size) for side, foot in feet.items()}
@@ -196,7 +231,7 @@ def detect_foot_contacts(
             points, velocities[side], heights[side], planted[side], facing, times, foot_length, rate
         )
         for start, stop in _runs(_bridge(planted_now, gap), min_frames, edge_length=3):
-            found, missing = _contact_events(side, start, stop, series)
+            found, missing = _contact_events(side, start, stop, series, memo)
             events += found
             unfound += missing
     events.sort(key=lambda e: e.position)
@@ -366,6 +401,17 @@ class _FootSeries:
     foot_length: float
     rate: float
 
+    def digest(self) -> bytes:
+        """Every input of the events, as bytes: equal digests give equal events."""
+        arrays = [self.facing, self.times]
+        for parts in (self.points, self.velocities, self.heights):
+            arrays += [parts[name] for name in sorted(parts)]
+        scales = [self.planted[name] for name in sorted(self.planted)]
+        scales += [self.foot_length, self.rate, float(len(self.times))]
+        return np.array(scales, np.float64).tobytes() + b"".join(
+            np.ascontiguousarray(array, np.float64).tobytes() for array in arrays
+        )
+
     def window(self, lo: int, hi: int) -> _FootSeries:
         """The frames [lo, hi) only (frame 0 of the result is frame ``lo``)."""
         part = slice(lo, hi)
@@ -380,7 +426,7 @@ class _FootSeries:
 
 
 def _contact_events(
-    side: str, start: int, stop: int, series: _FootSeries
+    side: str, start: int, stop: int, series: _FootSeries, memo: ContactMemo | None = None
 ) -> tuple[list[ContactEvent], list[UnfoundEvent]]:
     """IC and TO of the low phase [start, stop) of one foot.
 
@@ -393,18 +439,21 @@ def _contact_events(
     frames = len(series.times)
     margin = max(int(round(CONTACT_MARGIN_S * series.rate)), stop - start)
     lo, hi = max(0, int(start) - margin), min(frames, int(stop) + margin)
-    while True:
-        found, missing, ran_off = _contact_events_in(
-            side, start - lo, stop - lo, series.window(lo, hi)
-        )
-        if not ran_off or (lo, hi) == (0, frames):
-            break
-        lo, hi = 0, frames
+    window = series.window(lo, hi)
+    key = (side, int(start), int(stop), lo, hi, window.digest())
+    if memo is not None and (kept := memo.recall(key)) is not None:
+        return kept
+    found, missing, ran_off = _contact_events_in(side, start - lo, stop - lo, window)
+    if ran_off and (lo, hi) != (0, frames):
+        lo = 0
+        found, missing, _ = _contact_events_in(side, start, stop, series)
     shift = float(lo)
     found = [
         replace(event, position=event.position + shift, frame=event.frame + lo) for event in found
     ]
     missing = [replace(event, near_frame=event.near_frame + lo) for event in missing]
+    if memo is not None and not ran_off:
+        memo.keep(key, (found, missing))
     return found, missing
 
 

@@ -3,9 +3,11 @@
 After a hand correction the report is recomputed (docs/corrections.md), but most corrections
 leave most inputs as they were: an added or moved foot strike changes no keypoint, so the
 cleaning and the foot contacts of the whole clip come out the same; a knee dragged back onto
-the leg usually leaves the cleaned feet untouched, so the foot contacts do. A stage whose
-inputs are exactly those of its last run returns its last result; any difference, however
-small, runs it again, so a report is always the one a fresh computation gives.
+the leg usually leaves the cleaned feet untouched, so the foot contacts do; a moved heel
+changes the inputs of the contacts around it, and only those are worked out again
+(``foot_contact.ContactMemo``). A stage whose inputs are exactly those of its last run returns
+its last result; any difference, however small, runs it again, so a report is always the one a
+fresh computation gives.
 
 Kept results are made read-only: a caller that changed one in place would change the next
 report too, and numpy refuses the write instead.
@@ -19,7 +21,7 @@ from dataclasses import fields
 import numpy as np
 
 from app.core.cleaning import CleanedTrack, CleaningSettings, clean_track
-from app.core.foot_contact import FootContacts, FootPoints, detect_foot_contacts
+from app.core.foot_contact import ContactMemo, FootContacts, FootPoints, detect_foot_contacts
 
 
 class ReportCache:
@@ -29,7 +31,13 @@ class ReportCache:
         self._lock = threading.Lock()
         self._cleaning: tuple[tuple, CleanedTrack] | None = None
         self._contacts: tuple[tuple, FootContacts] | None = None
+        self._contact_memo = ContactMemo()
         self.hits = {"cleaning": 0, "contacts": 0}
+
+    @property
+    def contacts_recalled(self) -> int:
+        """How many contacts the last foot-contact detection took unchanged from the one before."""
+        return self._contact_memo.recalled
 
     def clean_track(
         self, keypoints: np.ndarray, real_times_s: np.ndarray, settings: CleaningSettings
@@ -69,7 +77,9 @@ class ReportCache:
                 return FootContacts(
                     list(kept.events), list(kept.unfound), kept.ground, kept.foot_length_px
                 )
-            contacts = detect_foot_contacts(feet, real_times_s, facing, image_size)
+            contacts = detect_foot_contacts(
+                feet, real_times_s, facing, image_size, self._contact_memo
+            )
             self._contacts = (inputs, contacts)
             return contacts
 
