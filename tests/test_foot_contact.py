@@ -18,7 +18,7 @@ from app.core.foot_contact import (
     detect_foot_contacts,
     feet_from_keypoints,
 )
-from app.core.gait import ANKLE_PELVIS, FEET, GaitEvent, combine_events
+from app.core.gait import ANKLE_PELVIS, CALIBRATED, FEET, GaitEvent, combine_events
 from rhpnet.skeleton import COCO_KEYPOINT_NAMES, POSE_KEYPOINT_NAMES, as_pose_layout
 
 STRIDE_S = 0.7
@@ -180,3 +180,29 @@ def test_feet_replace_the_ankle_events_and_the_rest_falls_back():
     # The foot events with no ankle-pelvis candidate are kept, once each.
     lefts = [e for e in combined if e.side == "left" and e.kind == "IC"]
     assert len(lefts) == len({round(e.time_s, 3) for e in lefts})
+
+
+def test_an_ankle_event_the_feet_missed_is_moved_by_the_clips_own_offset():
+    """docs/gait_events.md, Fallback: the feet-timed contacts show how early the ankle-pelvis
+    candidates are on this clip; a candidate the feet could not time is moved by as much."""
+    times, feet, _ = _treadmill(60.0)
+    contacts = detect_foot_contacts(feet, times, np.ones(len(times)))
+    timed = [e for e in contacts.events if e.side == "left" and e.kind == "IC"]
+    assert len(timed) >= 4
+    # Ankle-pelvis candidates 4 frames early at every contact the feet timed but the last, whose
+    # feet are taken away: its candidate must come out on time.
+    fallback = [
+        GaitEvent("left", "IC", e.frame - 4, e.time_s - 4 / 60, "ankle_vertical") for e in timed
+    ]
+    hidden = timed[-1]
+    contacts.events = [e for e in contacts.events if e is not hidden]
+    combined, _ = combine_events(fallback, contacts, STRIDE_S, times)
+    moved = next(e for e in combined if e.method == ANKLE_PELVIS)
+    assert moved.cue == "ankle_vertical" + CALIBRATED
+    assert moved.time_s == pytest.approx(hidden.time_s, abs=1e-9)
+    assert abs(moved.frame - hidden.time_s * 60) <= 0.5
+    # With too few contacts to show the offset, a candidate stays where it was found.
+    contacts.events = [e for e in contacts.events if e.kind != "IC"]
+    combined, _ = combine_events(fallback[:2], contacts, STRIDE_S, times)
+    assert [e.cue for e in combined if e.kind == "IC"] == ["ankle_vertical"] * 2
+    assert [e.time_s for e in combined if e.kind == "IC"] == [e.time_s for e in fallback[:2]]

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from app.core.gait import CALIBRATED
 from app.core.running_report import build_report, metrics_document
 from tests.support.clips import SLOW_CLIP_SLOWMO
 
@@ -116,10 +117,15 @@ def test_treadmill_events_are_timed_within_a_frame_of_the_count(treadmill_report
 
 def test_slow_motion_contacts_are_all_found_with_toe_off_within_a_frame(slow_report):
     """Every counted contact of the slow clip is found; toe-off has no bias beyond a frame.
-    Initial contact is seen late or early by several frames here (docs/gait_events.md, Limits)."""
+    Initial contact is seen a few frames late here (docs/gait_events.md, Limits); the two the
+    hidden far foot could not time come from the ankles, moved by the clip's own offset between
+    the methods, and are no further off than the feet's."""
     errors = _errors(slow_report, "treadmill_side_slow.json")
     assert len(errors["IC"]) == len(errors["TO"]) == 10
-    assert np.abs(errors["IC"]).max() < 102  # within half a stride: none missed
+    assert np.abs(errors["IC"]).max() <= 8, errors["IC"]  # 33 ms real: none missed or wild
+    assert np.abs(errors["IC"]).mean() <= 4.0, errors["IC"]
+    calibrated = [e for e in slow_report.gait.events if e.cue.endswith(CALIBRATED)]
+    assert [(e.side, e.kind) for e in calibrated] == [("left", "IC")] * 2
     assert abs(errors["TO"].mean()) <= 1.0 and np.abs(errors["TO"]).mean() <= 2.0, errors["TO"]
 
 

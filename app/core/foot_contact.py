@@ -475,6 +475,7 @@ def _contact_events_in(
     index = np.arange(core.start, core.stop, dtype=np.float64)
     finite = np.isfinite(centre)
     mid = (start + stop) // 2
+    phase = slice(start, stop)
     if finite.sum() < 3:
         reason = "the foot points are unreliable during this contact"
         return [], [UnfoundEvent(side, k, mid, reason) for k in ("IC", "TO")], False
@@ -494,7 +495,9 @@ def _contact_events_in(
     toe_motion = ahead * (velocities["toe_release"] - ground_speed) / scale
     events, unfound = [], []
     ic = {
-        p: _edge((height[p] - HEIGHT_TOLERANCE, motion[p] - IC_MOTION), mid, -1, p, persist, blind)
+        p: _edge(
+            (height[p] - HEIGHT_TOLERANCE, motion[p] - IC_MOTION), phase, -1, p, persist, blind
+        )
         for p in ("heel", "toe")
     }
     timed = [edge for edge in ic.values() if isinstance(edge, tuple)]
@@ -516,7 +519,7 @@ def _contact_events_in(
     elif any(isinstance(edge, str) for edge in ic.values()):
         reason = "; ".join(edge for edge in ic.values() if isinstance(edge, str))
         unfound.append(UnfoundEvent(side, "IC", start, reason))
-    to = _edge((height["toe"] - TOE_LIFT, toe_motion - TO_MOTION), mid, +1, "toe", persist, blind)
+    to = _edge((height["toe"] - TOE_LIFT, toe_motion - TO_MOTION), phase, +1, "toe", persist, blind)
     if isinstance(to, tuple):
         events.append(_event(side, "TO", to[0], to[1], times))
     elif isinstance(to, str):
@@ -590,30 +593,34 @@ def _velocity(x: np.ndarray, rate: float, window_s: float = VELOCITY_S) -> np.nd
 
 def _edge(
     conditions: tuple[np.ndarray, ...],
-    mid: int,
+    phase: slice,
     direction: int,
     part: str,
     persist: int,
     max_blind: int,
 ) -> tuple[float, str] | str | None:
-    """Walk from ``mid`` in ``direction`` until a condition turns positive; the crossing.
+    """Walk from the middle of the low ``phase`` in ``direction`` until a condition turns
+    positive; the crossing.
 
     Conditions are <= 0 in contact. Returns the fractional frame at which the first failing
     condition crosses zero (linear between the last frame seen in contact and the first one
     out) and its cue. The foot must then stay out of contact for ``persist`` frames: a
     landmark that jumps for a frame or two mid-stance (another foot passing) is no edge.
-    Returns a reason (str) where the point goes unseen for more than ``max_blind`` frames
-    before an edge is seen, and None where the contact runs past the clip's end.
+    Returns a reason (str) where no frame of the phase is in contact by these conditions, or
+    where the point goes unseen for more than ``max_blind`` frames before an edge is seen, and
+    None where the contact runs past the clip's end. (A walk started in another contact, the
+    nearest frame in contact outside the phase, would time that contact's edge instead.)
     """
     names = ("height", "motion")
     frames = len(conditions[0])
     stack = np.stack(conditions)
     seen = np.isfinite(stack).all(axis=0)
     inside = np.all(stack <= 0, axis=0) & seen
-    candidates = np.flatnonzero(inside)
+    candidates = phase.start + np.flatnonzero(inside[phase])
     if candidates.size == 0:
         return f"the {part} is not seen on the ground"
     # start from the frame in contact nearest the middle of the low phase
+    mid = (phase.start + phase.stop) // 2
     last_in = int(candidates[np.argmin(np.abs(candidates - mid))])
     blind = 0
     current = last_in
