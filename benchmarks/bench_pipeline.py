@@ -7,13 +7,17 @@
 
 Prints frames/s of both and the ratio b/a (goal >= 1.0, aim 1.3). Both use the same BlazePose
 settings (full model, complexity 1, no mediapipe smoothing), so the ratio measures the pipeline.
+It also prints how many cores the raw loop keeps busy (CPU time over wall time: decoding and
+BlazePose run threads of their own), and so the most any number of processes on this machine
+could gain over it.
 
 Then the scaling table of parallel analysis (docs/engine.md, "Parallel analysis"): frames/s of
 ``analyze --no-video`` with 1, 2 and, where the machine has the cores, 4 and 8 worker processes,
 each with its ratio to the raw loop and its parallel efficiency (speed-up over one worker divided
-by the workers). "cold" includes starting the workers (one video on its own), "warm" reuses them
-(every video of a batch after the first); the memory column is the resident memory of the
-coordinating process plus every worker at its peak.
+by the workers) and the cores the coordinating process and its workers keep busy. "cold"
+includes starting the workers (one video on its own), "warm" reuses them (every video of a batch
+after the first); the memory column is the resident memory of the coordinating process plus
+every worker at its peak.
 
 ``--long-minutes M`` then analyses the ``--long-video`` clip looped to M minutes of video with the
 real estimator and prints the resident memory (RSS) as the analysis goes: it must stay flat. With
@@ -150,8 +154,11 @@ def pool_rss_mb(pool: ChunkPool) -> float:
     return current_rss_mb() + sum(current_rss_mb(p.pid) for p in pool._processes if p.is_alive())
 
 
-def parallel_path(path: Path, workers: int, out_dir: Path) -> tuple[int, float, float, float]:
-    """``analyze --no-video`` with ``workers`` processes: (frames, cold s, warm s, peak MiB)."""
+def parallel_path(
+    path: Path, workers: int, out_dir: Path
+) -> tuple[int, float, float, float, float]:
+    """``analyze --no-video`` with ``workers`` processes: (frames, cold s, warm s, peak MiB,
+    cores kept busy in the warm run by this process and the workers together)."""
     peak = [0.0]
 
     def sample(done: int, total: int) -> None:
@@ -162,32 +169,49 @@ def parallel_path(path: Path, workers: int, out_dir: Path) -> tuple[int, float, 
     with ChunkPool(AnalysisOptions(workers=workers), workers) as pool, open_video(path) as video:
         chunks = plan_chunks(video.info.frame_count, workers)
         for _ in range(2):
+            pids = ["self"] + [process.pid for process in pool._processes]
+            cpu_before = sum(cpu_seconds(pid) for pid in pids)
             analysis = pool.analyze(video, chunks, progress=sample)
             write_outputs(OutputInputs(analysis), KEYPOINT_OUTPUTS, out_dir)
             timings.append(time.perf_counter() - started)
+            busy = (sum(cpu_seconds(pid) for pid in pids) - cpu_before) / timings[-1]
             started = time.perf_counter()
-    return analysis.frame_count, timings[0], timings[1], peak[0]
+    return analysis.frame_count, timings[0], timings[1], peak[0], busy
 
 
 def scaling_table(path: Path, raw_rate: float, counts: list[int]) -> None:
     print(f"\nparallel analysis (analyze --no-video --workers N) on {path.name}:")
-    print("  workers   cold frames/s   warm frames/s   warm/raw   efficiency   peak RSS (MiB)")
+    print(
+        "  workers   cold frames/s   warm frames/s   warm/raw   efficiency   cores busy   "
+        "peak RSS (MiB)"
+    )
     one_worker = None
     with tempfile.TemporaryDirectory() as out:
         for workers in counts:
             if workers == 1:
+                cpu_before = cpu_seconds()
                 frames, seconds = our_path(path, Path(out))
+                busy = (cpu_seconds() - cpu_before) / seconds
                 cold = warm = frames / seconds
                 peak = current_rss_mb()
             else:
-                frames, cold_s, warm_s, peak = parallel_path(path, workers, Path(out))
+                frames, cold_s, warm_s, peak, busy = parallel_path(path, workers, Path(out))
                 cold, warm = frames / cold_s, frames / warm_s
             one_worker = one_worker or warm
             efficiency = warm / one_worker / workers
             print(
                 f"  {workers:7d}   {cold:13.1f}   {warm:13.1f}   {warm / raw_rate:8.2f}   "
-                f"{efficiency:10.2f}   {peak:14.0f}"
+                f"{efficiency:10.2f}   {busy:10.2f}   {peak:14.0f}"
             )
+
+
+def cpu_seconds(pid: int | str = "self") -> float:
+    """User + system CPU time of a process so far (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def peak_rss_mb() -> float:
@@ -293,10 +317,12 @@ def main() -> None:
     print(f"video: {args.video.name} {info.width}x{info.height}, {info.frame_count} frames")
     print(f"CPU cores available: {len(os.sched_getaffinity(0))}")
     raw_loop(args.video)  # warm-up: loads mediapipe, fills the file cache
-    raw_rates, our_rates = [], []
+    raw_rates, our_rates, raw_busy = [], [], []
     with tempfile.TemporaryDirectory() as out:
         for run in range(args.repeat):  # interleaved, so both see the same machine load
+            cpu_before = cpu_seconds()
             frames, seconds = raw_loop(args.video)
+            raw_busy.append((cpu_seconds() - cpu_before) / seconds)
             raw_rates.append(frames / seconds)
             frames, seconds = our_path(args.video, Path(out))
             our_rates.append(frames / seconds)
@@ -311,8 +337,14 @@ def main() -> None:
         f"ratio b/a = {max(our_rates) / max(raw_rates):.2f} (best vs best), "
         f"median of the paired runs {np.median(pair_ratios):.2f}  (goal >= 1.0, aim 1.3)"
     )
+    cores = len(os.sched_getaffinity(0))
+    print(f"load average during the runs: {os.getloadavg()[0]:.1f} on {cores} cores")
+    # The raw loop is not one core's work: decoding and BlazePose run threads of their own. So
+    # N processes can be at most cores / (cores the raw loop keeps busy) times faster than it.
+    busy = float(np.median(raw_busy))
     print(
-        f"load average during the runs: {os.getloadavg()[0]:.1f} on {len(os.sched_getaffinity(0))} cores"
+        f"the raw loop keeps {busy:.2f} cores busy: on {cores} cores, parallel analysis can be "
+        f"at most {cores / busy:.2f}x the raw loop (at the same CPU time per frame)"
     )
     counts = [n for n in map(int, args.workers.split(",")) if n <= max(2, usable_cores())]
     scaling_table(args.video, max(raw_rates), counts)
