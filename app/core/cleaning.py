@@ -50,6 +50,7 @@ from app.core.kinematics import (
 )
 from app.core.nanstats import nanmedian
 from app.core.options import DEFAULT_CUTOFF_HZ, LIMITS
+from app.core.run_filters import indices_in_ranges
 from rhpnet.skeleton import NUM_POSE_KEYPOINTS, as_pose_layout
 
 
@@ -512,10 +513,7 @@ def fill_short_gaps(
         if not short.any():
             continue
         gap_after, starts, stops = gap_after[short], starts[short], stops[short]
-        lengths = stops - starts - 1
-        fill = np.repeat(starts + 1, lengths) + (
-            np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        )
+        fill = indices_in_ranges(starts + 1, stops)
         # PCHIP's slope at a sample rests on its two neighbours (at either end of the samples,
         # on the next two): the sample before each gap, its two ends and the one after give
         # exactly the whole curve's values inside it, at a fraction of the cost on a long clip.

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -350,8 +351,12 @@ FOREFOOT_BELOW_DEG = -1.6
 FLAT_FOOT_STANCE = (0.25, 0.5)
 
 
+SideCurve = Callable[[str], np.ndarray]  # "left" or "right" -> that side's (T,) curve
+
+
 class _EventReadings:
-    """Per-step readings of per-side curves at IC or TO, each side's events read in one batch."""
+    """Per-step readings of per-side curves at IC or TO: each side's events are read in one
+    batch (``event_values``), not one fit per step."""
 
     def __init__(self, ordered: list[Step], times: np.ndarray) -> None:
         self.times = times
@@ -359,13 +364,13 @@ class _EventReadings:
         self.ic_s = np.array([step.ic.time_s for step in ordered], np.float64)
         self.to_s = np.array([step.to.time_s for step in ordered], np.float64)
 
-    def ic(self, curve, fit: bool = True) -> np.ndarray:
+    def ic(self, curve: SideCurve, fit: bool = True) -> np.ndarray:
         return self._read(curve, self.ic_s, fit)
 
-    def to(self, curve, fit: bool = True) -> np.ndarray:
+    def to(self, curve: SideCurve, fit: bool = True) -> np.ndarray:
         return self._read(curve, self.to_s, fit)
 
-    def _read(self, curve, event_s: np.ndarray, fit: bool) -> np.ndarray:
+    def _read(self, curve: SideCurve, event_s: np.ndarray, fit: bool) -> np.ndarray:
         out = np.full(len(event_s), np.nan)
         read = values_at_events if fit else interpolate_at
         for side in SIDES:
@@ -374,7 +379,7 @@ class _EventReadings:
                 out[mine] = read(curve(side), self.times, event_s[mine])
         return out
 
-    def strike_angles(self, foot_angle) -> np.ndarray:
+    def strike_angles(self, foot_angle: SideCurve) -> np.ndarray:
         """Foot angle at initial contact minus the foot's angle when flat in mid-stance (deg).
 
         Altman & Davis subtract the foot angle of a standing trial, which a running video lacks;

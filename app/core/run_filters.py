@@ -61,7 +61,7 @@ def savgol_over_runs(
     # Inside every run: the centre weights over the whole series (windows that cross a run's
     # edge are overwritten by the edge fits below or lie outside every run).
     centre = sliding_window_view(values, window, axis=0) @ weights[half]
-    inside = _positions(starts + half, stops - half)
+    inside = indices_in_ranges(starts + half, stops - half)
     out[inside] = centre[inside - half]
     first = values[starts[:, None] + np.arange(window)]  # (runs, window, ...)
     last = values[stops[:, None] - window + np.arange(window)]
@@ -83,7 +83,7 @@ def median_over_runs(values: np.ndarray, runs: Runs, size: int) -> np.ndarray:
         return out
     starts = np.array([start for start, _ in runs])
     stops = np.array([stop for _, stop in runs])
-    where = _positions(starts, stops)
+    where = indices_in_ranges(starts, stops)
     lengths = stops - starts
     first = np.repeat(starts, lengths)
     last = np.repeat(stops - 1, lengths)
@@ -94,7 +94,7 @@ def median_over_runs(values: np.ndarray, runs: Runs, size: int) -> np.ndarray:
     return out
 
 
-def _positions(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+def indices_in_ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     """Every index in the ranges [start, stop) (empty ranges give none), in order."""
     lengths = np.maximum(stops - starts, 0)
     if not lengths.sum():
