@@ -10,6 +10,8 @@ the angle list of the time view chooses the angles of both. Docs: docs/app.md.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -30,11 +32,13 @@ from app.core.gait_cycle import (
     PERCENT,
     CycleRange,
     cycle_label,
+    cycle_ranges,
     range_extent_pct,
 )
 from app.core.kinematics import SIDES
 from app.core.overlay_style import LEFT_RGB, RIGHT_RGB
 from app.ui.plots import AnglePlotPanel
+from app.viewmodels.report_view import ReportView
 
 EMPTY_CYCLE_TEXT = "Gait-cycle curves appear here once foot strikes are found in the video."
 SIDE_RGB = {"left": LEFT_RGB, "right": RIGHT_RGB}
@@ -61,6 +65,7 @@ class CycleView(QWidget):
         self.ranges: list[CycleRange] = []
         self.angles: list[str] = ["knee_flexion", "trunk_lean"]
         self.plots: dict[str, pg.PlotItem] = {}
+        self._stale = False  # new sessions or angles not drawn yet (the view was hidden)
         self.layout_widget = pg.GraphicsLayoutWidget(self)
         self.layout_widget.setBackground((24, 26, 30))
         self.placeholder = QLabel(EMPTY_CYCLE_TEXT, self)
@@ -78,11 +83,25 @@ class CycleView(QWidget):
     def set_sessions(self, sessions: list[CycleSession], ranges: list[CycleRange]) -> None:
         self.sessions = [s for s in sessions if s is not None]
         self.ranges = list(ranges)
-        self._redraw()
+        self._redraw_when_seen()
 
     def set_angles(self, angles: list[str]) -> None:
         self.angles = list(angles)
-        self._redraw()
+        self._redraw_when_seen()
+
+    def _redraw_when_seen(self) -> None:
+        """Redraw now if the view is on screen, else when it is next shown: every hand
+        correction brings new cycles, and building the plots costs tens of milliseconds of the
+        UI thread that a hidden view does not need to spend."""
+        self._stale = not self.isVisible()
+        if not self._stale:
+            self._redraw()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._stale = False
+            self._redraw()
 
     def clear(self) -> None:
         self.set_sessions([], [])
@@ -153,6 +172,8 @@ class AnglePane(QWidget):
         super().__init__(parent)
         self.time_view = time_view
         self.cycle_view = CycleView(self)
+        self._view: ReportView | None = None
+        self._cycles_stale = False  # a report whose cycles the cycle view has not been given
         self.time_button = QPushButton("Time", self)
         self.cycle_button = QPushButton("Gait cycle", self)
         self.buttons = QButtonGroup(self)
@@ -192,16 +213,23 @@ class AnglePane(QWidget):
 
     def _on_toggle(self, time_checked: bool) -> None:
         self.stack.setCurrentWidget(self.time_view if time_checked else self.cycle_view)
+        if not time_checked and self._cycles_stale:
+            self._show_cycles()
 
-    def set_report(self, report, comparison: CycleSession | None = None) -> None:
-        """Show a ``RunningReport``'s cycles (None clears the view)."""
-        if report is None:
+    def set_report(self, view: ReportView | None) -> None:
+        """Show a report's cycles (None clears). Resampling every stride of a minute of running
+        takes a few hundred milliseconds: it is done when the cycle view is shown, not after
+        every hand correction made while the time view is on screen."""
+        self._view = view
+        self._cycles_stale = True
+        if self.showing_cycle or view is None:
+            self._show_cycles()
+
+    def _show_cycles(self) -> None:
+        self._cycles_stale = False
+        view = self._view
+        if view is None or view.report is None:
             self.cycle_view.clear()
             return
-        from pathlib import Path
-
-        from app.core.gait_cycle import cycle_ranges, report_cycles
-
-        session = CycleSession(Path(report.video_path).stem, report_cycles(report))
-        sessions = [session] if comparison is None else [session, comparison]
-        self.cycle_view.set_sessions(sessions, cycle_ranges(report.summary))
+        session = CycleSession(Path(view.report.video_path).stem, view.gait_cycles())
+        self.cycle_view.set_sessions([session], cycle_ranges(view.report.summary))

@@ -79,6 +79,11 @@ class MetricsPanel(QWidget):
         self.rows = list(rows)
         self.summary.setText(summary)
         self.table.setVisible(True)
+        header = self.table.horizontalHeader()
+        # Sized to their contents after the fill, not after every cell: re-measuring a column
+        # per new cell made each refill (every hand correction) cost a few dozen milliseconds.
+        for column in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
         self.table.setRowCount(len(rows))
         for r, row in enumerate(rows):
             # No verdict on a poor value: a tick would claim it is within the typical range.
@@ -122,6 +127,8 @@ class MetricsPanel(QWidget):
                         item.setForeground(POOR_COLOR)
                 self.table.setItem(r, c, item)
             self.table.item(r, 0).setData(Qt.ItemDataRole.UserRole, row.key)
+        for column in range(1, len(COLUMNS)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         self.table.resizeRowsToContents()
         reasons = [f"⚠ {row.reason}" for row in rows if row.flagged and row.reason]
         self.flags.setText("<br>".join(reasons))

@@ -71,6 +71,6 @@ class Panels:
             view.times_s, view.angles, view.events, view.ranges, view.edited_spans_s()
         )
         self.plots.set_playhead(time_s)
-        self.angle_pane.set_report(view.report)
+        self.angle_pane.set_report(view)
         self.metrics_panel.set_rows(view.metric_rows, view.summary)
         self.steps_table.set_rows(step_rows(view.report) if view.report is not None else [])

@@ -6,13 +6,14 @@ Only reshaping and number formatting happen here; every number comes from the re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from app.core.analysis import Analysis
 from app.core.corrections import MANUAL, edited_spans
+from app.core.gait_cycle import GaitCycles, report_cycles
 from app.core.kinematics import ELBOW, HIP, KNEE, SHOULDER, mid_hip, mid_shoulder
 from app.core.reliability import Reliability
 from app.viewmodels.items import AngleLabel, EventMarker, MetricRow, angle_side
@@ -68,6 +69,16 @@ class ReportView:
     report: RunningReport | None = None
     # (T,) frames where a hand edit changed a point of the runner (docs/corrections.md)
     edited_frames: np.ndarray | None = None
+    _cycles: GaitCycles | None = field(default=None, repr=False, compare=False)
+
+    def gait_cycles(self) -> GaitCycles:
+        """Every stride's curves on a 0-100 % cycle, resampled on first use and kept (a minute
+        of running holds 180 strides: only a view that shows them should pay for them)."""
+        if self.report is None:
+            raise ValueError("a report view without a report has no gait cycles")
+        if self._cycles is None:
+            self._cycles = report_cycles(self.report)
+        return self._cycles
 
     def edited_spans_s(self) -> list[tuple[float, float]]:
         """The edited stretches as (start, end) times, for the angle plot."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -29,6 +30,13 @@ def test_cycle_view_toggle_shows_both_sides(qtbot, window, clip_with_sidecar):
     assert any(n.startswith("right (n=") for n in names)
     pane.time_button.click()
     assert not pane.showing_cycle
+    # A new report (every hand correction brings one) while the time view is shown: its strides
+    # are resampled only once the cycle view is chosen again.
+    fresh = dataclasses.replace(window.session.report_view, _cycles=None)
+    pane.set_report(fresh)
+    assert fresh._cycles is None
+    pane.cycle_button.click()
+    assert fresh._cycles is not None and view.sessions[0].cycles is fresh._cycles
 
 
 def test_compare_window_syncs_strikes_and_steps_strides(qtbot, window, clip_with_sidecar, tmp_path):

@@ -13,15 +13,16 @@ def test_clicking_a_step_shows_its_foot_strike(qtbot, window, clip_with_sidecar)
     wait_for_report(qtbot, window)
     report = window.session.report_view.report
     table = window.panels.steps_table
-    assert table.rowCount() == len(report.steps) > 4
+    assert table.model().rowCount() == len(report.steps) > 4
     window.panels.steps_dock.raise_()
     qtbot.waitUntil(table.isVisible)
     row = 3
-    rect = table.visualItemRect(table.item(row, 2))
+    rect = table.visualRect(table.model().index(row, 2))
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     strike = report.steps[row].ic_frame
     qtbot.waitUntil(lambda: window.player.position == strike)
-    assert table.item(row, 2).text().endswith(f"(frame {strike + 1})")
+    assert table.cell_text(row, 2).endswith(f"(frame {strike + 1})")
+    assert table.model().index(row, 2).data() == table.cell_text(row, 2)
     contact = report.summary["contact_time_ms"]
     for shown, step in zip(table.rows, report.steps, strict=True):
         assert shown.poor == contact.side_is_poor(step.side)
