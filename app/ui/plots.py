@@ -296,6 +296,10 @@ class AnglePlotPanel(QWidget):
                 name=angle_title(name),
                 connect="finite",
             )
+            # Stroked as separate segments: Qt strokes one long antialiased 2-pixel path of a
+            # minute's 3600 frames in about 170 ms on every repaint (after every hand
+            # correction), the segments in about 40 ms, and they look the same.
+            curve.curve.setSegmentedLineMode("on")
             self.curves[name] = curve
             self._add_event_markers(name, values, color)
         self.plot.enableAutoRange()
