@@ -9,6 +9,8 @@ within 30 ms (as on the counted clips).
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pytest
 from scipy.interpolate import CubicHermiteSpline
@@ -206,3 +208,20 @@ def test_an_ankle_event_the_feet_missed_is_moved_by_the_clips_own_offset():
     combined, _ = combine_events(fallback[:2], contacts, STRIDE_S, times)
     assert [e.cue for e in combined if e.kind == "IC"] == ["ankle_vertical"] * 2
     assert [e.time_s for e in combined if e.kind == "IC"] == [e.time_s for e in fallback[:2]]
+
+
+def test_a_contact_under_way_when_the_clip_starts_has_no_landing_to_miss():
+    """The clip opens four frames before a toe-off: that contact's landing (before the clip)
+    is neither invented nor reported missing, and no other contact's landing is used for it."""
+    times, feet, truth = _treadmill(60.0)
+    _, toe_off = truth["left"][0]
+    first = int(np.floor(toe_off * 60)) - 4
+    cut = {
+        side: FootPoints(*(np.asarray(getattr(foot, f.name))[first:] for f in fields(foot)))
+        for side, foot in feet.items()
+    }
+    contacts = detect_foot_contacts(cut, times[first:], np.ones(len(times) - first))
+    assert not [u for u in contacts.unfound if u.kind == "IC" and u.near_frame < 10]
+    next_landing = truth["left"][1][0] * 60 - first
+    first_ic = min(e.position for e in contacts.events if e.side == "left" and e.kind == "IC")
+    assert first_ic == pytest.approx(next_landing, abs=1.0)

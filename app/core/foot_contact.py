@@ -451,7 +451,15 @@ def _contact_events(
     found = [
         replace(event, position=event.position + shift, frame=event.frame + lo) for event in found
     ]
-    missing = [replace(event, near_frame=event.near_frame + lo) for event in missing]
+    # A contact under way when the clip starts (or still on when it ends) has its landing (or
+    # toe-off) outside the clip, or too near its edge to tell from a blip: nothing is missing.
+    edge = max(1, int(round(OUT_OF_CONTACT_S * series.rate)))
+    missing = [
+        replace(event, near_frame=event.near_frame + lo)
+        for event in missing
+        if not (event.kind == "IC" and start < edge)
+        and not (event.kind == "TO" and stop > frames - edge)
+    ]
     if memo is not None and not ran_off:
         memo.keep(key, (found, missing))
     return found, missing
@@ -474,7 +482,7 @@ def _contact_events_in(
     centre = 0.5 * (points["heel"][core, 0] + points["toe"][core, 0])
     index = np.arange(core.start, core.stop, dtype=np.float64)
     finite = np.isfinite(centre)
-    mid = (start + stop) // 2
+    mid = int(start + stop) // 2
     phase = slice(start, stop)
     if finite.sum() < 3:
         reason = "the foot points are unreliable during this contact"
