@@ -440,7 +440,7 @@ def _contact_events(
     margin = max(int(round(CONTACT_MARGIN_S * series.rate)), stop - start)
     lo, hi = max(0, int(start) - margin), min(frames, int(stop) + margin)
     window = series.window(lo, hi)
-    key = (side, int(start), int(stop), lo, hi, window.digest())
+    key = (side, int(start), int(stop), lo, hi, frames, window.digest())
     if memo is not None and (kept := memo.recall(key)) is not None:
         return kept
     found, missing, ran_off = _contact_events_in(side, start - lo, stop - lo, window)

@@ -186,13 +186,16 @@ def combine_events(
         feet_by_kind.setdefault((event.side, event.kind), []).append(index)
     for indices in feet_by_kind.values():
         indices.sort(key=lambda i: feet_events[i].time_s)
+    times_by_kind = {
+        key: [feet_events[i].time_s for i in indices] for key, indices in feet_by_kind.items()
+    }
     used: set[int] = set()
     combined: list[GaitEvent] = []
     unmatched: list[int] = []  # positions in ``combined`` of candidates the feet did not time
     offsets: dict[tuple[str, str], list[float]] = {}  # feet minus candidate, where both exist
     for candidate in fallback:
         indices = feet_by_kind.get((candidate.side, candidate.kind), [])
-        times_s = [feet_events[i].time_s for i in indices]
+        times_s = times_by_kind.get((candidate.side, candidate.kind), [])
         first = bisect_left(times_s, candidate.time_s - near - _TIME_SLACK_S)
         last = bisect_right(times_s, candidate.time_s + near + _TIME_SLACK_S)
         best = None

@@ -74,10 +74,8 @@ def write_video(
         if times_s is not None:
             frame.pts = int(round(times_s[i] / time_base))
             frame.time_base = time_base
-        for packet in stream.encode(frame):
-            container.mux(packet)
-    for packet in stream.encode():
-        container.mux(packet)
+        _mux(container, stream, frame)
+    _mux(container, stream, None)  # flush the encoder
     container.close()
     return path
 
@@ -93,12 +91,16 @@ def write_audio_only(path: Path, seconds: float = 1.0) -> Path:
         chunk = tone[start : start + 1024][None, :]
         frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="mono")
         frame.sample_rate = 44100
-        for packet in stream.encode(frame):
-            container.mux(packet)
-    for packet in stream.encode():
-        container.mux(packet)
+        _mux(container, stream, frame)
+    _mux(container, stream, None)  # flush the encoder
     container.close()
     return path
+
+
+def _mux(container, stream, frame) -> None:
+    """Encode one frame (None: flush the encoder) and write its packets."""
+    for packet in stream.encode(frame):
+        container.mux(packet)
 
 
 def truncate(source: Path, target: Path, keep_fraction: float) -> Path:
