@@ -45,10 +45,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from app.core.chunks import plan_chunks  # noqa: E402
 from app.core.options import AnalysisOptions, usable_cores  # noqa: E402
 from app.core.outputs import OutputInputs, chosen_outputs, write_outputs  # noqa: E402
-from app.core.parallel import ChunkPool  # noqa: E402
+from app.core.parallel import ChunkPool, worker_chunks  # noqa: E402
 from app.core.pipeline import analyze_video  # noqa: E402
 from benchmarks.common import find_shared_data  # noqa: E402
 from rhpnet.media.info import VideoInfo  # noqa: E402
@@ -167,7 +166,7 @@ def parallel_path(
     timings = []
     started = time.perf_counter()
     with ChunkPool(AnalysisOptions(workers=workers), workers) as pool, open_video(path) as video:
-        chunks = plan_chunks(video.info.frame_count, workers)
+        chunks = worker_chunks(video, workers)
         for _ in range(2):
             pids = ["self"] + [process.pid for process in pool._processes]
             cpu_before = sum(cpu_seconds(pid) for pid in pids)
@@ -179,15 +178,33 @@ def parallel_path(
     return analysis.frame_count, timings[0], timings[1], peak[0], busy
 
 
-def scaling_table(path: Path, raw_rate: float, counts: list[int]) -> None:
+def side_by_side_raw_loops(path: Path, count: int) -> float:
+    """Frames/s of ``count`` raw loops run at once in separate processes, each over the whole
+    clip: what ``count`` workers could reach on this machine if splitting, seeking and
+    stitching cost nothing (the processes share the cores, caches and memory bandwidth)."""
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(count) as pool:
+        pool.map(raw_loop, [path] * count)  # warm-up: imports, file cache
+        started = time.perf_counter()
+        results = pool.map(raw_loop, [path] * count)
+        seconds = time.perf_counter() - started
+    return sum(frames for frames, _ in results) / seconds
+
+
+def scaling_table(path: Path, counts: list[int]) -> None:
+    """One row per worker count, each against a raw loop run just before it: the machine's
+    speed drifts by a fifth from minute to minute, so only neighbouring runs compare."""
     print(f"\nparallel analysis (analyze --no-video --workers N) on {path.name}:")
     print(
-        "  workers   cold frames/s   warm frames/s   warm/raw   efficiency   cores busy   "
-        "peak RSS (MiB)"
+        "  workers   raw loop   cold frames/s   warm frames/s   warm/raw   efficiency   "
+        "cores busy   peak RSS (MiB)"
     )
     one_worker = None
     with tempfile.TemporaryDirectory() as out:
         for workers in counts:
+            frames, seconds = raw_loop(path)
+            raw_rate = frames / seconds
             if workers == 1:
                 cpu_before = cpu_seconds()
                 frames, seconds = our_path(path, Path(out))
@@ -200,9 +217,17 @@ def scaling_table(path: Path, raw_rate: float, counts: list[int]) -> None:
             one_worker = one_worker or warm
             efficiency = warm / one_worker / workers
             print(
-                f"  {workers:7d}   {cold:13.1f}   {warm:13.1f}   {warm / raw_rate:8.2f}   "
-                f"{efficiency:10.2f}   {busy:10.2f}   {peak:14.0f}"
+                f"  {workers:7d}   {raw_rate:8.1f}   {cold:13.1f}   {warm:13.1f}   "
+                f"{warm / raw_rate:8.2f}   {efficiency:10.2f}   {busy:10.2f}   {peak:14.0f}"
             )
+    print("the same machine's ceiling: N raw loops side by side in N processes, each on the clip:")
+    for workers in (n for n in counts if n > 1):
+        frames, seconds = raw_loop(path)
+        rate = side_by_side_raw_loops(path, workers)
+        print(
+            f"  {workers} raw loops: {rate:6.1f} frames/s together, "
+            f"{rate / (frames / seconds):.2f}x one run just before"
+        )
 
 
 def cpu_seconds(pid: int | str = "self") -> float:
@@ -262,7 +287,7 @@ def long_run_parallel(path: Path, minutes: float, workers: int) -> None:
                     samples.append((done, pool_rss_mb(pool)))
 
             started = time.perf_counter()
-            pool.analyze(video, plan_chunks(total, workers), progress=progress)
+            pool.analyze(video, worker_chunks(video, workers), progress=progress)
             seconds = time.perf_counter() - started
     print("  frames done   RSS of all processes (MiB)")
     for done, rss in samples:
@@ -347,7 +372,7 @@ def main() -> None:
         f"at most {cores / busy:.2f}x the raw loop (at the same CPU time per frame)"
     )
     counts = [n for n in map(int, args.workers.split(",")) if n <= max(2, usable_cores())]
-    scaling_table(args.video, max(raw_rates), counts)
+    scaling_table(args.video, counts)
     if args.long_minutes > 0 and args.long_workers > 1:
         long_run_parallel(args.long_video, args.long_minutes, args.long_workers)
     elif args.long_minutes > 0:

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from app import cli
-from app.core.chunks import WARMUP_FRAMES, plan_chunks
+from app.core.chunks import LEAD_IN_COST, WARMUP_FRAMES, plan_chunks
 from app.core.options import AnalysisOptions
-from app.core.parallel import ChunkPool, WorkerError
+from app.core.parallel import ChunkPool, WorkerError, worker_chunks
 from app.core.pipeline import analyze_video
 from app.core.progress import Cancelled
 from app.core.running_report import build_report
@@ -39,6 +39,38 @@ def test_chunks_cover_every_frame_once(frames, workers, expected):
         assert after.first == after.start - WARMUP_FRAMES
     assert sum(c.owned_frames for c in chunks) == frames
     assert max(c.owned_frames for c in chunks) - min(c.owned_frames for c in chunks) <= 1
+
+
+def _keyframes_every(spacing: int):
+    """Frames a seek decodes before a frame, with a keyframe every ``spacing`` frames."""
+    return lambda index: index % spacing
+
+
+def _chunk_cost(chunk, lead_in) -> float:
+    return chunk.stop - chunk.first + LEAD_IN_COST * lead_in(chunk.first)
+
+
+@pytest.mark.parametrize(("frames", "workers", "spacing"), [(388, 2, 250), (949, 4, 160)])
+def test_chunks_balance_the_decoding_a_seek_costs(frames, workers, spacing):
+    """A chunk whose warm-up starts far after a keyframe decodes that far first: it gets fewer
+    frames, so no worker waits for another; the plan still covers every frame once."""
+    lead_in = _keyframes_every(spacing)
+    equal = plan_chunks(frames, workers)
+    balanced = plan_chunks(frames, workers, lead_in=lead_in)
+    assert len(balanced) == len(equal) == workers
+    assert balanced[0].start == 0 and balanced[-1].stop == frames
+    for before, after in zip(balanced, balanced[1:], strict=False):
+        assert after.start == before.stop and after.first == after.start - WARMUP_FRAMES
+    costs = [_chunk_cost(c, lead_in) for c in balanced]
+    assert max(costs) < max(_chunk_cost(c, lead_in) for c in equal)
+    assert max(costs) - min(costs) <= 0.1 * max(costs)
+
+
+def test_chunks_of_a_video_with_a_keyframe_in_every_frame_estimate_as_many_frames():
+    """Only the warm-up costs extra then: the first chunk, which has none, owns that many more."""
+    chunks = plan_chunks(1000, 4, lead_in=lambda index: 0)
+    assert [c.stop - c.first for c in chunks] == [256, 256, 256, 256]
+    assert chunks[0].owned_frames == chunks[1].owned_frames + WARMUP_FRAMES
 
 
 def _poses(boxes: list[tuple[float, float]]) -> FramePoses:
@@ -83,13 +115,15 @@ def parallel_run(videos_dir):
     return analysis, calls, live
 
 
-def test_two_workers_give_the_same_runner_and_metrics(parallel_run, analysed_clip):
+def test_two_workers_give_the_same_runner_and_metrics(parallel_run, analysed_clip, videos_dir):
     """Frames of the first chunk are bit-identical to one worker; the second chunk's BlazePose
     starts from another history, so its keypoints differ a little, its metrics barely."""
     parallel, _, _ = parallel_run
     sequential = analysed_clip(CLIP)
     assert len(parallel.tracks) == len(sequential.tracks) == 1
-    border = plan_chunks(sequential.frame_count, 2)[1].start
+    with open_video(videos_dir / CLIP) as video:
+        border = worker_chunks(video, 2)[1].start
+    assert border == 210  # the second chunk decodes 203 frames from the keyframe at 0 first
     one, two = sequential.subject(), parallel.subject()
     np.testing.assert_array_equal(one.keypoints[:border], two.keypoints[:border])
     np.testing.assert_array_equal(one.present, two.present)
@@ -102,12 +136,15 @@ def test_two_workers_give_the_same_runner_and_metrics(parallel_run, analysed_cli
         ("duty_factor", 0.02),
     ]:
         assert b.summary[key].mean == pytest.approx(a.summary[key].mean, rel=tolerance), key
-    # Angles move less than their own standard error: one step of the hidden far leg can read
-    # 27 or 72 degrees of knee flexion depending on BlazePose's history, in either analysis.
+    # BlazePose crops each frame around the last frame's landmarks, so two histories never
+    # quite meet again: over the whole second chunk the body moves by a pixel or two, and in a
+    # few frames a foot in fast swing or hidden by the other leg by tens of pixels. The angle
+    # of one step at contact can then change by tens of degrees (the near knee at frame 204
+    # reads 4 or 37 degrees), its mean over the clip by less than two standard errors.
     for key in ("knee_flexion_ic_deg", "peak_knee_flexion_stance_deg", "trunk_lean_deg"):
         one_worker = a.summary[key]
         standard_error = one_worker.sd / np.sqrt(one_worker.n)
-        assert abs(b.summary[key].mean - one_worker.mean) <= max(1.0, standard_error), key
+        assert abs(b.summary[key].mean - one_worker.mean) <= max(1.0, 2 * standard_error), key
 
 
 def test_progress_and_live_poses_come_from_every_chunk(parallel_run):

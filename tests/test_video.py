@@ -48,6 +48,21 @@ def test_real_clip_metadata_and_exact_seek(videos_dir):
             np.testing.assert_array_equal(frame.image, seen[index])
 
 
+def test_a_seek_into_a_long_group_of_pictures_is_exact(videos_dir):
+    """The iPhone clip has keyframes at frames 0 and 250 only, with B-frames: a seek to frame
+    202 decodes 203 frames before it, skipping the non-reference ones, yet every frame from
+    there on is the sequential decode's, pixel for pixel."""
+    with open_video(videos_dir / "treadmill_side_IMG_5396.mp4") as source:
+        assert source.frames_decoded_before(0) == source.frames_decoded_before(250) == 0
+        assert source.frames_decoded_before(251) < 8 < 200 < source.frames_decoded_before(202)
+        sequential = _sequential(source)
+        from_202 = {frame.index: frame.image for frame in source.frames(start=202)}
+        assert sorted(from_202) == list(range(202, 388))
+        for index, image in from_202.items():
+            np.testing.assert_array_equal(image, sequential[index])
+        np.testing.assert_array_equal(source.read_frame(249).image, sequential[249])
+
+
 def test_seek_matches_sequential_decode_with_b_frames(tmp_path):
     path = write_video(tmp_path / "gop.mp4", 75, gop=12)
     with FileVideoSource(path) as source:

@@ -57,7 +57,8 @@ def worker_chunks(video: VideoSource, workers: int) -> list[Chunk]:
     process: too short to split, or a source workers cannot open again by its path (a camera,
     whose frames exist once)."""
     reopenable = isinstance(video, (FileVideoSource, ImageFolderSource)) and not video.is_live
-    chunks = plan_chunks(video.info.frame_count, workers) if reopenable else []
+    lead_in = video.frames_decoded_before if isinstance(video, FileVideoSource) else None
+    chunks = plan_chunks(video.info.frame_count, workers, lead_in=lead_in) if reopenable else []
     return chunks if len(chunks) > 1 else []
 
 

@@ -49,6 +49,11 @@ _FORWARD_DECODE_LIMIT = 90
 _DECODER_THREADING = "AUTO"
 
 
+def _before(pts: int | None, start_pts: int | None) -> bool:
+    """Whether a packet's timestamp lies before the first frame wanted (unknown: it does not)."""
+    return pts is not None and start_pts is not None and pts < start_pts
+
+
 class VideoError(DataError):
     """A video, webcam or image folder cannot be opened or read."""
 
@@ -351,7 +356,17 @@ class FileVideoSource(VideoSource):
             self._container.seek(0)
         previous = -1
         bad_packets = 0
+        start_pts = int(self._pts[start]) if 0 < start < len(self._pts) else None
+        codec = self._stream.codec_context
         for packet in self._packets():
+            # Frames before ``start`` are decoded only as references of later ones: a
+            # non-reference frame (most B-frames) among them is skipped by the decoder, which
+            # no other frame's picture depends on. Decided per packet on its own timestamp, so
+            # every frame from ``start`` on is decoded (FFmpeg's frame threads take the setting
+            # with each packet). A seek into a long group of pictures costs about a third less.
+            skip = "NONREF" if _before(packet.pts, start_pts) else "DEFAULT"
+            if codec.skip_frame != skip:
+                codec.skip_frame = skip
             try:
                 decoded = packet.decode()
             except av.error.FFmpegError:
@@ -378,6 +393,13 @@ class FileVideoSource(VideoSource):
             yield from self._decode(None, 0, rgb)
             return
         yield from self._decode(self._seek_ts_for(start), start, rgb)
+
+    def frames_decoded_before(self, index: int) -> int:
+        """How many frames a seek to ``index`` decodes before reaching it: those from the
+        keyframe it starts at. What a chunk starting there pays before its first frame."""
+        position = self._decode_position.get(int(self._pts[index]), 0)
+        k = bisect.bisect_right(self._keyframe_positions, position) - 1
+        return position - self._keyframe_positions[max(k, 0)]
 
     def _seek_ts_for(self, index: int, keyframes_back: int = 0) -> int:
         """Timestamp of the keyframe that precedes frame ``index`` in decode order."""
