@@ -55,25 +55,27 @@ def plan_chunks(
     finishes at about the same time.
     """
     count = max(1, min(int(workers), frame_count // max(min_frames, 1)))
-    if count == 1 or lead_in is None:
-        bounds = [round(k * frame_count / count) for k in range(count + 1)]
-    else:
-        bounds = _balanced_bounds(frame_count, count, warmup, lead_in)
+    bounds = [round(k * frame_count / count) for k in range(count + 1)]
+    if count > 1 and lead_in is not None:
+        bounds = _balanced_bounds(bounds, warmup, lead_in)
     return [
-        Chunk(k, max(0, bounds[k] - warmup) if k else 0, bounds[k], bounds[k + 1])
-        for k in range(count)
+        Chunk(k, _first_frame(k, bounds[k], warmup), bounds[k], bounds[k + 1]) for k in range(count)
     ]
 
 
-def _balanced_bounds(
-    frame_count: int, count: int, warmup: int, lead_in: Callable[[int], int]
-) -> list[int]:
+def _first_frame(k: int, start: int, warmup: int) -> int:
+    """The first frame chunk ``k`` estimates: its warm-up's first, none for the first chunk."""
+    return max(0, start - warmup) if k else 0
+
+
+def _balanced_bounds(equal: list[int], warmup: int, lead_in: Callable[[int], int]) -> list[int]:
     """Chunk bounds that keep the costliest chunk as cheap as possible: a bisection on that
-    cost, each chunk taking as many frames as the cost allows; the equal split where nothing
-    beats it."""
+    cost, each chunk taking as many frames as the cost allows; the ``equal`` split where
+    nothing beats it."""
+    count, frame_count = len(equal) - 1, equal[-1]
 
     def overhead(k: int, start: int) -> float:
-        first = max(0, start - warmup) if k else 0
+        first = _first_frame(k, start, warmup)
         return (start - first) + LEAD_IN_COST * lead_in(first)
 
     def fill(limit: float) -> list[int] | None:
@@ -86,7 +88,7 @@ def _balanced_bounds(
             bounds.append(stop)
         return bounds if bounds[-1] == frame_count else None
 
-    best = [round(k * frame_count / count) for k in range(count + 1)]
+    best = equal
     high = max(best[k + 1] - best[k] + overhead(k, best[k]) for k in range(count))
     low = frame_count / count
     while high - low > 0.5:

@@ -397,15 +397,19 @@ class FileVideoSource(VideoSource):
     def frames_decoded_before(self, index: int) -> int:
         """How many frames a seek to ``index`` decodes before reaching it: those from the
         keyframe it starts at. What a chunk starting there pays before its first frame."""
-        position = self._decode_position.get(int(self._pts[index]), 0)
-        k = bisect.bisect_right(self._keyframe_positions, position) - 1
+        position, k = self._keyframe_before(index)
         return position - self._keyframe_positions[max(k, 0)]
 
     def _seek_ts_for(self, index: int, keyframes_back: int = 0) -> int:
         """Timestamp of the keyframe that precedes frame ``index`` in decode order."""
+        _, k = self._keyframe_before(index)
+        return self._keyframe_seek_ts[max(k - keyframes_back, 0)]
+
+    def _keyframe_before(self, index: int) -> tuple[int, int]:
+        """Frame ``index``'s position in decode order and the number of the last keyframe at
+        or before it (-1 where none is)."""
         position = self._decode_position.get(int(self._pts[index]), 0)
-        k = bisect.bisect_right(self._keyframe_positions, position) - 1 - keyframes_back
-        return self._keyframe_seek_ts[max(k, 0)]
+        return position, bisect.bisect_right(self._keyframe_positions, position) - 1
 
     def read_frame(self, index: int) -> Frame:
         if not 0 <= index < len(self._pts):
