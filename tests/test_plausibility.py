@@ -7,6 +7,8 @@ import math
 from app.core.metrics import StepMetrics
 from app.core.plausibility import (
     CONTACT_OVER_STRIDE,
+    FLIGHT_TO_BAD_STEP,
+    LONG_FLIGHT,
     NEGATIVE_FLIGHT,
     NO_CONTACT,
     SHORT_CONTACT,
@@ -76,11 +78,48 @@ def test_step_rates_no_runner_has_are_cleared_but_the_contact_kept():
     assert "2 step times left out" in dropped_note(dropped, 6)
 
 
+def test_the_flight_over_a_cleared_step_time_goes_with_it():
+    """A contact missed between two landings makes the step time of the second impossible; the
+    flight of the first (which ends at the second landing) spans the same gap and goes too (the
+    race clip printed a 1064 ms flight beside a cleared 1450 ms step time). Each step of
+    ``_running`` flies 100 ms into the next one's landing."""
+    steps = _running()
+    steps[3].step_time_ms = 1450.0
+    kept, dropped = screen_steps(steps, FRAME_S)
+    assert [(d.ic_frame, d.what, d.reason) for d in dropped] == [
+        (63, "step time", TOO_SLOW),
+        (42, "flight", FLIGHT_TO_BAD_STEP),
+    ]
+    assert math.isnan(kept[2].flight_time_ms) and math.isnan(kept[2].vertical_oscillation)
+    assert kept[1].flight_time_ms == 100.0 and kept[2].contact_time_ms == 250.0
+    assert "1 flight times left out (1 flight ends at" in dropped_note(dropped, 6)
+
+
+def test_a_flight_ending_at_a_dropped_step_is_not_taken_for_the_next_one():
+    steps = _running()
+    steps[3].contact_time_ms = -10.0  # dropped whole: step 2's flight ends at its landing
+    steps[4].step_time_ms = 1450.0
+    kept, dropped = screen_steps(steps, FRAME_S)
+    assert [(d.ic_frame, d.what) for d in dropped] == [(63, "step"), (84, "step time")]
+    assert kept[2].flight_time_ms == 100.0
+
+
+def test_no_flight_outlasts_the_slowest_running_step():
+    steps = _running()
+    steps[5].flight_time_ms = 1064.0  # the next landing was never found
+    kept, dropped = screen_steps(steps, FRAME_S)
+    assert [(d.ic_frame, d.what, d.reason) for d in dropped] == [(105, "flight", LONG_FLIGHT)]
+    assert math.isnan(kept[5].flight_time_ms) and kept[5].contact_time_ms == 250.0
+
+
 def test_a_step_time_far_from_the_median_is_cleared():
     steps = _running()
     steps[4].step_time_ms = 580.0  # a running rate, but 1.66 x the others: a contact missed
     _, dropped = screen_steps(steps, FRAME_S)
-    assert [(d.ic_frame, d.reason) for d in dropped] == [(84, STEP_OFF_MEDIAN)]
+    assert [(d.ic_frame, d.reason) for d in dropped] == [
+        (84, STEP_OFF_MEDIAN),
+        (63, FLIGHT_TO_BAD_STEP),
+    ]
 
 
 def test_mostly_too_slow_steps_give_the_slow_motion_hint():

@@ -199,13 +199,14 @@ MOVING_CAMERA_CLIPS = (
 @pytest.mark.parametrize("name", MOVING_CAMERA_CLIPS)
 def test_moving_camera_clips_print_no_impossible_value(analysed_clip, name):
     """Race, tracking-shot and handheld footage mistime many events: no step in the metrics may
-    have a contact or flight below zero, a contact longer than its stride or a step rate no
-    runner has, and every drop is counted in the notes."""
+    have a contact or flight below zero, a flight longer than the slowest running step (the race
+    clip printed 1064 ms), a contact longer than its stride or a step rate no runner has, and
+    every drop is counted in the notes."""
     report = build_report(analysed_clip(name))
     document = metrics_document(report)
     for step in document["steps"]:
         assert step["contact_time_ms"] > 0, step
-        assert step["flight_time_ms"] is None or step["flight_time_ms"] >= 0, step
+        assert step["flight_time_ms"] is None or 0 <= step["flight_time_ms"] <= 600, step
         assert step["duty_factor"] is None or step["duty_factor"] < 1, step
         if step["step_time_ms"] is not None:
             assert 60000 / 260 <= step["step_time_ms"] <= 60000 / 100, step

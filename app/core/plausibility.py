@@ -6,8 +6,10 @@ is not a running step: one of its
 events was mistimed (a foot hidden, the wrong person followed, a camera pan read as foot motion).
 Averaging such a step in prints a negative flight time or a 300 steps/min cadence as if it were a
 measurement. Here each such step is dropped whole, with its reason; a step whose only fault is its
-step time (a contact missed or found twice in between) keeps its other values. The report lists
-every drop and counts them in its notes (docs/kinematics.md, "Impossible values").
+step time (a contact missed or found twice in between) keeps its other values, but the flight
+and vertical oscillation measured over the same interval (the previous step's, which end at this
+landing) go with it, and no flight outlasts the slowest running step. The report lists every drop
+and counts them in its notes (docs/kinematics.md, "Impossible values").
 """
 
 from __future__ import annotations
@@ -35,6 +37,10 @@ CONTACT_OVER_STRIDE = "contact longer than the stride"
 STEP_OFF_MEDIAN = "step time far from the others (a contact missed or found twice)"
 TOO_SLOW = f"step rate below running's {MIN_RUNNING_CADENCE_SPM:g} steps/min"
 TOO_FAST = f"step rate above running's {MAX_RUNNING_CADENCE_SPM:g} steps/min"
+FLIGHT_TO_BAD_STEP = "flight ends at a landing whose step time was left out"
+LONG_FLIGHT = (
+    f"flight longer than the slowest running step ({60000.0 / MIN_RUNNING_CADENCE_SPM:g} ms)"
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +49,9 @@ class DroppedValue:
 
     side: str
     ic_frame: int
-    what: str  # "step" (every value) or "step time" (step time, flight and oscillation)
+    # "step" (every value), "step time" (step time, flight and oscillation) or "flight" (flight
+    # and oscillation)
+    what: str
     reason: str
 
 
@@ -83,14 +91,19 @@ def _impossible(step: StepMetrics, tolerance_ms: float) -> str | None:
 
 
 def _screen_step_times(steps: list[StepMetrics]) -> list[DroppedValue]:
-    """Clear step times no running step can have, then those far from the clip's median."""
+    """Clear step times no running step can have, then those far from the clip's median; then
+    the flights that span a cleared step time or last longer than any running step."""
     dropped = []
     low, high = (60000.0 / c for c in (MAX_RUNNING_CADENCE_SPM, MIN_RUNNING_CADENCE_SPM))
+    cleared: list[StepMetrics] = []
     for step in steps:
         if step.step_time_ms > high:
             dropped.append(_clear_step_time(step, TOO_SLOW))
         elif step.step_time_ms < low:
             dropped.append(_clear_step_time(step, TOO_FAST))
+        else:
+            continue
+        cleared.append(step)
     times = np.array([s.step_time_ms for s in steps], np.float64)
     finite = np.isfinite(times)
     if finite.sum() >= 3:
@@ -99,14 +112,39 @@ def _screen_step_times(steps: list[StepMetrics]) -> list[DroppedValue]:
             ratio = step.step_time_ms / median
             if np.isfinite(ratio) and not STEP_TIME_BAND[0] < ratio < STEP_TIME_BAND[1]:
                 dropped.append(_clear_step_time(step, STEP_OFF_MEDIAN))
+                cleared.append(step)
+    landings = {id(step) for step in cleared}
+    for index, step in enumerate(steps):
+        after = steps[index + 1] if index + 1 < len(steps) else None
+        if after is not None and id(after) in landings and _flight_ends_at(step, after):
+            dropped.append(_clear_flight(step, FLIGHT_TO_BAD_STEP))
+        elif step.flight_time_ms > high:
+            dropped.append(_clear_flight(step, LONG_FLIGHT))
     return dropped
+
+
+def _flight_ends_at(step: StepMetrics, landing: StepMetrics) -> bool:
+    """Whether ``step``'s flight is the one that ends at ``landing``'s initial contact (not at a
+    step dropped in between)."""
+    end_s = step.to_time_s + step.flight_time_ms / 1000.0
+    return bool(np.isfinite(end_s)) and abs(end_s - landing.ic_time_s) < 1e-6
 
 
 def _clear_step_time(step: StepMetrics, reason: str) -> DroppedValue:
     step.step_time_ms = math.nan
+    _clear_flight_values(step)
+    return DroppedValue(step.side, step.ic_frame, "step time", reason)
+
+
+def _clear_flight(step: StepMetrics, reason: str) -> DroppedValue:
+    _clear_flight_values(step)
+    return DroppedValue(step.side, step.ic_frame, "flight", reason)
+
+
+def _clear_flight_values(step: StepMetrics) -> None:
+    """Flight and vertical oscillation: both are measured from this step to the next landing."""
     step.flight_time_ms = math.nan
     step.vertical_oscillation = math.nan
-    return DroppedValue(step.side, step.ic_frame, "step time", reason)
 
 
 def dropped_note(dropped: list[DroppedValue], measured: int) -> str | None:
@@ -114,7 +152,8 @@ def dropped_note(dropped: list[DroppedValue], measured: int) -> str | None:
     if not dropped:
         return None
     whole = Counter(d.reason for d in dropped if d.what == "step")
-    partial = Counter(d.reason for d in dropped if d.what != "step")
+    partial = Counter(d.reason for d in dropped if d.what == "step time")
+    flights = Counter(d.reason for d in dropped if d.what == "flight")
     parts = []
     if whole:
         reasons = ", ".join(f"{n} {reason}" for reason, n in whole.most_common())
@@ -122,6 +161,9 @@ def dropped_note(dropped: list[DroppedValue], measured: int) -> str | None:
     if partial:
         reasons = ", ".join(f"{n} {reason}" for reason, n in partial.most_common())
         parts.append(f"{sum(partial.values())} step times left out ({reasons})")
+    if flights:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in flights.most_common())
+        parts.append(f"{sum(flights.values())} flight times left out ({reasons})")
     return "; ".join(parts)
 
 
