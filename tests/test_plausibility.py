@@ -92,7 +92,7 @@ def test_the_flight_over_a_cleared_step_time_goes_with_it():
     ]
     assert math.isnan(kept[2].flight_time_ms) and math.isnan(kept[2].vertical_oscillation)
     assert kept[1].flight_time_ms == 100.0 and kept[2].contact_time_ms == 250.0
-    assert "1 flight times left out (1 flight ends at" in dropped_note(dropped, 6)
+    assert "1 flight time left out (1 flight ends at" in dropped_note(dropped, 6)
 
 
 def test_a_flight_ending_at_a_dropped_step_is_not_taken_for_the_next_one():

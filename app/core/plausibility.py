@@ -148,22 +148,21 @@ def _clear_flight_values(step: StepMetrics) -> None:
 
 
 def dropped_note(dropped: list[DroppedValue], measured: int) -> str | None:
-    """'3 of 17 steps dropped (2 negative flight time ..., 1 ...)', or None if nothing was."""
+    """'3 of 17 steps dropped as impossible (2 negative flight time ..., 1 ...); 1 step time
+    left out (...)', or None if nothing was."""
     if not dropped:
         return None
-    whole = Counter(d.reason for d in dropped if d.what == "step")
-    partial = Counter(d.reason for d in dropped if d.what == "step time")
-    flights = Counter(d.reason for d in dropped if d.what == "flight")
     parts = []
-    if whole:
-        reasons = ", ".join(f"{n} {reason}" for reason, n in whole.most_common())
-        parts.append(f"{sum(whole.values())} of {measured} steps dropped as impossible ({reasons})")
-    if partial:
-        reasons = ", ".join(f"{n} {reason}" for reason, n in partial.most_common())
-        parts.append(f"{sum(partial.values())} step times left out ({reasons})")
-    if flights:
-        reasons = ", ".join(f"{n} {reason}" for reason, n in flights.most_common())
-        parts.append(f"{sum(flights.values())} flight times left out ({reasons})")
+    for what, noun in (("step", "step"), ("step time", "step time"), ("flight", "flight time")):
+        reasons = Counter(d.reason for d in dropped if d.what == what)
+        if not reasons:
+            continue
+        count = sum(reasons.values())
+        listed = ", ".join(f"{n} {reason}" for reason, n in reasons.most_common())
+        if what == "step":
+            parts.append(f"{count} of {measured} steps dropped as impossible ({listed})")
+        else:
+            parts.append(f"{count} {noun}{'s' if count > 1 else ''} left out ({listed})")
     return "; ".join(parts)
 
 
