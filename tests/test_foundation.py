@@ -107,6 +107,24 @@ def test_analysis_sidecar_round_trip(tmp_path):
     assert np.isnan(loaded.subject().keypoints[0]).all()
 
 
+def test_the_camera_shifts_survive_the_sidecar_and_older_sidecars_have_none(tmp_path):
+    """An analysis made before the camera's motion was measured opens with it unknown (None),
+    and its metrics keep vertical oscillation (docs/engine.md, "Camera motion")."""
+    analysis = _toy_analysis(tmp_path)
+    path = analysis.save(sidecar_path(tmp_path / "out", analysis.video.path))
+    assert Analysis.load(path).camera_shift_px is None
+    shifts = np.array([[np.nan, np.nan], [1, 0], [2, 0.5], [3, 0], [4, -1]], np.float32)
+    analysis.camera_shift_px = shifts
+    loaded = Analysis.load(analysis.save(path))
+    np.testing.assert_array_equal(loaded.camera_shift_px, shifts)
+    with np.load(path) as stored:
+        arrays = {name: stored[name] for name in stored.files}
+    arrays["camera_shift_px"] = shifts[:3]
+    np.savez_compressed(path, **arrays)
+    with pytest.raises(DataError, match="inconsistent"):
+        Analysis.load(path)
+
+
 def test_a_format_1_sidecar_of_17_keypoints_still_opens_with_no_feet(tmp_path):
     """Sidecars written before the feet (format 1, COCO-17) open, their foot points NaN."""
     analysis = _toy_analysis(tmp_path)

@@ -127,6 +127,11 @@ def test_two_workers_give_the_same_runner_and_metrics(parallel_run, analysed_cli
     one, two = sequential.subject(), parallel.subject()
     np.testing.assert_array_equal(one.keypoints[:border], two.keypoints[:border])
     np.testing.assert_array_equal(one.present, two.present)
+    # The camera's shift of the border frame is measured from the second chunk's warm-up.
+    np.testing.assert_array_equal(
+        sequential.camera_shift_px[:border], parallel.camera_shift_px[:border]
+    )
+    assert np.isfinite(parallel.camera_shift_px[1:]).all()
     a, b = build_report(sequential), build_report(parallel)
     assert len(a.steps) == len(b.steps)
     for key, tolerance in [

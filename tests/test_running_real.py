@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from app.core.camera_motion import MOVING_CAMERA_SHARE_PER_S, moving_share_per_s
 from app.core.gait import CALIBRATED
 from app.core.running_report import build_report, metrics_document
 from tests.support.clips import SLOW_CLIP_SLOWMO
@@ -217,6 +219,33 @@ def test_moving_camera_clips_print_no_impossible_value(analysed_clip, name):
         assert mean is None or mean >= 0
     if document["dropped"]:
         assert any("dropped" in note or "left out" in note for note in document["notes"])
+
+
+@pytest.mark.parametrize(
+    "name, moving",
+    [
+        ("treadmill_side_IMG_5396.mp4", False),
+        ("treadmill_side_slow.mp4", False),
+        ("handheld_barefoot_portrait.mp4", False),
+        ("outdoor_side_running.mp4", True),
+        ("race_3runners_pan.mp4", True),
+        ("tracking_shot_road.mp4", True),
+    ],
+)
+def test_vertical_oscillation_is_left_out_where_the_camera_moves(analysed_clip, name, moving):
+    """The background's speed (people masked out) tells the pans from the still cameras by a
+    factor of seven (0.4-0.8 % of the frame width per second against 5.6-8.5 %); where the
+    camera moves, the mid-hip's rise and fall in the picture is not the runner's."""
+    analysis = analysed_clip(name)
+    share = moving_share_per_s(analysis.camera_shift_px, analysis.video.width, analysis.video.fps)
+    assert (share > MOVING_CAMERA_SHARE_PER_S) == moving, share
+    assert share < 0.01 or share > 0.04, share  # far from the line either way
+    report = build_report(analysis)
+    said = any("the camera moves" in note for note in report.notes)
+    assert said == moving
+    if moving:
+        assert report.summary["vertical_oscillation"].n == 0
+        assert all(math.isnan(step.vertical_oscillation) for step in report.steps)
 
 
 def test_the_tracking_shot_gets_the_slow_motion_hint(analysed_clip):

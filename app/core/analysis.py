@@ -93,6 +93,9 @@ class Analysis:
     scene_cuts: list[int] = field(default_factory=list)
     # The user's edits over the estimate; ``tracks`` always hold the estimate itself.
     corrections: Corrections = field(default_factory=Corrections)
+    # (T, 2) background shift from the previous frame, pixels (app.core.camera_motion); NaN where
+    # unmeasured, None for analyses made before it was measured.
+    camera_shift_px: np.ndarray | None = None
 
     @property
     def frame_count(self) -> int:
@@ -153,6 +156,8 @@ class Analysis:
             else np.zeros((0, t), np.float32),
             "metadata_json": np.asarray(json.dumps(meta)),
         }
+        if self.camera_shift_px is not None:
+            arrays["camera_shift_px"] = np.asarray(self.camera_shift_px, np.float32)
         buffer = io.BytesIO()
         np.savez_compressed(buffer, **arrays)
         with atomic_path(path) as tmp:
@@ -169,6 +174,7 @@ class Analysis:
                 times = np.asarray(data["times_s"], np.float64)
                 ids = [int(i) for i in data["track_ids"]]
                 keypoints, boxes, scores = data["keypoints"], data["boxes"], data["scores"]
+                camera = data["camera_shift_px"] if "camera_shift_px" in data else None
         except FileNotFoundError:
             raise DataError(f"{path}: analysis file not found") from None
         except (OSError, ValueError, KeyError, EOFError) as error:
@@ -176,6 +182,8 @@ class Analysis:
         if meta.get("format") not in READABLE_SIDECAR_FORMATS:
             raise DataError(f"{path}: analysis format {meta.get('format')} is not supported")
         if keypoints.ndim != 4 or keypoints.shape[:2] != (len(ids), len(times)):
+            raise DataError(f"{path}: analysis arrays are inconsistent")
+        if camera is not None and camera.shape != (len(times), 2):
             raise DataError(f"{path}: analysis arrays are inconsistent")
         names = meta.get("keypoint_names") or POSE_KEYPOINT_NAMES[: keypoints.shape[2]]
         try:
@@ -202,6 +210,7 @@ class Analysis:
             warnings=list(meta.get("warnings", [])),
             scene_cuts=[int(frame) for frame in meta.get("scene_cuts", [])],
             corrections=corrections,
+            camera_shift_px=None if camera is None else np.asarray(camera, np.float32),
         )
 
 

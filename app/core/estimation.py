@@ -14,12 +14,13 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from app.core.analysis import Analysis, Track
+from app.core.camera_motion import CameraMotionMeter
 from app.core.chunks import Chunk
 from app.core.options import AnalysisOptions
 from app.core.progress import Progress, raise_if_cancelled
@@ -143,11 +144,13 @@ class _Decoder(threading.Thread):
 
 @dataclass
 class TrackedFrames:
-    """What estimating and tracking a run of frames left: tracks, scene cuts, live frame times."""
+    """What estimating and tracking a run of frames left: tracks, scene cuts, live frame times
+    and the background's shift from the frame before each frame (``app.core.camera_motion``)."""
 
     tracks: TrackSet
     scene_cuts: list[int]
     live_times: list[float]
+    camera_shifts: dict[int, tuple[float, float]] = field(default_factory=dict)
 
 
 def track_frames(
@@ -174,6 +177,7 @@ def track_frames(
     tracker = Tracker(options.tracker)
     tracked = TrackedFrames(TrackSet(), [], [])
     cuts = SceneCutDetector(rgb)
+    camera = CameraMotionMeter(rgb)
     batch: list[FrameResult] = []
     done = 0
     last_update = time.monotonic()
@@ -187,9 +191,11 @@ def track_frames(
             index, time_s = frame.index, frame.time_s
             if cuts.is_cut(frame.image):
                 tracker.end_all()
+                camera.reset()
                 if index >= start:
                     tracked.scene_cuts.append(index)
             poses = in_pose_layout(estimate(frame.image, time_s), estimator.keypoint_names)
+            shift = camera.shift(frame.image, poses.boxes)
             del frame  # no image outlives its estimation
             ids = tracker.update(time_s, poses)
             tracked.tracks.add(index, ids, poses)
@@ -197,6 +203,7 @@ def track_frames(
                 tracked.live_times.append(time_s)
             if index < start:
                 continue
+            tracked.camera_shifts[index] = shift
             done += 1
             if on_frames is not None:
                 batch.append(FrameResult(index, time_s, ids, poses))
@@ -252,9 +259,11 @@ def finish_analysis(
     tracks_so_far: TrackSet,
     times: np.ndarray,
     scene_cuts: tuple[int, ...] = (),
+    camera_shifts: dict[int, tuple[float, float]] | None = None,
 ) -> Analysis:
     """Dense tracks, the runner's choice (picked, named or automatic) and the ``Analysis``;
-    ``model`` is the estimator's ``describe()``."""
+    ``model`` is the estimator's ``describe()``, ``camera_shifts`` the background's shift of each
+    frame (frames not in it are unknown)."""
     name = Path(video.info.path).name
     tracks = tracks_so_far.finish(len(times), times, scene_cuts=scene_cuts)
     if not tracks:
@@ -284,4 +293,14 @@ def finish_analysis(
         slowmo=float(options.slowmo),
         warnings=list(video.warnings),
         scene_cuts=list(scene_cuts),
+        camera_shift_px=None if camera_shifts is None else _per_frame(camera_shifts, len(times)),
     )
+
+
+def _per_frame(shifts: dict[int, tuple[float, float]], frames: int) -> np.ndarray:
+    """(frames, 2) shifts, NaN where a frame has none."""
+    array = np.full((frames, 2), np.nan, np.float32)
+    for index, shift in shifts.items():
+        if 0 <= index < frames:
+            array[index] = shift
+    return array

@@ -132,11 +132,18 @@ class ChunkPool:
         for chunk, result in zip(chunks[1:], results[1:], strict=True):
             tracks.absorb(result.tracks, chunk.start)
         scene_cuts = tuple(sorted(cut for result in results for cut in result.scene_cuts))
+        camera_shifts = {i: s for result in results for i, s in result.camera_shifts.items()}
         for warning in (w for result in results for w in result.warnings):
             if warning not in video.warnings:
                 video.warnings.append(warning)
         return finish_analysis(
-            video, results[0].model, self.options, tracks, np.asarray(video.times_s), scene_cuts
+            video,
+            results[0].model,
+            self.options,
+            tracks,
+            np.asarray(video.times_s),
+            scene_cuts,
+            camera_shifts,
         )
 
     def _collect(
@@ -234,10 +241,13 @@ class _ChunkResult:
     scene_cuts: list[int]
     warnings: list[str]
     model: dict[str, Any]
+    camera_shifts: dict[int, tuple[float, float]]
 
     @classmethod
     def of(cls, tracked: TrackedFrames, video: VideoSource, model: dict) -> _ChunkResult:
-        return cls(tracked.tracks, tracked.scene_cuts, list(video.warnings), model)
+        return cls(
+            tracked.tracks, tracked.scene_cuts, list(video.warnings), model, tracked.camera_shifts
+        )
 
 
 def _worker_main(

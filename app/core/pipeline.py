@@ -104,5 +104,11 @@ def _analyse_here(
     tracked = track_frames(video, estimator, options, None, progress, cancel, on_frames)
     times = video.times_s if video.times_s is not None else np.asarray(tracked.live_times)
     return finish_analysis(
-        video, estimator.describe(), options, tracked.tracks, times, tuple(tracked.scene_cuts)
+        video,
+        estimator.describe(),
+        options,
+        tracked.tracks,
+        times,
+        tuple(tracked.scene_cuts),
+        tracked.camera_shifts,
     )

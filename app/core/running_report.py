@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from app.core.analysis import Analysis
+from app.core.camera_motion import MOVING_CAMERA_SHARE_PER_S, moving_share_per_s
 from app.core.cleaning import CleanedTrack, CleaningSettings, clean_track
 from app.core.corrections import MANUAL, rests_on_edits
 from app.core.foot_contact import detect_foot_contacts, feet_from_keypoints
@@ -183,6 +184,7 @@ def build_report(
         else []
     )
     steps, dropped = screen_steps(measured, 1.0 / cleaned.sample_rate_hz)
+    camera_note = _withhold_on_moving_camera(steps, analysis)
     conditions = ClipConditions(
         frame_rate_hz=cleaned.sample_rate_hz,
         leg_length_px=length,
@@ -191,7 +193,11 @@ def build_report(
     )
     summary = summarize(steps, runner_height_cm, conditions)
     notes = _notes(gait, steps, facing)
-    for note in (dropped_note(dropped, len(measured)), slow_steps_hint(dropped, len(measured))):
+    for note in (
+        dropped_note(dropped, len(measured)),
+        slow_steps_hint(dropped, len(measured)),
+        camera_note,
+    ):
         if note is not None:
             notes.append(note)
     if analysis.scene_cuts:
@@ -227,6 +233,23 @@ def build_report(
         conditions=conditions,
         edited_points=edited,
         edits=analysis.corrections.summary(track_id),
+    )
+
+
+def _withhold_on_moving_camera(steps: list[StepMetrics], analysis: Analysis) -> str | None:
+    """Clear the vertical oscillation of every step where the camera moves, and say why.
+
+    The mid-hip's rise and fall in the picture is the runner's only when the camera is still; a
+    pan or a tracking shot moves it too (docs/kinematics.md, "Impossible values")."""
+    video = analysis.video
+    share = moving_share_per_s(analysis.camera_shift_px, video.width, video.fps)
+    if share is None or share <= MOVING_CAMERA_SHARE_PER_S:
+        return None
+    for step in steps:
+        step.vertical_oscillation = math.nan
+    return (
+        f"the camera moves (the background travels about {100 * share:.0f} % of the frame's "
+        "width per second): vertical oscillation needs a still camera and is left out"
     )
 
 
