@@ -19,7 +19,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from app.core.scene_cuts import subsampled
+from app.core.scene_cuts import thumbnail_of
 
 THUMBNAIL = 96
 BOX_MARGIN = (0.15, 0.1)  # of a box's width and height, on each side: limbs outside the box
@@ -47,9 +47,7 @@ class CameraMotionMeter:
         pixels; NaN for the first frame or where the people hide nearly all the background.
         ``boxes`` are the people's (x, y, width, height) in ``image``."""
         height, width = image.shape[:2]
-        size = (THUMBNAIL, THUMBNAIL)
-        small = cv2.resize(subsampled(image, THUMBNAIL), size, interpolation=cv2.INTER_AREA)
-        grey = cv2.cvtColor(small, self._grey_code).astype(np.float32)
+        grey = cv2.cvtColor(thumbnail_of(image, THUMBNAIL), self._grey_code).astype(np.float32)
         mask = _background_mask(boxes, width, height)
         previous, self._previous = self._previous, (grey, mask)
         if previous is None:

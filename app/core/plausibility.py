@@ -95,15 +95,16 @@ def _screen_step_times(steps: list[StepMetrics]) -> list[DroppedValue]:
     the flights that span a cleared step time or last longer than any running step."""
     dropped = []
     low, high = (60000.0 / c for c in (MAX_RUNNING_CADENCE_SPM, MIN_RUNNING_CADENCE_SPM))
-    cleared: list[StepMetrics] = []
+    landings: set[int] = set()  # id() of the steps whose step time was cleared
     for step in steps:
         if step.step_time_ms > high:
-            dropped.append(_clear_step_time(step, TOO_SLOW))
+            reason = TOO_SLOW
         elif step.step_time_ms < low:
-            dropped.append(_clear_step_time(step, TOO_FAST))
+            reason = TOO_FAST
         else:
             continue
-        cleared.append(step)
+        dropped.append(_clear_step_time(step, reason))
+        landings.add(id(step))
     times = np.array([s.step_time_ms for s in steps], np.float64)
     finite = np.isfinite(times)
     if finite.sum() >= 3:
@@ -112,8 +113,7 @@ def _screen_step_times(steps: list[StepMetrics]) -> list[DroppedValue]:
             ratio = step.step_time_ms / median
             if np.isfinite(ratio) and not STEP_TIME_BAND[0] < ratio < STEP_TIME_BAND[1]:
                 dropped.append(_clear_step_time(step, STEP_OFF_MEDIAN))
-                cleared.append(step)
-    landings = {id(step) for step in cleared}
+                landings.add(id(step))
     for index, step in enumerate(steps):
         after = steps[index + 1] if index + 1 < len(steps) else None
         if after is not None and id(after) in landings and _flight_ends_at(step, after):
