@@ -128,6 +128,20 @@ def test_facing_follows_a_runner_who_turns_around():
     assert (facing[: half - 40] == 1).all() and (facing[half + 40 :] == -1).all()
 
 
+def test_frames_without_the_runner_keep_the_clips_facing():
+    """A runner leaving the picture half cut off can look turned for a few frames; the frames
+    after, without them, must not turn with those (race_3runners_pan.mp4 'changed direction'
+    two frames after its runner had left)."""
+    run = case("overground_right_60fps_corrupted")
+    points = run.clean_keypoints.copy()
+    leaves = len(points) - 60
+    centre = np.nanmean(points[leaves - 12 : leaves, :, 0])
+    points[leaves - 12 : leaves, :, 0] = 2 * centre - points[leaves - 12 : leaves, :, 0]
+    points[leaves:] = np.nan
+    facing = facing_direction(points, run.real_times_s, window_s=0.5)
+    assert (facing[leaves:] == 1).all()
+
+
 def test_treadmill_facing_without_the_head_comes_from_the_limbs():
     run = case("treadmill_left_60fps_corrupted")
     points = run.keypoints.copy()

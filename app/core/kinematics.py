@@ -139,7 +139,8 @@ def facing_direction(
     the nose in front of the ears, the knees mostly in front of the hips over a stride, the
     forearms pointing forwards from the elbows, and the pelvis moving across the image
     (overground; on a treadmill it stays near zero and the posture cues decide). The window lets
-    a runner who turns around be followed; frames without evidence take the clip's overall vote.
+    a runner who turns around be followed; frames without evidence, and frames without the
+    runner, take the clip's overall vote.
     """
     times = np.asarray(real_times_s, np.float64)
     frames = len(points)
@@ -166,7 +167,9 @@ def facing_direction(
     overall = np.sign(np.sum(vote[seen])) if seen.any() else 0.0
     smoothed = _moving_sum(np.where(seen, vote, 0.0), times, window_s)
     facing = np.sign(smoothed)
-    facing[facing == 0] = overall if overall != 0 else 1.0
+    # A frame without the runner takes the clip's vote, not its neighbours' in the window: the
+    # last frames of a runner leaving the picture half cut off must not turn the frames after.
+    facing[(facing == 0) | ~seen] = overall if overall != 0 else 1.0
     return facing
 
 
