@@ -41,7 +41,7 @@ ContactDetector = Callable[
 # The ankle swings about one leg length fore and aft of the pelvis in running (0.6 walking); a
 # person standing still moves it by the landmarks' jitter, whose autocorrelation can still peak.
 MIN_SWING_LEG = 0.25  # 5th-95th percentile range of the fore-aft swing, in leg lengths
-MIN_STRIDE_S = 0.45  # 267 steps/min: faster than any sustained running cadence
+MIN_STRIDE_S = 0.36  # 333 steps/min: faster than elite sprinters at full speed
 MAX_STRIDE_S = 2.0  # 60 steps/min: slower than any running
 TYPICAL_STRIDE_S = 0.7  # about 170 steps/min, the middle of recreational running cadences
 MAX_SLOWMO = 16.0  # 480 fps played at 30: the slowest footage we look for a stride in

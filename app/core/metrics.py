@@ -3,7 +3,8 @@
 A *step* here is one ground contact of one foot (its initial contact IC to its toe-off TO), plus
 what follows it until the other foot lands. Per step:
 
-- step time: from the other foot's previous IC to this IC (cadence = 60 / mean step time);
+- step time: from the other foot's previous IC to this IC (cadence: the landings counted per
+  minute, ``app.core.cadence``, or 60 / mean step time where too few can be counted);
 - ground contact time: this IC to this TO;
 - flight time: this TO to the other foot's next IC;
 - duty factor: contact time / stride time (this IC to this foot's next IC), Patoz et al. 2019;
@@ -37,6 +38,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from app.core.cadence import CountedCadence
 from app.core.event_values import interpolate_at, values_at_events
 from app.core.gait import Step
 from app.core.kinematics import ANKLE, HEEL, SIDES, mid_hip
@@ -436,8 +438,12 @@ def summarize(
     steps: list[StepMetrics],
     runner_height_cm: float | None = None,
     conditions: ClipConditions | None = None,
+    counted: CountedCadence | None = None,
 ) -> dict[str, MetricSummary]:
     """Mean, SD, left/right means, asymmetry and flags of every metric over the steps.
+
+    ``counted`` is the cadence counted from every landing (``app.core.cadence``): the cadence's
+    mean and count where given, 60000 / the mean step time otherwise.
 
     With ``conditions`` every summary is graded (``app.core.reliability``), and a leg graded
     poor (the hidden far leg) is left out of the mean and of the asymmetry: a mean of a good and
@@ -456,6 +462,8 @@ def summarize(
         per_side = _side_grades(key, conditions)
         trusted = _trusted_sides(per_side)
         summary = _summary(spec, values * scale, sides, unit, trusted)
+        if key in ("cadence_spm", "step_time_ms") and counted is not None:
+            _take_count(summary, counted)
         if conditions is not None:
             summary.reliability = _grade(key, conditions, trusted, per_side, summary.n)
             if any(summary.side_is_poor(side) for side in SIDES):
@@ -466,7 +474,7 @@ def summarize(
         summaries[key] = summary
         if key == "vertical_oscillation":
             summaries[key].extra["mean_leg_lengths"] = _mean_or_none(values)
-    if "cadence_spm" in summaries and "step_time_ms" in summaries:
+    if counted is None and "cadence_spm" in summaries and "step_time_ms" in summaries:
         step_time = summaries["step_time_ms"].mean
         if step_time:
             # Cadence from the mean step time is the count of steps per minute; the mean of
@@ -474,6 +482,15 @@ def summarize(
             summaries["cadence_spm"].mean = 60000.0 / step_time
             _flag(summaries["cadence_spm"])
     return summaries
+
+
+def _take_count(summary: MetricSummary, counted: CountedCadence) -> None:
+    """Cadence and mean step time from the landings counted: the per-step values that
+    survived screening are a biased sample of the intervals (their SD and sides stay)."""
+    steps_per_min = counted.steps_per_min
+    summary.mean = steps_per_min if summary.key == "cadence_spm" else 60000.0 / steps_per_min
+    summary.n = counted.steps
+    summary.extra["counted_over_s"] = counted.duration_s
 
 
 def _cadences(steps: list[StepMetrics]) -> tuple[np.ndarray, np.ndarray]:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from app.core.analysis import Analysis
+from app.core.cadence import count_cadence
 from app.core.camera_motion import MOVING_CAMERA_SHARE_PER_S, moving_share_per_s
 from app.core.cleaning import CleanedTrack, CleaningSettings, clean_track
 from app.core.corrections import MANUAL, rests_on_edits
@@ -37,7 +38,13 @@ from app.core.metrics import (
 )
 from app.core.options import DEFAULT_CUTOFF_HZ, LIMITS
 from app.core.overlay_style import plot_colour
-from app.core.plausibility import DroppedValue, dropped_note, screen_steps, slow_steps_hint
+from app.core.plausibility import (
+    DroppedValue,
+    dropped_note,
+    screen_counted_cadence,
+    screen_steps,
+    slow_steps_hint,
+)
 from app.core.reliability import MIN_STEPS, ClipConditions, leg_visibility
 from app.core.report_cache import ReportCache
 from app.core.table_text import csv_from_columns, number_column
@@ -184,6 +191,10 @@ def build_report(
         else []
     )
     steps, dropped = screen_steps(measured, 1.0 / cleaned.sample_rate_hz)
+    counted, count_drops = screen_counted_cadence(
+        count_cadence([(e.time_s, e.side) for e in gait.events if e.kind == "IC"]), steps
+    )
+    dropped += count_drops
     camera_note = _withhold_on_moving_camera(steps, analysis)
     conditions = ClipConditions(
         frame_rate_hz=cleaned.sample_rate_hz,
@@ -191,7 +202,7 @@ def build_report(
         leg_visibility=leg_visibility(as_pose_layout(track.keypoints)),
         ankle_timed_share=_ankle_timed_share(gait),
     )
-    summary = summarize(steps, runner_height_cm, conditions)
+    summary = summarize(steps, runner_height_cm, conditions, counted)
     notes = _notes(gait, steps, facing)
     for note in (
         dropped_note(dropped, len(measured)),

@@ -84,14 +84,19 @@ def contact_sheet(
             image = video.read_frame(index).image
             name = f"{index} {labels[index]}" if index in labels else str(index)
             tiles.append(tile(image, box, scale, name, line, grid_px))
-    height, width = tiles[0].shape[:2]
+    return grid(tiles, cols)
+
+
+def grid(tiles: list[np.ndarray], cols: int) -> np.ndarray:
+    """The tiles in rows of ``cols`` on a dark background, each in a cell of the largest size."""
+    height = max(t.shape[0] for t in tiles)
+    width = max(t.shape[1] for t in tiles)
     rows = -(-len(tiles) // cols)
     sheet = np.full((rows * (height + 4), cols * (width + 4), 3), 40, np.uint8)
     for i, crop in enumerate(tiles):
         r, c = divmod(i, cols)
-        sheet[
-            r * (height + 4) : r * (height + 4) + height, c * (width + 4) : c * (width + 4) + width
-        ] = crop
+        top, left = r * (height + 4), c * (width + 4)
+        sheet[top : top + crop.shape[0], left : left + crop.shape[1]] = crop
     return sheet
 
 
