@@ -58,6 +58,12 @@ def test_too_few_landings_count_nothing():
     assert count_cadence([(math.nan, "left"), (0.3, "right")]) is None
 
 
+def test_each_step_is_named_after_the_foot_that_ends_it():
+    counted = count_cadence(_landings([0.0, 0.30, 0.70, 1.00, 1.40]))
+    assert list(counted.sides) == ["left", "right", "left", "right"]
+    assert counted.intervals_s == pytest.approx([0.30, 0.40, 0.30, 0.40])
+
+
 def test_unordered_and_unknown_landings_are_sorted_and_skipped():
     landings = _landings(_regular())
     landings.append((math.nan, "left"))

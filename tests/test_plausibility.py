@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from app.core.cadence import CountedCadence
 from app.core.metrics import StepMetrics
 from app.core.plausibility import (
@@ -141,12 +143,17 @@ def test_a_contact_shorter_than_a_sprinters_is_dropped():
     assert len(kept) == 5 and [(d.ic_frame, d.reason) for d in dropped] == [(42, SHORT_CONTACT)]
 
 
+def _counted(steps_per_min: float, steps: int) -> CountedCadence:
+    sides = np.array(["left", "right"] * steps)[:steps]
+    return CountedCadence(np.full(steps, 60.0 / steps_per_min), sides)
+
+
 def test_a_counted_cadence_no_runner_has_clears_every_step_time():
     """Slow-motion footage analysed at its playback speed: the landings come 86 times a minute,
     so the few step times inside running's range are mistimed too and go with the rest."""
     steps = _running()
     kept, dropped = screen_steps(steps, FRAME_S)
-    cadence, cleared = screen_counted_cadence(CountedCadence(86.0, 20, 14.0), kept)
+    cadence, cleared = screen_counted_cadence(_counted(86.0, 20), kept)
     assert cadence is None
     assert [(d.ic_frame, d.what, d.reason) for d in cleared] == [
         (s.ic_frame, "step time", COUNT_TOO_SLOW) for s in steps
@@ -158,6 +165,6 @@ def test_a_counted_cadence_no_runner_has_clears_every_step_time():
 def test_a_sprinters_counted_cadence_is_kept():
     """Sprinters at full speed take 270-300 steps/min: race_3runners_pan.mp4 counts 280."""
     kept, _ = screen_steps(_running(), FRAME_S)
-    counted = CountedCadence(285.0, 24, 5.05)
+    counted = _counted(285.0, 24)
     assert screen_counted_cadence(counted, kept) == (counted, [])
     assert screen_counted_cadence(None, kept) == (None, [])

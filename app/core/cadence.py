@@ -30,30 +30,39 @@ MIN_INTERVALS = 3  # fewer alternating intervals than this count nothing
 
 @dataclass(frozen=True)
 class CountedCadence:
-    """Steps per minute counted over ``steps`` step intervals lasting ``duration_s`` in all."""
+    """The step intervals counted: each one's duration in real seconds, and the side of the
+    landing that ends it (a left step runs from the right foot's landing to the left's)."""
 
-    steps_per_min: float
-    steps: int
-    duration_s: float
+    intervals_s: np.ndarray
+    sides: np.ndarray
+
+    @property
+    def steps(self) -> int:
+        return len(self.intervals_s)
+
+    @property
+    def duration_s(self) -> float:
+        return float(np.sum(self.intervals_s))
+
+    @property
+    def steps_per_min(self) -> float:
+        return 60.0 * self.steps / self.duration_s
 
 
 def count_cadence(landings: Sequence[tuple[float, str]]) -> CountedCadence | None:
-    """The cadence counted from landings given as (real time in s, side); None where fewer
-    than ``MIN_INTERVALS`` step intervals can be counted."""
+    """The step intervals counted from landings given as (real time in s, side); None where
+    fewer than ``MIN_INTERVALS`` can be counted."""
     ordered = sorted((float(t), side) for t, side in landings if np.isfinite(t))
     times = np.array([t for t, _ in ordered], np.float64)
-    sides = [side for _, side in ordered]
+    sides = np.array([side for _, side in ordered])
     if len(times) < 2:
         return None
     intervals = np.diff(times)
-    alternating = np.array([a != b for a, b in zip(sides[:-1], sides[1:], strict=True)])
-    alternating &= intervals > 0
+    alternating = (sides[:-1] != sides[1:]) & (intervals > 0)
     if alternating.sum() < MIN_INTERVALS:
         return None
     median = float(np.median(intervals[alternating]))
     counted = alternating & (intervals < GAP_RATIO * median)
     if counted.sum() < MIN_INTERVALS:
         return None
-    duration = float(intervals[counted].sum())
-    steps = int(counted.sum())
-    return CountedCadence(60.0 * steps / duration, steps, duration)
+    return CountedCadence(intervals[counted], sides[1:][counted])

@@ -442,8 +442,8 @@ def summarize(
 ) -> dict[str, MetricSummary]:
     """Mean, SD, left/right means, asymmetry and flags of every metric over the steps.
 
-    ``counted`` is the cadence counted from every landing (``app.core.cadence``): the cadence's
-    mean and count where given, 60000 / the mean step time otherwise.
+    ``counted`` holds the step intervals counted from every landing (``app.core.cadence``): where
+    given, cadence and step time are summarised over them instead of over the screened steps.
 
     With ``conditions`` every summary is graded (``app.core.reliability``), and a leg graded
     poor (the hidden far leg) is left out of the mean and of the asymmetry: a mean of a good and
@@ -461,9 +461,12 @@ def summarize(
             scale, unit = LEG_LENGTH_PER_HEIGHT * runner_height_cm, "cm"
         per_side = _side_grades(key, conditions)
         trusted = _trusted_sides(per_side)
-        summary = _summary(spec, values * scale, sides, unit, trusted)
         if key in ("cadence_spm", "step_time_ms") and counted is not None:
-            _take_count(summary, counted)
+            # Every counted interval runs from one foot's landing to the other's: both legs
+            # enter the mean, or the far leg's early or late landings would no longer cancel.
+            summary = _counted_summary(spec, counted, unit)
+        else:
+            summary = _summary(spec, values * scale, sides, unit, trusted)
         if conditions is not None:
             summary.reliability = _grade(key, conditions, trusted, per_side, summary.n)
             if any(summary.side_is_poor(side) for side in SIDES):
@@ -474,7 +477,7 @@ def summarize(
         summaries[key] = summary
         if key == "vertical_oscillation":
             summaries[key].extra["mean_leg_lengths"] = _mean_or_none(values)
-    if counted is None and "cadence_spm" in summaries and "step_time_ms" in summaries:
+    if "cadence_spm" in summaries and "step_time_ms" in summaries:
         step_time = summaries["step_time_ms"].mean
         if step_time:
             # Cadence from the mean step time is the count of steps per minute; the mean of
@@ -484,13 +487,28 @@ def summarize(
     return summaries
 
 
-def _take_count(summary: MetricSummary, counted: CountedCadence) -> None:
-    """Cadence and mean step time from the landings counted: the per-step values that
-    survived screening are a biased sample of the intervals (their SD and sides stay)."""
-    steps_per_min = counted.steps_per_min
-    summary.mean = steps_per_min if summary.key == "cadence_spm" else 60000.0 / steps_per_min
-    summary.n = counted.steps
+def _counted_summary(spec: MetricSpec, counted: CountedCadence, unit: str) -> MetricSummary:
+    """Step time or cadence over the counted intervals. Cadence is taken from the step times
+    (60000 / their mean, overall and per foot; its SD and asymmetry follow from theirs): the
+    steps/min of single intervals would let a two-frame interval between a late and an early
+    landing read 870 steps/min and swamp the spread."""
+    step_ms = 1000.0 * counted.intervals_s
+    if spec.key == "step_time_ms":
+        summary = _summary(spec, step_ms, counted.sides, unit)
+    else:
+        summary = _summary(spec, 60000.0 / step_ms, counted.sides, unit)
+        per_side = [step_ms[counted.sides == side] for side in SIDES]
+        rate = [60000.0 / float(np.mean(v)) if len(v) else None for v in per_side]
+        summary.mean = 60000.0 / float(np.mean(step_ms))
+        summary.sd = summary.mean * float(np.std(step_ms, ddof=1) / np.mean(step_ms))
+        summary.left, summary.right = rate
+        summary.left_minus_right = None if None in rate else rate[0] - rate[1]
+        summary.asymmetry_pct = summary.asymmetry_margin_pct = None
+        if symmetry_index(*per_side) is not None and None not in rate:
+            summary.asymmetry_pct = 100.0 * (rate[0] - rate[1]) / (0.5 * (rate[0] + rate[1]))
+            summary.asymmetry_margin_pct = symmetry_margin(*per_side)
     summary.extra["counted_over_s"] = counted.duration_s
+    return summary
 
 
 def _cadences(steps: list[StepMetrics]) -> tuple[np.ndarray, np.ndarray]:
