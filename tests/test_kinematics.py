@@ -10,6 +10,7 @@ from app.core.kinematics import (
     facing_direction,
     joint_angles,
     leg_length_px,
+    local_leg_length_px,
     wrap_degrees,
 )
 from tests.support.synthetic_runner import case
@@ -126,6 +127,29 @@ def test_facing_follows_a_runner_who_turns_around():
     points[half:, :, 0] = 2 * centre - points[half:, :, 0]  # second half runs the other way
     facing = facing_direction(points, run.real_times_s, window_s=1.0)
     assert (facing[: half - 40] == 1).all() and (facing[half + 40 :] == -1).all()
+
+
+def test_the_local_leg_length_follows_a_zoom():
+    """A camera zooming out to 70 % within 3 s: the leg length around each frame follows it,
+    where the clip's single median is off by up to a fifth at either end."""
+    run = case("overground_left_60fps")
+    points = run.clean_keypoints.copy()
+    zoom = np.linspace(1.0, 0.7, len(points))
+    points[..., :2] *= zoom[:, None, None]
+    truth = leg_length_px(run.clean_keypoints) * zoom
+    local = local_leg_length_px(points, run.real_times_s)
+    assert np.allclose(local, truth, rtol=0.02)
+    assert not np.allclose(leg_length_px(points), truth, rtol=0.15)
+
+
+def test_the_local_leg_length_fills_frames_without_legs():
+    run = case("overground_left_60fps")
+    points = run.clean_keypoints.copy()
+    points[:90] = np.nan
+    local = local_leg_length_px(points, run.real_times_s)
+    assert np.isfinite(local).all()
+    assert np.allclose(local[:90], leg_length_px(run.clean_keypoints))
+    assert np.isnan(local_leg_length_px(points * np.nan, run.real_times_s)).all()
 
 
 def test_frames_without_the_runner_keep_the_clips_facing():

@@ -25,6 +25,7 @@ import pytest
 
 from app.core.camera_motion import MOVING_CAMERA_SHARE_PER_S, moving_share_per_s
 from app.core.gait import CALIBRATED
+from app.core.kinematics import local_leg_length_px
 from app.core.plausibility import MAX_RUNNING_CADENCE_SPM, MIN_RUNNING_CADENCE_SPM
 from app.core.running_report import build_report, metrics_document
 from app.core.tracking import track_at
@@ -308,3 +309,19 @@ def test_the_runners_cadence_matches_the_hand_count(analysed_clip, stem, slowmo)
     expected = slowmo * _hand_counted_cadence(stem, seen[0], seen[-1])
     cadence = report.summary["cadence_spm"].mean
     assert cadence == pytest.approx(expected, rel=0.05), (cadence, expected)
+
+
+@pytest.mark.parametrize(
+    "name, change", [("tracking_shot_road.mp4", True), ("treadmill_side_IMG_5396.mp4", False)]
+)
+def test_distances_follow_the_runners_size_in_the_picture(analysed_clip, name, change):
+    """The tracking shot's camera falls back (the leg shrinks from about 91 to 66 px): step
+    distances divide by the leg around each step, not the clip's median; a treadmill camera
+    stays put and so does the leg's length."""
+    analysis = analysed_clip(name)
+    report = build_report(analysis)
+    local = local_leg_length_px(report.cleaned.keypoints, report.real_times_s)
+    seen = np.flatnonzero(analysis.tracks[report.track_id].present)
+    spread = np.percentile(local[seen], 95) / np.percentile(local[seen], 5)
+    assert (spread > 1.25) == change, spread
+    assert change or spread < 1.1

@@ -39,6 +39,10 @@ KNEE = side_indices("knee")
 ANKLE = side_indices("ankle")
 HEEL = side_indices("heel")
 TOE = side_indices("big_toe")
+# Real seconds over which the leg's length in the picture is taken as constant: two strides
+# or more, short against a zoom or a runner's approach.
+LOCAL_SCALE_WINDOW_S = 1.5
+MIN_SCALE_WINDOW_S = 0.5
 SIDES: tuple[str, str] = ("left", "right")
 
 
@@ -104,14 +108,53 @@ def leg_length_px(points: np.ndarray) -> float:
     The sum of the two segments does not depend on knee flexion, so it is a stable body scale
     for a side view; it corresponds to 0.491 x body height in Winter's segment table.
     """
+    values = _leg_lengths(points).ravel()
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if values.size else float("nan")
+
+
+def local_leg_length_px(
+    points: np.ndarray, real_times_s: np.ndarray, window_s: float = LOCAL_SCALE_WINDOW_S
+) -> np.ndarray:
+    """(T,) the leg length around each frame: the median over both legs within ``window_s``.
+
+    A camera that zooms, or a runner coming towards it, changes the runner's size in the
+    picture (on tracking_shot_road.mp4 the leg shrinks from 91 to 66 px as the camera falls
+    back, against a clip median of 76; the race's sprinter grows from 90 to 103 px): a distance
+    in leg lengths divides by the leg's length at that moment, not by the clip's.
+    Frames with no leg within the window take the nearest frame's; NaN if no leg is seen at all.
+    """
+    lengths = _leg_lengths(points)  # (T, 2)
+    frames = len(lengths)
+    times = np.asarray(real_times_s, np.float64)
+    if frames == 0:
+        return np.full(0, np.nan)
+    # Near the clip's ends the window shrinks on both sides, staying centred on the frame
+    # (a one-sided window would lag a zoom), but never below MIN_SCALE_WINDOW_S.
+    to_end = np.minimum(times - times[0], times[-1] - times)
+    half = np.clip(to_end, MIN_SCALE_WINDOW_S / 2.0, window_s / 2.0)
+    start = np.searchsorted(times, times - half, side="left")
+    stop = np.searchsorted(times, times + half, side="right")
+    local = np.full(frames, np.nan)
+    for index in range(frames):
+        values = lengths[start[index] : stop[index]].ravel()
+        values = values[np.isfinite(values)]
+        if values.size:
+            local[index] = np.median(values)
+    known = np.flatnonzero(np.isfinite(local))
+    if known.size and known.size < frames:
+        local = np.interp(np.arange(frames), known, local[known])
+    return local
+
+
+def _leg_lengths(points: np.ndarray) -> np.ndarray:
+    """(T, 2) hip-knee plus knee-ankle length of the left and right leg in each frame."""
     lengths = []
     for side in SIDES:
         thigh = np.linalg.norm(points[:, KNEE[side], :2] - points[:, HIP[side], :2], axis=-1)
         shank = np.linalg.norm(points[:, ANKLE[side], :2] - points[:, KNEE[side], :2], axis=-1)
         lengths.append(thigh + shank)
-    values = np.concatenate(lengths)
-    values = values[np.isfinite(values)]
-    return float(np.median(values)) if values.size else float("nan")
+    return np.stack(lengths, axis=1)
 
 
 def mid_point(points: np.ndarray, left: int, right: int) -> np.ndarray:

@@ -286,21 +286,24 @@ def step_metrics(
     real_times_s: np.ndarray,
     facing: np.ndarray,
     angles: dict[str, np.ndarray],
-    leg_length_px: float,
+    leg_length_px: float | np.ndarray,
     unsmoothed_angles: dict[str, np.ndarray] | None = None,
 ) -> list[StepMetrics]:
     """Measure every step (see the module docstring for the definitions).
 
+    ``leg_length_px`` is the leg's length, once for the clip or per frame (a zooming camera,
+    ``local_leg_length_px``): distances are in leg lengths of the moment they are measured.
     ``unsmoothed_angles`` (angles of the track before its low-pass filter) are used for the
     values read at initial contact and toe-off, through :func:`values_at_events`.
     """
     at_event = unsmoothed_angles if unsmoothed_angles is not None else angles
     times = np.asarray(real_times_s, np.float64)
     pelvis = mid_hip(points)
-    pelvis_up = -pelvis[:, 1] / leg_length_px
+    scale = np.broadcast_to(np.asarray(leg_length_px, np.float64), times.shape)
+    pelvis_up = -pelvis[:, 1]
 
     def ahead_of_pelvis(joint: int) -> np.ndarray:
-        return facing * (points[:, joint, 0] - pelvis[:, 0]) / leg_length_px
+        return facing * (points[:, joint, 0] - pelvis[:, 0]) / scale
 
     ordered = sorted(steps, key=lambda s: s.ic.time_s)
     at = _EventReadings(ordered, times)
@@ -323,7 +326,8 @@ def step_metrics(
             m.step_time_ms = 1000.0 * (step.ic.time_s - previous.ic.time_s)
         if following is not None and following.side == other:
             m.flight_time_ms = 1000.0 * (following.ic.time_s - step.to.time_s)
-            m.vertical_oscillation = _detrended_range(pelvis_up, step.ic.frame, following.ic.frame)
+            rise_px = _detrended_range(pelvis_up, step.ic.frame, following.ic.frame)
+            m.vertical_oscillation = rise_px / scale[step.ic.frame]
         same_next = next((s for s in ordered[index + 1 :] if s.side == side), None)
         if same_next is not None:
             stride = same_next.ic.time_s - step.ic.time_s

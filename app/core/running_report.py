@@ -28,7 +28,14 @@ from app.core.cleaning import CleanedTrack, CleaningSettings, clean_track
 from app.core.corrections import MANUAL, rests_on_edits
 from app.core.foot_contact import detect_foot_contacts, feet_from_keypoints
 from app.core.gait import ANKLE_PELVIS, FEET, GaitEvents, detect_gait_events, with_event_edits
-from app.core.kinematics import ANGLE_NAMES, SIDES, facing_direction, joint_angles, leg_length_px
+from app.core.kinematics import (
+    ANGLE_NAMES,
+    SIDES,
+    facing_direction,
+    joint_angles,
+    leg_length_px,
+    local_leg_length_px,
+)
 from app.core.metrics import (
     LEG_LENGTH_PER_HEIGHT,
     MetricSummary,
@@ -186,7 +193,15 @@ def build_report(
     )
     unsmoothed_angles = joint_angles(cleaned.unsmoothed_keypoints, facing)
     measured = (
-        step_metrics(gait.steps, points, real_times, facing, angles, length, unsmoothed_angles)
+        step_metrics(
+            gait.steps,
+            points,
+            real_times,
+            facing,
+            angles,
+            local_leg_length_px(points, real_times),
+            unsmoothed_angles,
+        )
         if np.isfinite(length)
         else []
     )
