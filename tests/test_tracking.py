@@ -249,3 +249,32 @@ def test_slow_motion_runner_is_judged_by_real_speed():
     runner = analysis.subject()
     assert runner is not None and np.nanmax(runner.boxes[:, 0]) < 640  # the left one, not the
     # bystander standing at x = 700
+
+
+def _pan_starts(jump_px: float, told: bool) -> set[int]:
+    """Ids of a bystander standing still while the camera, still for 10 frames, starts panning
+    ``jump_px`` per frame; the tracker is ``told`` the camera's shift or not."""
+    tracker = Tracker()
+    ids: set[int] = set()
+    x = 600.0
+    for t in range(30):
+        shift = 0.0 if t < 10 else -jump_px  # the background, bystander included, moves left
+        x += shift
+        poses = frame_of([person(x, 200.0, 40.0, 120.0)])
+        ids.update(int(i) for i in tracker.update(t / FPS, poses, (shift, 0.0) if told else None))
+    return ids
+
+
+def test_a_pan_that_starts_keeps_a_bystanders_track():
+    """A pan starting at 50 px per frame moves a 40 px wide bystander by more than their width
+    between two frames: predicted in the picture the track is lost; predicted over the ground,
+    with the camera's shift (docs/engine.md, "Camera motion"), it is kept."""
+    assert len(_pan_starts(50.0, told=False)) > 1
+    assert _pan_starts(50.0, told=True) == {0}
+
+
+def test_an_unknown_camera_shift_changes_nothing():
+    tracker, plain = Tracker(), Tracker()
+    for t in range(5):
+        poses = frame_of([person(100.0 + 5 * t, 200.0, 40.0, 120.0)])
+        assert tracker.update(t / FPS, poses, (np.nan, np.nan)) == plain.update(t / FPS, poses)

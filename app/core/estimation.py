@@ -197,7 +197,7 @@ def track_frames(
             poses = in_pose_layout(estimate(frame.image, time_s), estimator.keypoint_names)
             shift = camera.shift(frame.image, poses.boxes)
             del frame  # no image outlives its estimation
-            ids = tracker.update(time_s, poses)
+            ids = tracker.update(time_s, poses, shift)
             tracked.tracks.add(index, ids, poses)
             if video.is_live:
                 tracked.live_times.append(time_s)

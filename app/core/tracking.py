@@ -1,7 +1,8 @@
 """Stable person ids across frames, and the choice of the analysed runner.
 
 Online tracking (``Tracker.update`` once per frame): every live track predicts where its person
-is now (constant velocity of the box centre), then detections are assigned to tracks by
+is now (constant velocity of the box centre over the ground: the camera's own motion, where
+known, moves the last observation first), then detections are assigned to tracks by
 ``scipy.optimize.linear_sum_assignment`` on a similarity that is the OKS of the keypoints when
 both poses have enough confident keypoints, and the box IoU otherwise. Pairs below
 ``min_similarity`` are never matched. A track that finds no detection stays alive, coasting on its
@@ -71,6 +72,13 @@ class _LiveTrack:
     def predicted_shift(self, time_s: float) -> np.ndarray:
         return self.velocity * (time_s - self.time_s)
 
+    def move_with_camera(self, shift: np.ndarray) -> None:
+        """Where the last observation is in this frame had the person stood still."""
+        self.box = self.box.copy()
+        self.box[:2] += shift
+        self.keypoints = self.keypoints.copy()
+        self.keypoints[:, :2] += shift
+
 
 class Tracker:
     """Frame-by-frame assignment of detections to persistent track ids (0, 1, 2, ...)."""
@@ -80,18 +88,36 @@ class Tracker:
         self._live: list[_LiveTrack] = []
         self._next_id = 0
 
-    def update(self, time_s: float, poses: FramePoses) -> np.ndarray:
-        """Track ids (N,) for the N detections of the frame shown at ``time_s``."""
+    def update(
+        self,
+        time_s: float,
+        poses: FramePoses,
+        camera_shift: tuple[float, float] | None = None,
+    ) -> np.ndarray:
+        """Track ids (N,) for the N detections of the frame shown at ``time_s``.
+
+        ``camera_shift`` is the background's shift since the previous frame
+        (``app.core.camera_motion``; NaN or None where unknown). Where the people are matched
+        better with it than without, every live track's last observation first moves with it,
+        so predictions and velocities are over the ground, not the picture: a bystander stays
+        where they stand when a pan starts or stops, and a runner the camera follows keeps
+        their own speed while hidden behind another. A shift that matches the people worse is
+        taken for a misreading (a changing overlay, a damaged frame) and left out.
+        """
         cfg = self.config
         self._live = [t for t in self._live if time_s - t.time_s <= cfg.max_lost_s]
         ids = np.full(len(poses), -1, np.int64)
+        pairs: list[tuple[int, int]] = []
         if self._live and len(poses):
-            similarity = self._similarity(time_s, poses)
-            rows, cols = linear_sum_assignment(1.0 - similarity)
-            for r, c in zip(rows, cols, strict=True):
-                if similarity[r, c] >= cfg.min_similarity:
-                    ids[c] = self._live[r].track_id
-                    self._observe(self._live[r], time_s, poses, c)
+            pairs, moved = self._assign(time_s, poses, camera_shift)
+        else:
+            moved = camera_shift is not None and bool(np.isfinite(camera_shift).all())
+        if moved:
+            for track in self._live:
+                track.move_with_camera(np.asarray(camera_shift, np.float64))
+        for r, c in pairs:
+            ids[c] = self._live[r].track_id
+            self._observe(self._live[r], time_s, poses, c)
         for c in np.flatnonzero(ids < 0):
             track = _LiveTrack(
                 self._next_id, poses.boxes[c].astype(np.float64), poses.keypoints[c].copy(), time_s
@@ -105,9 +131,30 @@ class Tracker:
         """End every live track (at a scene cut): the next detections start new tracks."""
         self._live = []
 
-    def _similarity(self, time_s: float, poses: FramePoses) -> np.ndarray:
+    def _assign(
+        self, time_s: float, poses: FramePoses, camera_shift: tuple[float, float] | None
+    ) -> tuple[list[tuple[int, int]], bool]:
+        """The (track row, detection) pairs matched, and whether the camera's shift was used:
+        the assignment with or without it whose matched similarities add up to more."""
+        offsets = [np.zeros(2)]
+        if camera_shift is not None and np.isfinite(camera_shift).all():
+            offsets.append(np.asarray(camera_shift, np.float64))
+        candidates = []
+        for moved, offset in enumerate(offsets):
+            similarity = self._similarity(time_s, poses, offset)
+            rows, cols = linear_sum_assignment(1.0 - similarity)
+            pairs = [
+                (int(r), int(c))
+                for r, c in zip(rows, cols, strict=True)
+                if similarity[r, c] >= self.config.min_similarity
+            ]
+            candidates.append((float(sum(similarity[r, c] for r, c in pairs)), moved, pairs))
+        _, moved, pairs = max(candidates, key=lambda candidate: candidate[:2])
+        return pairs, bool(moved)
+
+    def _similarity(self, time_s: float, poses: FramePoses, offset: np.ndarray) -> np.ndarray:
         cfg = self.config
-        shifts = np.stack([t.predicted_shift(time_s) for t in self._live])  # (N, 2)
+        shifts = np.stack([t.predicted_shift(time_s) for t in self._live]) + offset  # (N, 2)
         boxes = np.stack([t.box for t in self._live]).copy()
         boxes[:, :2] += shifts
         keypoints = np.stack([t.keypoints for t in self._live]).astype(np.float64)
