@@ -29,6 +29,18 @@ def _conditions(**changes) -> ClipConditions:
     return ClipConditions(**values)
 
 
+def test_a_moving_camera_makes_timing_fair_but_not_cadence_or_angles():
+    """Contacts are placed on a ground line fitted once per clip: a pan moves it (the outdoor
+    pan found 2 of 5 counted events); cadence is a count and angles do not move with a pan."""
+    panning = _conditions(camera_share_per_s=0.06)
+    contact = clip_reliability("contact_time_ms", panning, 10)
+    assert contact.level == FAIR and "the camera moves (6 %" in contact.reasons[0]
+    assert clip_reliability("cadence_spm", panning, 10).level == GOOD
+    assert clip_reliability("knee_flexion_ic_deg", panning, 10).level == GOOD
+    still = _conditions(camera_share_per_s=0.006)
+    assert clip_reliability("contact_time_ms", still, 10).level == GOOD
+
+
 def test_a_large_runner_at_120_fps_is_good_everywhere():
     conditions = _conditions()
     assert conditions.far_side is None

@@ -17,6 +17,11 @@ on the clip, and says why (docs/kinematics.md, "Reliability"):
 - **the far leg**: in a side view one leg is behind the other for part of every stride, and the
   pose model guesses it there. Its visibility scores are clearly lower than the near leg's; its
   angles and distances are ``poor``, and no left/right asymmetry is built on it.
+- **camera motion**: the ground is one line in the picture for the whole clip, so a camera that
+  pans or travels (``app.core.camera_motion``) moves it under the feet and contacts are placed
+  less surely (on the outdoor pan 2 of 5 counted events were found): timing metrics are at
+  best ``fair``. Angles do not move with the picture; a zoom is followed by the leg's own
+  length (``local_leg_length_px``).
 - **few steps**: fewer than ``MIN_STEPS`` steps make a mean a guess.
 """
 
@@ -26,6 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.core.camera_motion import MOVING_CAMERA_SHARE_PER_S
 from app.core.kinematics import ANKLE, HEEL, KNEE, SIDES, TOE
 
 GOOD, FAIR, POOR = "good", "fair", "poor"
@@ -84,6 +90,8 @@ class ClipConditions:
     leg_length_px: float
     leg_visibility: dict[str, float]  # side -> mean visibility of knee, ankle, heel, toe
     ankle_timed_share: dict[str, float]  # side -> share of its events timed from the ankle
+    # the background's typical speed, as a share of the frame's width per second; None unknown
+    camera_share_per_s: float | None = None
 
     @property
     def far_side(self) -> str | None:
@@ -129,6 +137,13 @@ def clip_reliability(metric_key: str, conditions: ClipConditions, values: int) -
             grade = grade.worse(POOR, f"{fps:.0f} fps: each event is timed to ±{frame_ms:.0f} ms")
         elif fps < COARSE_FPS:
             grade = grade.worse(FAIR, f"{fps:.0f} fps: each event is timed to ±{frame_ms:.0f} ms")
+    share = conditions.camera_share_per_s
+    if kind == TIMING and share is not None and share > MOVING_CAMERA_SHARE_PER_S:
+        grade = grade.worse(
+            FAIR,
+            f"the camera moves ({100 * share:.0f} % of the frame per second): contacts "
+            "are placed on a ground that moves in the picture",
+        )
     if kind == SHAPE:
         leg = conditions.leg_length_px
         if not np.isfinite(leg) or leg < TINY_LEG_PX:

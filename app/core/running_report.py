@@ -210,12 +210,15 @@ def build_report(
         count_cadence([(e.time_s, e.side) for e in gait.events if e.kind == "IC"]), steps
     )
     dropped += count_drops
-    camera_note = _withhold_on_moving_camera(steps, analysis)
+    video = analysis.video
+    camera_share = moving_share_per_s(analysis.camera_shift_px, video.width, video.fps)
+    camera_note = _withhold_on_moving_camera(steps, camera_share)
     conditions = ClipConditions(
         frame_rate_hz=cleaned.sample_rate_hz,
         leg_length_px=length,
         leg_visibility=leg_visibility(as_pose_layout(track.keypoints)),
         ankle_timed_share=_ankle_timed_share(gait),
+        camera_share_per_s=camera_share,
     )
     summary = summarize(steps, runner_height_cm, conditions, counted)
     notes = _notes(gait, steps, facing)
@@ -262,13 +265,12 @@ def build_report(
     )
 
 
-def _withhold_on_moving_camera(steps: list[StepMetrics], analysis: Analysis) -> str | None:
-    """Clear the vertical oscillation of every step where the camera moves, and say why.
+def _withhold_on_moving_camera(steps: list[StepMetrics], share: float | None) -> str | None:
+    """Clear the vertical oscillation of every step where the camera moves (``share``: the
+    background's speed, ``moving_share_per_s``), and say why.
 
     The mid-hip's rise and fall in the picture is the runner's only when the camera is still; a
     pan or a tracking shot moves it too (docs/kinematics.md, "Impossible values")."""
-    video = analysis.video
-    share = moving_share_per_s(analysis.camera_shift_px, video.width, video.fps)
     if share is None or share <= MOVING_CAMERA_SHARE_PER_S:
         return None
     for step in steps:
