@@ -31,7 +31,7 @@ def _conditions(**changes) -> ClipConditions:
 
 def test_a_moving_camera_makes_timing_fair_but_not_cadence_or_angles():
     """Contacts are placed on a ground line fitted once per clip: a pan moves it (the outdoor
-    pan found 2 of 5 counted events); cadence is a count and angles do not move with a pan."""
+    pan's landings come 12 frames early); cadence is a count and angles do not move with a pan."""
     panning = _conditions(camera_share_per_s=0.06)
     contact = clip_reliability("contact_time_ms", panning, 10)
     assert contact.level == FAIR and "the camera moves (6 %" in contact.reasons[0]

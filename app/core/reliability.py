@@ -19,7 +19,8 @@ on the clip, and says why (docs/kinematics.md, "Reliability"):
   angles and distances are ``poor``, and no left/right asymmetry is built on it.
 - **camera motion**: the ground is one line in the picture for the whole clip, so a camera that
   pans or travels (``app.core.camera_motion``) moves it under the feet and contacts are placed
-  less surely (on the outdoor pan 2 of 5 counted events were found): timing metrics are at
+  less surely (on the outdoor pan 4 of 5 counted events are found, its landings 12 frames
+  early): timing metrics are at
   best ``fair``. Angles do not move with the picture; a zoom is followed by the leg's own
   length (``local_leg_length_px``).
 - **few steps**: fewer than ``MIN_STEPS`` steps make a mean a guess.
