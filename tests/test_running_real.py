@@ -325,3 +325,25 @@ def test_distances_follow_the_runners_size_in_the_picture(analysed_clip, name, c
     spread = np.percentile(local[seen], 95) / np.percentile(local[seen], 5)
     assert (spread > 1.25) == change, spread
     assert change or spread < 1.1
+
+
+@pytest.mark.parametrize("name", ["treadmill_side_slow.mp4", "race_3runners_pan.mp4"])
+def test_no_foot_strike_pattern_is_named_from_feet_a_few_pixels_long(analysed_clip, name):
+    """The slow clip's feet are 26 px long and its right foot's 4 contacts read rearfoot,
+    midfoot and forefoot; the race's sprinters' feet 21 px: the angle is kept with its grade,
+    but no pattern is named, and the notes say why."""
+    analysis = analysed_clip(name)
+    if name == "treadmill_side_slow.mp4":
+        analysis = dataclasses.replace(analysis, slowmo=SLOW_CLIP_SLOWMO)
+    report = build_report(analysis)
+    assert report.foot_length_px < 40
+    assert report.strike_text == ""
+    assert any(
+        note.startswith("no foot strike pattern is given: the feet are") for note in report.notes
+    )
+
+
+def test_the_large_treadmill_feet_still_name_the_pattern(treadmill_report):
+    assert treadmill_report.foot_length_px > 100
+    assert treadmill_report.strike_text.startswith("lands rearfoot (")
+    assert treadmill_report.strike_withheld is None

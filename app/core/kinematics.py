@@ -113,6 +113,17 @@ def leg_length_px(points: np.ndarray) -> float:
     return float(np.median(values)) if values.size else float("nan")
 
 
+def foot_length_px(points: np.ndarray, sides: tuple[str, ...] = SIDES) -> float:
+    """Median heel-to-toe distance of the given legs over the frames, in pixels (NaN without
+    foot points): how finely a foot angle can be read."""
+    lengths = [
+        np.linalg.norm(points[:, TOE[s], :2] - points[:, HEEL[s], :2], axis=-1) for s in sides
+    ]
+    values = np.concatenate(lengths) if lengths else np.empty(0)
+    values = values[np.isfinite(values)]
+    return float(np.median(values)) if values.size else float("nan")
+
+
 def local_leg_length_px(
     points: np.ndarray, real_times_s: np.ndarray, window_s: float = LOCAL_SCALE_WINDOW_S
 ) -> np.ndarray:

@@ -32,12 +32,15 @@ from app.core.kinematics import (
     ANGLE_NAMES,
     SIDES,
     facing_direction,
+    foot_length_px,
     joint_angles,
     leg_length_px,
     local_leg_length_px,
 )
 from app.core.metrics import (
+    FOREFOOT_BELOW_DEG,
     LEG_LENGTH_PER_HEIGHT,
+    REARFOOT_ABOVE_DEG,
     MetricSummary,
     StepMetrics,
     step_metrics,
@@ -62,6 +65,15 @@ from rhpnet.skeleton import POSE_KEYPOINT_NAMES, as_pose_layout
 METRICS_FORMAT = 1
 # Fewer ground contacts than this make means and SDs a guess: the report says so in its notes.
 MIN_STEPS_FOR_SUMMARY = MIN_STEPS
+
+
+# Altman & Davis' midfoot band is 9.6 deg wide: a foot shorter than MIN_FOOT_PX in the picture
+# moves by more than 2.9 deg for one pixel of landmark error at each end, and its pattern is noise
+# (treadmill_side_slow, 25 px feet: rearfoot, midfoot and forefoot among 4 right-foot contacts).
+MIN_FOOT_PX = 40.0
+MIDFOOT_BAND_DEG = REARFOOT_ABOVE_DEG - FOREFOOT_BELOW_DEG
+MIN_STRIKE_CONTACTS = 4
+MIN_STRIKE_SHARE = 0.6  # of the seen foot's contacts, for their most common pattern
 
 
 @dataclass
@@ -89,6 +101,7 @@ class RunningReport:
     # (T, K) points the user's corrections changed, and how much was edited (docs/corrections.md)
     edited_points: np.ndarray | None = None
     edits: dict[str, int] = field(default_factory=dict)
+    foot_length_px: float = math.nan  # heel to toe of the seen leg(s), in the picture
 
     @property
     def steps_on_edits(self) -> int:
@@ -114,7 +127,19 @@ class RunningReport:
 
     @property
     def strike_text(self) -> str:
-        """'lands rearfoot (7 of 8 right-foot contacts)', from the seen leg(s); '' if unmeasured."""
+        """'lands rearfoot (7 of 8 right-foot contacts)', from the seen leg(s); '' if unmeasured
+        or not judged (``strike_withheld`` says why)."""
+        return self._strike_judgement()[0]
+
+    @property
+    def strike_withheld(self) -> str | None:
+        """Why no foot strike pattern is given although contacts were measured (None if one is
+        given, or nothing was measured)."""
+        return self._strike_judgement()[1]
+
+    def _strike_judgement(self) -> tuple[str, str | None]:
+        """The pattern most of the seen foot's contacts show, where the feet are large enough in
+        the picture and the contacts many and consistent enough to name one."""
         far = self.conditions.far_side if self.conditions is not None else None
         counts: dict[str, int] = {}
         for side, patterns in self.strike_patterns.items():
@@ -122,10 +147,25 @@ class RunningReport:
                 for pattern, n in patterns.items():
                     counts[pattern] = counts.get(pattern, 0) + n
         if not counts:
-            return ""
+            return "", None
+        withheld = "no foot strike pattern is given: "
+        foot = self.foot_length_px
+        if not foot >= MIN_FOOT_PX:
+            error = math.degrees(math.atan(2.0 / foot)) if foot > 0 else math.inf
+            return "", withheld + (
+                f"the feet are about {foot:.0f} px long, so a pixel of landmark error at each "
+                f"end turns the foot by up to {error:.0f} deg, against a midfoot band "
+                f"{MIDFOOT_BAND_DEG:.1f} deg wide"
+            )
+        total = sum(counts.values())
         pattern, n = max(counts.items(), key=lambda item: item[1])
+        listed = ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda i: -i[1]))
+        if total < MIN_STRIKE_CONTACTS:
+            return "", withheld + f"only {total} contacts of the seen foot ({listed})"
+        if n < MIN_STRIKE_SHARE * total:
+            return "", withheld + f"the contacts disagree ({listed})"
         feet = "foot" if far is None else f"{'right' if far == 'left' else 'left'}-foot"
-        return f"lands {pattern} ({n} of {sum(counts.values())} {feet} contacts)"
+        return f"lands {pattern} ({n} of {total} {feet} contacts)", None
 
     @property
     def asymmetry(self) -> dict[str, float | None]:
@@ -241,7 +281,7 @@ def build_report(
             f"the {conditions.far_side} leg is the far one, often hidden behind the other: its "
             "angles and distances are guesses, left out of the means and of the asymmetries"
         )
-    return RunningReport(
+    report = RunningReport(
         video_path=analysis.video.path,
         track_id=int(track_id),
         frames=np.arange(analysis.frame_count),
@@ -262,7 +302,13 @@ def build_report(
         conditions=conditions,
         edited_points=edited,
         edits=analysis.corrections.summary(track_id),
+        foot_length_px=foot_length_px(
+            points, tuple(side for side in SIDES if side != conditions.far_side)
+        ),
     )
+    if report.strike_withheld is not None:
+        report.notes.append(report.strike_withheld)
+    return report
 
 
 def _withhold_on_moving_camera(steps: list[StepMetrics], share: float | None) -> str | None:
