@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rhpnet.skeleton import COCO_OKS_SIGMAS
+from rhpnet.skeleton import COCO_OKS_SIGMAS, POSE_OKS_SIGMAS
 
 # A person's area from its box where no segmentation exists (mmpose; the COCO-format dev sets
 # and pseudo-labelled sets use it too).
@@ -37,3 +37,25 @@ def keypoint_similarity(
     squared = ((a[..., :2] - b[..., :2]) ** 2).sum(axis=-1)
     scale = np.asarray(area, np.float64)[..., None]
     return np.exp(-squared / (2.0 * scale * kappa**2))
+
+
+def keypoint_oks(
+    a: np.ndarray, b: np.ndarray, area: np.ndarray, min_score: float, min_common: int
+) -> np.ndarray:
+    """OKS between pose sets (N, K, 3) and (M, K, 3) over keypoints confident in both.
+
+    K is the pose layout's first K points (COCO-17, or COCO-17 plus the feet).
+
+    ``area`` (M,) is the object scale s^2 of each pose in ``b`` (its box area). Pairs sharing
+    fewer than ``min_common`` confident keypoints get NaN (not comparable).
+    """
+    a = np.asarray(a, np.float64)
+    b = np.asarray(b, np.float64)
+    scale = np.maximum(np.asarray(area, np.float64), 1.0)[None, :]
+    sigmas = POSE_OKS_SIGMAS[: a.shape[-2]]
+    similarity = keypoint_similarity(a[:, None], b[None, :], scale, sigmas)  # (N, M, K)
+    valid = (a[:, None, :, 2] >= min_score) & (b[None, :, :, 2] >= min_score)
+    valid &= np.isfinite(similarity)
+    count = valid.sum(-1)
+    oks = np.where(valid, similarity, 0.0).sum(-1) / np.maximum(count, 1)
+    return np.where(count >= min_common, oks, np.nan)

@@ -14,6 +14,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from rhpnet.oks import keypoint_oks
 from rhpnet.skeleton import NUM_COCO_KEYPOINTS, POSE_KEYPOINT_NAMES, to_pose_layout
 
 
@@ -104,3 +105,38 @@ def in_pose_layout(poses: FramePoses, keypoint_names: tuple[str, ...]) -> FrameP
     if tuple(keypoint_names) == POSE_KEYPOINT_NAMES:
         return poses
     return FramePoses(to_pose_layout(poses.keypoints, keypoint_names), poses.boxes, poses.scores)
+
+
+DUPLICATE_OKS = 0.5  # keypoints this alike are one person found twice
+MIN_DUPLICATE_KEYPOINTS = 4
+MIN_DUPLICATE_SCORE = 0.3
+
+
+def without_duplicates(poses: FramePoses, min_oks: float = DUPLICATE_OKS) -> FramePoses:
+    """One pose per person: of poses whose keypoints agree (OKS of at least ``min_oks`` at the
+    larger box's scale, over 4 keypoints confident in both), the highest score is kept.
+
+    A multi-person detector sometimes finds one runner twice, as a whole and as a part (on
+    race_3runners_pan.mp4 a second box inside the first); the tracker then starts a second
+    track that takes turns with the first for the same runner. Two people side by side or one
+    behind the other have different keypoints and are both kept.
+    """
+    if len(poses) < 2:
+        return poses
+    areas = poses.boxes[:, 2].astype(np.float64) * poses.boxes[:, 3]
+    keep: list[int] = []
+    for index in np.argsort(-poses.scores, kind="stable"):
+        if keep:
+            scale = np.maximum(areas[keep], areas[index])
+            oks = keypoint_oks(
+                poses.keypoints[[index]],
+                poses.keypoints[keep],
+                scale,
+                MIN_DUPLICATE_SCORE,
+                MIN_DUPLICATE_KEYPOINTS,
+            )[0]
+            if np.any(oks >= min_oks):
+                continue
+        keep.append(int(index))
+    keep.sort()
+    return FramePoses(poses.keypoints[keep], poses.boxes[keep], poses.scores[keep])

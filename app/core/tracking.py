@@ -22,9 +22,9 @@ from scipy.optimize import linear_sum_assignment
 
 from app.core.analysis import Track
 from rhpnet.boxes import box_iou
-from rhpnet.oks import keypoint_similarity
+from rhpnet.oks import keypoint_oks
 from rhpnet.poses import FramePoses, in_pose_layout
-from rhpnet.skeleton import NUM_POSE_KEYPOINTS, POSE_KEYPOINT_NAMES, POSE_OKS_SIGMAS
+from rhpnet.skeleton import NUM_POSE_KEYPOINTS, POSE_KEYPOINT_NAMES
 
 
 @dataclass
@@ -37,28 +37,6 @@ class TrackerConfig:
     min_common_keypoints: int = 4
     # Weight of the newest velocity estimate in the running average (0..1).
     velocity_smoothing: float = 0.5
-
-
-def keypoint_oks(
-    a: np.ndarray, b: np.ndarray, area: np.ndarray, min_score: float, min_common: int
-) -> np.ndarray:
-    """OKS between pose sets (N, K, 3) and (M, K, 3) over keypoints confident in both.
-
-    K is the pose layout's first K points (COCO-17, or COCO-17 plus the feet).
-
-    ``area`` (M,) is the object scale s^2 of each pose in ``b`` (its box area). Pairs sharing
-    fewer than ``min_common`` confident keypoints get NaN (not comparable).
-    """
-    a = np.asarray(a, np.float64)
-    b = np.asarray(b, np.float64)
-    scale = np.maximum(np.asarray(area, np.float64), 1.0)[None, :]
-    sigmas = POSE_OKS_SIGMAS[: a.shape[-2]]
-    similarity = keypoint_similarity(a[:, None], b[None, :], scale, sigmas)  # (N, M, K)
-    valid = (a[:, None, :, 2] >= min_score) & (b[None, :, :, 2] >= min_score)
-    valid &= np.isfinite(similarity)
-    count = valid.sum(-1)
-    oks = np.where(valid, similarity, 0.0).sum(-1) / np.maximum(count, 1)
-    return np.where(count >= min_common, oks, np.nan)
 
 
 @dataclass

@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from rhpnet.boxes import extent_boxes
-from rhpnet.poses import FramePoses
+from rhpnet.poses import FramePoses, without_duplicates
 from rhpnet.skeleton import BLAZEPOSE_TO_POSE, NUM_POSE_KEYPOINTS, POSE_KEYPOINT_NAMES
 
 NUM_BLAZEPOSE_LANDMARKS = 33
@@ -213,7 +213,7 @@ class BlazePoseEstimator:
             with _quiet_native_stderr():
                 landmarks = run(image_rgb, timestamp_s)
             self._warm = True
-        return landmarks_to_poses(landmarks, width, height, self.box_padding)
+        return without_duplicates(landmarks_to_poses(landmarks, width, height, self.box_padding))
 
     def _run_solution(self, image_rgb: np.ndarray, timestamp_s: float) -> np.ndarray:
         return solution_landmarks(self._runner.process(image_rgb))
