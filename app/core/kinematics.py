@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from app.core.nanstats import nanmedian
 from rhpnet.skeleton import as_pose_layout, pose_index, side_indices
 
 NOSE, LEFT_EAR, RIGHT_EAR = pose_index("nose"), pose_index("left_ear"), pose_index("right_ear")
@@ -43,6 +44,7 @@ TOE = side_indices("big_toe")
 # or more, short against a zoom or a runner's approach.
 LOCAL_SCALE_WINDOW_S = 1.5
 MIN_SCALE_WINDOW_S = 0.5
+SCALE_WINDOW_BLOCK = 2048  # frames whose windows are gathered at once (bounded memory)
 SIDES: tuple[str, str] = ("left", "right")
 
 
@@ -146,12 +148,16 @@ def local_leg_length_px(
     half = np.clip(to_end, MIN_SCALE_WINDOW_S / 2.0, window_s / 2.0)
     start = np.searchsorted(times, times - half, side="left")
     stop = np.searchsorted(times, times + half, side="right")
-    local = np.full(frames, np.nan)
-    for index in range(frames):
-        values = lengths[start[index] : stop[index]].ravel()
-        values = values[np.isfinite(values)]
-        if values.size:
-            local[index] = np.median(values)
+    width = int((stop - start).max())
+    local = np.empty(frames)
+    # Every frame's window as one row, NaN past its end, a block of rows at a time: one
+    # vectorised median instead of one call per frame (a 10-minute clip has 36 000 frames).
+    for first in range(0, frames, SCALE_WINDOW_BLOCK):
+        rows = np.arange(first, min(first + SCALE_WINDOW_BLOCK, frames))
+        index = start[rows, None] + np.arange(width)[None, :]
+        window = lengths[np.minimum(index, frames - 1)]  # (rows, width, 2)
+        window[index >= stop[rows, None]] = np.nan
+        local[rows] = nanmedian(window.reshape(len(rows), -1), axis=1)
     known = np.flatnonzero(np.isfinite(local))
     if known.size and known.size < frames:
         local = np.interp(np.arange(frames), known, local[known])

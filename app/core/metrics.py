@@ -481,7 +481,7 @@ def summarize(
         summaries[key] = summary
         if key == "vertical_oscillation":
             summaries[key].extra["mean_leg_lengths"] = _mean_or_none(values)
-    if "cadence_spm" in summaries and "step_time_ms" in summaries:
+    if counted is None and "cadence_spm" in summaries and "step_time_ms" in summaries:
         step_time = summaries["step_time_ms"].mean
         if step_time:
             # Cadence from the mean step time is the count of steps per minute; the mean of

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.core.cadence import CountedCadence
+from app.core.cadence import GAP_RATIO, CountedCadence
 from app.core.foot_contact import MIN_CONTACT_S
 from app.core.metrics import StepMetrics
 
@@ -34,7 +34,8 @@ MIN_RUNNING_CADENCE_SPM = 100.0  # slower is walking, slow-motion footage or mis
 # Elite sprinters at full speed take about 4.5-5 steps/s (270-300 steps/min); the sprinters of
 # race_3runners_pan.mp4 take 280 (tests/data/step_counts/).
 MAX_RUNNING_CADENCE_SPM = 330.0
-STEP_TIME_BAND = (0.5, 1.6)  # x the median step time: outside, a contact was missed or doubled
+# x the median step time: outside, a contact was missed (the cadence count's gap) or doubled
+STEP_TIME_BAND = (0.5, GAP_RATIO)
 
 NEGATIVE_FLIGHT = "negative flight time (the other foot landed before this one left the ground)"
 NO_CONTACT = "toe-off not after initial contact"

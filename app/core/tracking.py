@@ -51,10 +51,9 @@ class _LiveTrack:
         return self.velocity * (time_s - self.time_s)
 
     def move_with_camera(self, shift: np.ndarray) -> None:
-        """Where the last observation is in this frame had the person stood still."""
-        self.box = self.box.copy()
+        """Where the last observation is in this frame had the person stood still (both arrays
+        are the track's own copies)."""
         self.box[:2] += shift
-        self.keypoints = self.keypoints.copy()
         self.keypoints[:, :2] += shift
 
 
