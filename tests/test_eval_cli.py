@@ -200,7 +200,13 @@ def test_eval_detect_scores_the_apps_own_detection(sportpose_dir, tmp_path, caps
     assert more > recall["found"]
     tiled = ["--detect", "--max-people", "3", "--tiles", "--json", str(out)]
     assert cli.main(["eval", "--coco", str(sportpose_dir), *tiled]) == 0
-    assert json.loads(out.read_text())["recall"]["all"]["found"] > more  # small people found
+    tiled_found = json.loads(out.read_text())["recall"]["all"]["found"]
+    assert tiled_found > more  # small people found
+    assert cli.main(["eval", "--coco", str(sportpose_dir), *tiled, "--look-again"]) == 0
+    record = json.loads(out.read_text())
+    tall = record["recall"]["at_least_60px"]
+    assert record["look_again"] and tall["found"] > tiled_found  # the skier amid the group
+    assert tall["found"] / tall["people"] >= 0.9  # issue: recall on people >= 60 px
 
 
 def test_eval_detect_needs_fully_annotated_images(small_set, capsys):

@@ -51,7 +51,7 @@ def merge_poses(found: list[FramePoses], iou: float = MERGE_IOU) -> FramePoses:
     return FramePoses(keypoints[keep], boxes[keep], scores[keep])
 
 
-def _shifted(poses: FramePoses, x0: int, y0: int) -> FramePoses:
+def shifted(poses: FramePoses, x0: int, y0: int) -> FramePoses:
     keypoints, boxes = poses.keypoints.copy(), poses.boxes.copy()
     keypoints[..., 0] += x0
     keypoints[..., 1] += y0
@@ -79,7 +79,7 @@ class TiledEstimator:
         found = []
         for (x0, y0, x1, y1), estimator in zip(self._regions, self._estimators, strict=True):
             crop = np.ascontiguousarray(image_bgr[y0:y1, x0:x1])
-            found.append(_shifted(estimator.estimate(crop, timestamp_s), x0, y0))
+            found.append(shifted(estimator.estimate(crop, timestamp_s), x0, y0))
         return merge_poses(found)
 
     def describe(self) -> dict[str, Any]:
