@@ -17,6 +17,7 @@ from scipy.interpolate import CubicHermiteSpline
 
 from app.core.foot_contact import (
     FootPoints,
+    _crossing,
     detect_foot_contacts,
     feet_from_keypoints,
 )
@@ -115,6 +116,28 @@ def test_treadmill_contacts_are_timed_to_the_frame(fps, ic_frames, to_frames):
             assert event.frame == int(np.ceil(event.position))
         else:
             assert event.frame == int(np.floor(event.position))
+
+
+def test_a_landing_seen_to_recede_is_timed_though_a_later_frame_is_unseen():
+    """At 240 fps the far foot's points drop out now and then as the near leg passes; a frame
+    unseen after the foot has been seen receding must not send IC to the belt-speed line, which
+    lies late while the belt is still taking the foot up to its speed."""
+    fps = 240.0
+    times, feet, truth = _treadmill(fps)
+    for side, pairs in truth.items():
+        for ic, _ in pairs:
+            unseen = int(np.ceil(ic * fps)) + 12
+            feet[side].heel[unseen] = feet[side].toe[unseen] = np.nan
+    contacts = detect_foot_contacts(feet, times, np.ones(len(times)), (1920, 1080))
+    errors = _errors_frames(contacts, truth, times, fps)["IC"]
+    assert np.abs(errors).mean() <= 2.5 and np.abs(errors).max() <= 3.0, errors
+
+
+def test_a_dip_of_jitter_below_the_landing_level_is_not_the_landing():
+    """The toe of a 26 px foot jitters by 2 px: the foot has receded once it stays behind."""
+    assert _crossing(np.array([5.0, 4.4, 5.0, 4.0, 3.0]), 4.5) == pytest.approx(2.5)
+    assert _crossing(np.array([5.0, 4.0, 5.0]), 4.5) is None  # back up at the end: not yet
+    assert _crossing(np.array([4.0, 3.0]), 4.5) is None  # below from the start: no crossing
 
 
 def test_ground_line_is_the_belt():

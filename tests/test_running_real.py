@@ -115,7 +115,10 @@ def test_treadmill_events_are_timed_within_a_frame_of_the_count(treadmill_report
     for kind, errors in _errors(treadmill_report, "treadmill_side_IMG_5396.json").items():
         assert len(errors) == 18, kind
         assert abs(errors.mean()) <= 0.5 and np.abs(errors).mean() <= 1.0, (kind, errors)
-    counted_contact = 286.0  # ms: 17.2 frames, the count's mean over 17 whole contacts
+    # The count's IC is the first frame in contact and its TO the last, so a contact lasts
+    # TO - IC + 1 frames on average: 18.2 frames (303 ms) over the 17 whole contacts. The
+    # report's contact time runs between the events' sub-frame instants.
+    counted_contact = (17.2 + 1.0) * 1000.0 / 60.0
     assert treadmill_report.summary["contact_time_ms"].mean == pytest.approx(
         counted_contact, abs=1000.0 / 60.0
     )
@@ -128,8 +131,9 @@ def test_slow_motion_contacts_are_all_found_with_toe_off_within_a_frame(slow_rep
     the methods, and are no further off than the feet's."""
     errors = _errors(slow_report, "treadmill_side_slow.json")
     assert len(errors["IC"]) == len(errors["TO"]) == 10
-    assert np.abs(errors["IC"]).max() <= 8, errors["IC"]  # 33 ms real: none missed or wild
-    assert np.abs(errors["IC"]).mean() <= 4.0, errors["IC"]
+    assert np.abs(errors["IC"]).max() <= 6, errors["IC"]  # 25 ms real: none missed or wild
+    assert np.abs(errors["IC"]).mean() <= 2.5, errors["IC"]  # 3.4 before the landing's walk
+    # went on past a frame the foot was unseen in (tests/test_foot_contact.py)
     calibrated = [e for e in slow_report.gait.events if e.cue.endswith(CALIBRATED)]
     assert [(e.side, e.kind) for e in calibrated] == [("left", "IC")] * 2
     assert abs(errors["TO"].mean()) <= 1.0 and np.abs(errors["TO"]).mean() <= 2.0, errors["TO"]

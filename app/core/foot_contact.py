@@ -48,6 +48,8 @@ TO_MOTION = 0.65
 LANDING_WINDOW_S = 0.2  # the landing foot's most forward position is looked for this far back
 MIN_SEEN_FRACTION = 0.6  # of that window, or the most forward position is not known
 RECEDE = 0.02  # foot lengths behind the most forward position: the foot has started back
+RECEDE_SEEN_S = 0.02  # seen to stay behind this long before a frame it is unseen in, or it is
+# not known to have landed (a point's jitter, or a swinging foot drawn back, also recedes)
 MIN_BELT_SPEED_PX_PER_S = 20.0  # slower ground motion is noise, not a belt or a pan
 CANDIDATE_MOTION = 0.5  # a planted foot's speed is within this fraction of the ground's
 GROUND_WINDOW_S = 0.6  # the ground's speed is a running median over this long (a stride or so)
@@ -549,12 +551,13 @@ def _landing_on_moving_ground(
     the foot, carried back by the ground, first lies behind its most forward position.
 
     The most forward position is looked for in the ``LANDING_WINDOW_S`` before the planted
-    phase. Where the foot is seen from there on, IC is where it has first fallen
-    ``RECEDE`` foot lengths behind it (the counting rule, with the landmark's jitter as
-    tolerance). Where a few frames after the landing are unseen or jumbled (the other foot
-    passing), the ground's motion through the planted phase is followed back to the most
-    forward position instead. None on still ground (no motion to follow), where the window is
-    mostly unseen, or where the foot never recedes.
+    phase. IC is where the foot has fallen ``RECEDE`` foot lengths behind it for good (the
+    counting rule, with the landmark's jitter as tolerance), seen to stay behind for at least
+    ``RECEDE_SEEN_S`` before any frame it is unseen in. Only where it is lost sooner (the
+    other foot passing) is the ground's motion through the planted phase followed back to the
+    most forward position instead: that line lies late while the belt is still taking the foot
+    up to its speed. None on still ground (no motion to follow), where the window is mostly
+    unseen, or where the foot never recedes.
     """
     frames = len(x)
     if direction * ground_speed >= 0 or abs(ground_speed) * rate < MIN_BELT_SPEED_PX_PER_S:
@@ -571,9 +574,14 @@ def _landing_on_moving_ground(
     limit = peak - RECEDE * foot_length
     half = min(frames, start + max(3, (stop - start) // 2))
     path = direction * x[top:half]
-    if np.isfinite(path).all():
-        behind = _crossing(path, peak - RECEDE * foot_length)
-        return None if behind is None else top + behind
+    unseen = np.flatnonzero(~np.isfinite(path))
+    seen_until = int(unseen[0]) if unseen.size else len(path)
+    behind = _crossing(path[:seen_until], limit)
+    confirm = max(2, int(round(RECEDE_SEEN_S * rate)))
+    if behind is not None and (seen_until == len(path) or seen_until - behind >= confirm):
+        return top + behind  # seen to recede, and to stay behind, before any unseen frame
+    if seen_until == len(path):
+        return None
     index = np.arange(frames, dtype=np.float64)
     early = slice(start, half)
     finite = np.isfinite(x[early])
@@ -585,11 +593,14 @@ def _landing_on_moving_ground(
 
 
 def _crossing(values: np.ndarray, level: float) -> float | None:
-    """Fractional index at which ``values`` first fall below ``level`` (linear between)."""
-    below = np.flatnonzero(values < level)
-    if below.size == 0 or below[0] == 0:
+    """Fractional index at which ``values`` fall below ``level`` for good (linear between):
+    a point's jitter can dip below and come back (the toe on a 26 px foot jitters by 2 px), the
+    foot carried back by the ground stays behind. None if they are never at ``level`` or
+    higher, or still are at the end."""
+    above = np.flatnonzero(values >= level)
+    if above.size == 0 or above[-1] == len(values) - 1:
         return None
-    i = int(below[0])
+    i = int(above[-1]) + 1
     return float(i - 1 + (values[i - 1] - level) / (values[i - 1] - values[i]))
 
 
