@@ -1,4 +1,4 @@
-"""Find people behind the most salient ones: look again with everyone found so far covered.
+"""Find the people beside the most salient ones: look again with everyone found so far covered.
 
 BlazePose's detector returns the few people it is surest of, whatever ``num_poses`` allows: in a
 crowded picture a clearly visible person next to those is often not among them (on dev-sportpose
@@ -28,9 +28,8 @@ from rhpnet.poses import Estimator, FramePoses
 MAX_LOOKS = 2
 # A new detection with more of its box than this inside a covered box is part of a person found.
 MAX_COVERED_SHARE = 0.5
-CROP_MARGIN = (
-    0.25  # of the new person's box size, on every side of the crop their pose is redone on
-)
+# Of a new person's box size, on every side: the crop their pose is redone on.
+CROP_MARGIN = 0.25
 MIN_REFINED_IOU = 0.3  # the crop's pose must overlap the look's box this much to replace it
 
 
