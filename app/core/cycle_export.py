@@ -88,9 +88,8 @@ def draw_cycle_panels(
         for cycle_range in ranges:
             if cycle_range.angle != angle or first is None:
                 continue
-            toe_off = np.nanmean(
-                [v for v in (first.toe_off_pct(s) for s in SIDES) if v is not None] or [np.nan]
-            )
+            found = [v for v in (first.toe_off_pct(s) for s in SIDES) if v is not None]
+            toe_off = np.nan if not found else np.nanmean(found)
             start, stop = range_extent_pct(cycle_range, float(toe_off))
             ax.fill_between(
                 [start, stop], cycle_range.low, cycle_range.high, color="#2ca02c", alpha=0.15, lw=0
