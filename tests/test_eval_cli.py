@@ -209,6 +209,12 @@ def test_eval_detect_scores_the_apps_own_detection(sportpose_dir, tmp_path, caps
     assert tall["found"] / tall["people"] >= 0.9  # issue: recall on people >= 60 px
 
 
+@pytest.mark.parametrize("flag", ["--tiles", "--look-again"])
+def test_detection_flags_without_detect_are_refused(small_set, capsys, flag):
+    assert cli.main(["eval", "--coco", str(small_set), flag]) == 2
+    assert "add --detect" in capsys.readouterr().err
+
+
 def test_eval_detect_needs_fully_annotated_images(small_set, capsys):
     assert cli.main(["eval", "--coco", str(small_set), "--detect"]) == 2
     assert "no image is marked all_people_annotated" in capsys.readouterr().err

@@ -174,6 +174,8 @@ def format_report(metrics: dict[str, Any], dataset_name: str, model_name: str) -
 
 def main(argv: list[str], prog: str) -> int:
     args = build_parser(prog).parse_args(argv)
+    if (args.tiles or args.look_again) and not args.detect:
+        raise UserFacingError("--tiles and --look-again change the detection: add --detect")
     from rhpnet import __version__
     from rhpnet.datasets.coco_format import load_coco_keypoints
     from rhpnet.evaluation.coco import METRIC_NAMES
