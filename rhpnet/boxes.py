@@ -31,14 +31,21 @@ def extent_boxes(
     return np.concatenate([start, end - start], axis=-1)
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Intersection over union between boxes (x, y, w, h): (N, 4) x (M, 4) -> (N, M)."""
+def box_intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Area shared by boxes (x, y, w, h): (N, 4) x (M, 4) -> (N, M)."""
     a = np.asarray(a, np.float64).reshape(-1, 4)
     b = np.asarray(b, np.float64).reshape(-1, 4)
     left = np.maximum(a[:, None, 0], b[None, :, 0])
     top = np.maximum(a[:, None, 1], b[None, :, 1])
     right = np.minimum((a[:, 0] + a[:, 2])[:, None], (b[:, 0] + b[:, 2])[None])
     bottom = np.minimum((a[:, 1] + a[:, 3])[:, None], (b[:, 1] + b[:, 3])[None])
-    inter = np.clip(right - left, 0, None) * np.clip(bottom - top, 0, None)
+    return np.clip(right - left, 0, None) * np.clip(bottom - top, 0, None)
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Intersection over union between boxes (x, y, w, h): (N, 4) x (M, 4) -> (N, M)."""
+    a = np.asarray(a, np.float64).reshape(-1, 4)
+    b = np.asarray(b, np.float64).reshape(-1, 4)
+    inter = box_intersection(a, b)
     union = (a[:, 2] * a[:, 3])[:, None] + (b[:, 2] * b[:, 3])[None] - inter
     return np.where(union > 0, inter / np.maximum(union, 1e-9), 0.0)

@@ -9,6 +9,7 @@ to RGB for an ``RgbEstimator``); an evaluation on given person boxes needs a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -48,6 +49,11 @@ class FramePoses:
 
     def __len__(self) -> int:
         return len(self.keypoints)
+
+    def select(self, indices: Sequence[int] | slice) -> FramePoses:
+        """The people at ``indices``, in that order."""
+        keep = indices if isinstance(indices, slice) else list(indices)
+        return FramePoses(self.keypoints[keep], self.boxes[keep], self.scores[keep])
 
     @classmethod
     def empty(cls, num_keypoints: int = NUM_COCO_KEYPOINTS) -> FramePoses:
@@ -99,6 +105,15 @@ class BoxPromptedEstimator(Protocol):
         ...
 
 
+def concatenate_poses(parts: Sequence[FramePoses]) -> FramePoses:
+    """The people of every part, in order (the parts share one keypoint layout)."""
+    return FramePoses(
+        np.concatenate([p.keypoints for p in parts]),
+        np.concatenate([p.boxes for p in parts]),
+        np.concatenate([p.scores for p in parts]),
+    )
+
+
 def in_pose_layout(poses: FramePoses, keypoint_names: tuple[str, ...]) -> FramePoses:
     """``poses`` (keypoints named ``keypoint_names``) in the pose layout (COCO-17 + feet, NaN
     where the estimator has no such point); unchanged when already in it."""
@@ -138,5 +153,4 @@ def without_duplicates(poses: FramePoses, min_oks: float = DUPLICATE_OKS) -> Fra
             if np.any(oks >= min_oks):
                 continue
         keep.append(int(index))
-    keep.sort()
-    return FramePoses(poses.keypoints[keep], poses.boxes[keep], poses.scores[keep])
+    return poses.select(sorted(keep))

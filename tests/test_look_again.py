@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from rhpnet.estimators.look_again import LookAgainEstimator, covered, covered_share, crop_around
+from rhpnet.estimators.look_again import (
+    CROP_MARGIN,
+    LookAgainEstimator,
+    covered,
+    covered_share,
+    pixel_extent,
+)
 from rhpnet.poses import FramePoses
 
 BRIGHT = 200
@@ -92,7 +98,7 @@ def test_covering_fills_boxes_with_the_mean_colour_inside_the_image():
 def test_covered_share_and_crop():
     assert covered_share(np.array([0, 0, 10, 10]), np.array([[5, 0, 10, 10]])) == 0.5
     assert covered_share(np.array([0, 0, 10, 10]), np.zeros((0, 4))) == 0.0
-    assert crop_around(np.array([10, 10, 20, 40]), 35, 100) == (5, 0, 35, 60)
+    assert pixel_extent(np.array([10, 10, 20, 40]), 35, 100, CROP_MARGIN) == (5, 0, 35, 60)
 
 
 class _Fixed(_SalientOnly):

@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from rhpnet.boxes import box_iou
+from rhpnet.boxes import box_intersection, box_iou
 from rhpnet.estimators.tiled import shifted
-from rhpnet.poses import Estimator, FramePoses
+from rhpnet.poses import Estimator, FramePoses, concatenate_poses
 
 MAX_LOOKS = 2
 # A new detection with more of its box than this inside a covered box is part of a person found.
@@ -33,14 +33,25 @@ CROP_MARGIN = 0.25
 MIN_REFINED_IOU = 0.3  # the crop's pose must overlap the look's box this much to replace it
 
 
+def pixel_extent(
+    box: np.ndarray, width: int, height: int, margin: float = 0.0
+) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the pixels of the (x, y, w, h) ``box``, widened by ``margin`` of its
+    size on every side, inside a ``width`` x ``height`` image."""
+    x, y, w, h = np.asarray(box, np.float64)
+    dx, dy = margin * w, margin * h
+    x0, y0 = max(0, int(np.floor(x - dx))), max(0, int(np.floor(y - dy)))
+    x1, y1 = min(width, int(np.ceil(x + w + dx))), min(height, int(np.ceil(y + h + dy)))
+    return x0, y0, x1, y1
+
+
 def covered(image_bgr: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """A copy of ``image_bgr`` with each (x, y, w, h) box filled with the image's mean colour."""
     out = image_bgr.copy()
     fill = image_bgr.reshape(-1, image_bgr.shape[-1]).mean(axis=0).astype(image_bgr.dtype)
     height, width = image_bgr.shape[:2]
-    for x, y, w, h in np.asarray(boxes, np.float64):
-        x0, y0 = max(0, int(np.floor(x))), max(0, int(np.floor(y)))
-        x1, y1 = min(width, int(np.ceil(x + w))), min(height, int(np.ceil(y + h)))
+    for box in np.asarray(boxes, np.float64):
+        x0, y0, x1, y1 = pixel_extent(box, width, height)
         if x1 > x0 and y1 > y0:
             out[y0:y1, x0:x1] = fill
     return out
@@ -50,33 +61,8 @@ def covered_share(box: np.ndarray, covers: np.ndarray) -> float:
     """The largest share of ``box``'s area (x, y, w, h) inside any one of ``covers``."""
     if len(covers) == 0:
         return 0.0
-    x, y, w, h = np.asarray(box, np.float64)
-    c = np.asarray(covers, np.float64).reshape(-1, 4)
-    ix = np.clip(np.minimum(x + w, c[:, 0] + c[:, 2]) - np.maximum(x, c[:, 0]), 0, None)
-    iy = np.clip(np.minimum(y + h, c[:, 1] + c[:, 3]) - np.maximum(y, c[:, 1]), 0, None)
-    return float((ix * iy).max() / max(w * h, 1e-9))
-
-
-def crop_around(box: np.ndarray, width: int, height: int) -> tuple[int, int, int, int]:
-    """(x0, y0, x1, y1): the (x, y, w, h) ``box`` widened by ``CROP_MARGIN``, inside the image."""
-    x, y, w, h = np.asarray(box, np.float64)
-    dx, dy = CROP_MARGIN * w, CROP_MARGIN * h
-    x0, y0 = max(0, int(np.floor(x - dx))), max(0, int(np.floor(y - dy)))
-    x1, y1 = min(width, int(np.ceil(x + w + dx))), min(height, int(np.ceil(y + h + dy)))
-    return x0, y0, x1, y1
-
-
-def _concatenate(parts: list[FramePoses]) -> FramePoses:
-    return FramePoses(
-        np.concatenate([p.keypoints for p in parts]),
-        np.concatenate([p.boxes for p in parts]),
-        np.concatenate([p.scores for p in parts]),
-    )
-
-
-def _one(poses: FramePoses, index: int) -> FramePoses:
-    keep = slice(index, index + 1)
-    return FramePoses(poses.keypoints[keep], poses.boxes[keep], poses.scores[keep])
+    area = max(float(box[2]) * float(box[3]), 1e-9)
+    return float(box_intersection(box, covers).max() / area)
 
 
 class LookAgainEstimator:
@@ -113,10 +99,12 @@ class LookAgainEstimator:
                 if refined == len(self._refiners):
                     self._refiners.append(self._make())
                 people.append(
-                    self._redone(self._refiners[refined], image_bgr, _one(more, index), timestamp_s)
+                    self._redone(
+                        self._refiners[refined], image_bgr, more.select([index]), timestamp_s
+                    )
                 )
                 refined += 1
-            found = _concatenate([found, *people])
+            found = concatenate_poses([found, *people])
         return found
 
     @staticmethod
@@ -125,14 +113,14 @@ class LookAgainEstimator:
     ) -> FramePoses:
         """``person`` (one pose) estimated again on the uncovered image around their box."""
         height, width = image_bgr.shape[:2]
-        x0, y0, x1, y1 = crop_around(person.boxes[0], width, height)
+        x0, y0, x1, y1 = pixel_extent(person.boxes[0], width, height, CROP_MARGIN)
         crop = np.ascontiguousarray(image_bgr[y0:y1, x0:x1])
         again = shifted(estimator.estimate(crop, timestamp_s), x0, y0)
         if len(again) == 0:
             return person
         overlap = box_iou(person.boxes[0], again.boxes)[0]
         best = int(np.argmax(overlap))
-        return _one(again, best) if overlap[best] >= MIN_REFINED_IOU else person
+        return again.select([best]) if overlap[best] >= MIN_REFINED_IOU else person
 
     def describe(self) -> dict[str, Any]:
         return {

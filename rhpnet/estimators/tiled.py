@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from rhpnet.boxes import box_iou
-from rhpnet.poses import Estimator, FramePoses
+from rhpnet.poses import Estimator, FramePoses, concatenate_poses
 
 GRID = 2
 OVERLAP = 0.3  # of a tile's size; 0.5 and a 3 x 3 grid found fewer people (split across tiles)
@@ -41,14 +41,13 @@ def tile_boxes(width: int, height: int, grid: int = GRID, overlap: float = OVERL
 
 def merge_poses(found: list[FramePoses], iou: float = MERGE_IOU) -> FramePoses:
     """One pose per person: of boxes overlapping by more than ``iou``, the highest score."""
-    keypoints = np.concatenate([p.keypoints for p in found])
-    boxes = np.concatenate([p.boxes for p in found])
-    scores = np.concatenate([p.scores for p in found])
+    everyone = concatenate_poses(found)
+    boxes = everyone.boxes
     keep: list[int] = []
-    for index in np.argsort(-scores, kind="stable"):
+    for index in np.argsort(-everyone.scores, kind="stable"):
         if not keep or box_iou(boxes[index], boxes[keep]).max() <= iou:
             keep.append(int(index))
-    return FramePoses(keypoints[keep], boxes[keep], scores[keep])
+    return everyone.select(keep)
 
 
 def shifted(poses: FramePoses, x0: int, y0: int) -> FramePoses:
