@@ -225,10 +225,12 @@ def _deliver(
     done: int,
     total: int,
 ) -> None:
-    if on_frames is not None and batch:
-        on_frames(batch)
+    """Progress first, then the frames it counts: a view that shows both (the app's status bar
+    and overlay) gets them in that order, so the count never lags the skeletons drawn."""
     if progress is not None:
         progress(done, total)
+    if on_frames is not None and batch:
+        on_frames(batch)
 
 
 def _picked_track(name: str, tracks: dict[int, Track], pick: tuple[float, float, int]) -> int:
