@@ -257,3 +257,41 @@ def test_an_unknown_camera_shift_changes_nothing():
     for t in range(5):
         poses = frame_of([person(100.0 + 5 * t, 200.0, 40.0, 120.0)])
         assert tracker.update(t / FPS, poses, (np.nan, np.nan)) == plain.update(t / FPS, poses)
+
+
+# Points on the runners of race_3runners_pan.mp4, read off the frames by eye (x, y in pixels):
+# the sprinter in blue shorts (the one the camera follows) and the runner in a white shirt who
+# runs beside him into the straight, until the box of one took in the other.
+BLUE_SHORTS = {190: (235, 405), 200: (283, 395), 300: (470, 480)}
+WHITE_SHIRT = {190: (330, 320), 200: (335, 300)}
+
+
+def _holder(tracks, frame: int, point: tuple[float, float]) -> int | None:
+    """The track whose box at ``frame`` holds ``point`` with its centre nearest to it."""
+    best = None
+    for tid, track in tracks.items():
+        if not track.present[frame]:
+            continue
+        x, y, w, h = track.boxes[frame]
+        if x <= point[0] <= x + w and y <= point[1] <= y + h:
+            distance = np.hypot(x + w / 2 - point[0], y + h / 2 - point[1])
+            if best is None or distance < best[0]:
+                best = (distance, tid)
+    return None if best is None else best[1]
+
+
+def test_race_runners_keep_their_own_tracks_through_the_pack(videos_dir):
+    """Three sprinters come off the bend in a pack. A track that followed the sprinter in blue
+    shorts used to run on into the runner in a white shirt when their boxes overlapped (frames
+    194 -> 200), and the sprinter went on under a new id; their clothes tell them apart."""
+    from app.core.pipeline import AnalysisOptions, analyze_video
+
+    analysis = analyze_video(videos_dir / "race_3runners_pan.mp4", AnalysisOptions(max_people=3))
+    subject = analysis.subject()
+    sprinter = {_holder(analysis.tracks, f, p) for f, p in BLUE_SHORTS.items()}
+    assert sprinter == {subject.track_id}
+    white = _holder(analysis.tracks, 200, WHITE_SHIRT[200])
+    assert white is not None and white != subject.track_id
+    assert _holder(analysis.tracks, 190, BLUE_SHORTS[190]) != white
+    seen = np.flatnonzero(subject.present)
+    assert seen[0] <= 186 and seen[-1] >= 410 and len(seen) >= 185

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from app.core.analysis import Analysis, Track
+from app.core.appearance import appearance_descriptors
 from app.core.camera_motion import CameraMotionMeter
 from app.core.chunks import Chunk
 from app.core.options import AnalysisOptions
@@ -175,6 +176,9 @@ def track_frames(
     stop = chunk.stop if chunk else None
     total = chunk.owned_frames if chunk else video.info.frame_count
     tracker = Tracker(options.tracker)
+    # Looks tell people apart (app.core.appearance); with one person followed there is no one
+    # to tell apart, and that person's track is left to position and pose alone.
+    told_apart = options.max_people > 1
     tracked = TrackedFrames(TrackSet(), [], [])
     cuts = SceneCutDetector(rgb)
     camera = CameraMotionMeter(rgb)
@@ -196,9 +200,10 @@ def track_frames(
                     tracked.scene_cuts.append(index)
             poses = in_pose_layout(estimate(frame.image, time_s), estimator.keypoint_names)
             shift = camera.shift(frame.image, poses.boxes)
+            looks = appearance_descriptors(frame.image, poses, rgb) if told_apart else None
             del frame  # no image outlives its estimation
-            ids = tracker.update(time_s, poses, shift)
-            tracked.tracks.add(index, ids, poses)
+            ids = tracker.update(time_s, poses, shift, looks)
+            tracked.tracks.add(index, ids, poses, looks)
             if video.is_live:
                 tracked.live_times.append(time_s)
             if index < start:

@@ -5,12 +5,16 @@ is now (constant velocity of the box centre over the ground: the camera's own mo
 known, moves the last observation first), then detections are assigned to tracks by
 ``scipy.optimize.linear_sum_assignment`` on a similarity that is the OKS of the keypoints when
 both poses have enough confident keypoints, and the box IoU otherwise. Pairs below
-``min_similarity`` are never matched. A track that finds no detection stays alive, coasting on its
+``min_similarity`` are never matched. Where the detections' looks are known
+(``app.core.appearance``), the assignment weighs each pair's similarity by how alike the person
+and the track's running look are, so of two runners a box overlaps equally, the one who looks
+like the track's person is chosen. A track that finds no detection stays alive, coasting on its
 prediction, for ``max_lost_s`` (bridging short occlusions such as a runner passing behind a
 bystander); after that its id is retired and a person who reappears gets a new id.
 
 Offline, ``TrackSet.finish`` re-links fragments of one person split by a longer dropout when
-the later fragment starts where the earlier one ended, and ``choose_subject`` picks the runner.
+the later fragment starts where the earlier one ended and does not look like someone else, and
+``choose_subject`` picks the runner.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from app.core.analysis import Track
+from app.core.appearance import DESCRIPTOR_SIZE, Looks, appearance_distance
 from rhpnet.boxes import box_iou
 from rhpnet.oks import keypoint_oks
 from rhpnet.poses import FramePoses, in_pose_layout
@@ -37,6 +42,15 @@ class TrackerConfig:
     min_common_keypoints: int = 4
     # Weight of the newest velocity estimate in the running average (0..1).
     velocity_smoothing: float = 0.5
+    # Weight of the newest look in a track's running look (0..1).
+    appearance_smoothing: float = 0.05
+    # A pair's similarity counts (1 - distance of looks) times in the assignment; a pair whose
+    # look is unknown counts as this far apart.
+    unknown_appearance_distance: float = 0.5
+    # Looks further apart than this are two people, however well their boxes overlap (race
+    # clip: a runner's detections lie at most about 0.45 from their own look, 0.6-0.7 from the
+    # other runners').
+    max_appearance_distance: float = 0.6
 
 
 @dataclass
@@ -46,6 +60,10 @@ class _LiveTrack:
     keypoints: np.ndarray  # last observed (K, 3)
     time_s: float
     velocity: np.ndarray = field(default_factory=lambda: np.zeros(2))  # box centre, px/s
+    # Running look (``app.core.appearance``); NaN until one is seen.
+    appearance: np.ndarray = field(
+        default_factory=lambda: np.full(DESCRIPTOR_SIZE, np.nan, np.float32)
+    )
 
     def predicted_shift(self, time_s: float) -> np.ndarray:
         return self.velocity * (time_s - self.time_s)
@@ -70,8 +88,12 @@ class Tracker:
         time_s: float,
         poses: FramePoses,
         camera_shift: tuple[float, float] | None = None,
+        appearance: np.ndarray | None = None,
     ) -> np.ndarray:
         """Track ids (N,) for the N detections of the frame shown at ``time_s``.
+
+        ``appearance`` holds the detections' looks ((N, D), ``app.core.appearance``; None or
+        NaN rows where unknown).
 
         ``camera_shift`` is the background's shift since the previous frame
         (``app.core.camera_motion``; NaN or None where unknown). Where the people are matched
@@ -83,10 +105,12 @@ class Tracker:
         """
         cfg = self.config
         self._live = [t for t in self._live if time_s - t.time_s <= cfg.max_lost_s]
+        if appearance is None:
+            appearance = np.full((len(poses), DESCRIPTOR_SIZE), np.nan, np.float32)
         ids = np.full(len(poses), -1, np.int64)
         pairs: list[tuple[int, int]] = []
         if self._live and len(poses):
-            pairs, moved = self._assign(time_s, poses, camera_shift)
+            pairs, moved = self._assign(time_s, poses, camera_shift, appearance)
         else:
             moved = camera_shift is not None and bool(np.isfinite(camera_shift).all())
         if moved:
@@ -94,10 +118,14 @@ class Tracker:
                 track.move_with_camera(np.asarray(camera_shift, np.float64))
         for r, c in pairs:
             ids[c] = self._live[r].track_id
-            self._observe(self._live[r], time_s, poses, c)
+            self._observe(self._live[r], time_s, poses, c, appearance[c])
         for c in np.flatnonzero(ids < 0):
             track = _LiveTrack(
-                self._next_id, poses.boxes[c].astype(np.float64), poses.keypoints[c].copy(), time_s
+                self._next_id,
+                poses.boxes[c].astype(np.float64),
+                poses.keypoints[c].copy(),
+                time_s,
+                appearance=np.asarray(appearance[c], np.float32).copy(),
             )
             self._live.append(track)
             ids[c] = track.track_id
@@ -109,23 +137,37 @@ class Tracker:
         self._live = []
 
     def _assign(
-        self, time_s: float, poses: FramePoses, camera_shift: tuple[float, float] | None
+        self,
+        time_s: float,
+        poses: FramePoses,
+        camera_shift: tuple[float, float] | None,
+        appearance: np.ndarray,
     ) -> tuple[list[tuple[int, int]], bool]:
         """The (track row, detection) pairs matched, and whether the camera's shift was used:
-        the assignment with or without it whose matched similarities add up to more."""
+        the assignment with or without it whose matched, look-weighted similarities add up to
+        more. Whether a pair may match at all rests on its similarity alone: a look changes
+        which of the close candidates is chosen, not how far a person may move; only a look
+        unlike the track's beyond ``max_appearance_distance`` rules a pair out."""
         offsets = [np.zeros(2)]
         if camera_shift is not None and np.isfinite(camera_shift).all():
             offsets.append(np.asarray(camera_shift, np.float64))
+        models = np.stack([t.appearance for t in self._live])
+        distance = appearance_distance(models, appearance)
+        alike = 1.0 - np.where(
+            np.isnan(distance), self.config.unknown_appearance_distance, distance
+        )
         candidates = []
         for moved, offset in enumerate(offsets):
             similarity = self._similarity(time_s, poses, offset)
-            rows, cols = linear_sum_assignment(1.0 - similarity)
+            weighted = similarity * alike
+            rows, cols = linear_sum_assignment(-weighted)
             pairs = [
                 (int(r), int(c))
                 for r, c in zip(rows, cols, strict=True)
                 if similarity[r, c] >= self.config.min_similarity
+                and not distance[r, c] > self.config.max_appearance_distance
             ]
-            candidates.append((float(sum(similarity[r, c] for r, c in pairs)), moved, pairs))
+            candidates.append((float(sum(weighted[r, c] for r, c in pairs)), moved, pairs))
         _, moved, pairs = max(candidates, key=lambda candidate: candidate[:2])
         return pairs, bool(moved)
 
@@ -143,7 +185,15 @@ class Tracker:
         )
         return np.where(np.isnan(oks), iou, oks)
 
-    def _observe(self, track: _LiveTrack, time_s: float, poses: FramePoses, c: int) -> None:
+    def _observe(
+        self, track: _LiveTrack, time_s: float, poses: FramePoses, c: int, look: np.ndarray
+    ) -> None:
+        if np.isfinite(look).all():
+            if np.isfinite(track.appearance).all():
+                a = self.config.appearance_smoothing
+                track.appearance = (a * look + (1 - a) * track.appearance).astype(np.float32)
+            else:
+                track.appearance = np.asarray(look, np.float32).copy()
         box = poses.boxes[c].astype(np.float64)
         dt = time_s - track.time_s
         if dt > 0:
@@ -164,6 +214,7 @@ class _GrowingTrack:
         self.keypoints = np.zeros((64, NUM_POSE_KEYPOINTS, 3), np.float32)
         self.boxes = np.zeros((64, 4), np.float32)
         self.scores = np.zeros(64, np.float32)
+        self.looks = Looks()  # ``app.core.appearance``
 
     def append(self, frame: int, keypoints: np.ndarray, box: np.ndarray, score: float) -> None:
         if self.size == len(self.frames):
@@ -179,8 +230,18 @@ class _GrowingTrack:
         self.size += 1
 
     def extend(self, other: _GrowingTrack) -> None:
+        """Take ``other``'s rows (frames this track does not hold), kept in frame order."""
         for i in range(other.size):
             self.append(other.frames[i], other.keypoints[i], other.boxes[i], other.scores[i])
+        self.looks.merge(other.looks)
+        order = np.argsort(self.frames[: self.size], kind="stable")
+        for name in ("frames", "keypoints", "boxes", "scores"):
+            rows = getattr(self, name)
+            rows[: self.size] = rows[: self.size][order]
+
+
+# Mean looks further apart than this are two people (race clip: 0.5-0.75 between runners).
+RELINK_MAX_DISTANCE = 0.5
 
 
 class TrackSet:
@@ -192,14 +253,22 @@ class TrackSet:
     def __init__(self) -> None:
         self._rows: dict[int, _GrowingTrack] = {}
 
-    def add(self, frame_index: int, track_ids: np.ndarray, poses: FramePoses) -> None:
+    def add(
+        self,
+        frame_index: int,
+        track_ids: np.ndarray,
+        poses: FramePoses,
+        appearance: np.ndarray | None = None,
+    ) -> None:
         """Store one frame's tracked poses: pose layout, or COCO-17 (the layout's first 17
-        points, whose feet stay NaN)."""
+        points, whose feet stay NaN), and their looks where given."""
         count = poses.keypoints.shape[1]
         poses = in_pose_layout(poses, POSE_KEYPOINT_NAMES[:count])
         for n, tid in enumerate(track_ids):
             rows = self._rows.setdefault(int(tid), _GrowingTrack())
             rows.append(frame_index, poses.keypoints[n], poses.boxes[n], poses.scores[n])
+            if appearance is not None:
+                rows.looks.add(appearance[n])
 
     def absorb(self, later: TrackSet, start: int, min_iou: float = 0.5) -> None:
         """Append the tracks of a later chunk, whose own frames begin at ``start``.
@@ -235,6 +304,7 @@ class TrackSet:
                 rows.append(
                     fragment.frames[i], fragment.keypoints[i], fragment.boxes[i], fragment.scores[i]
                 )
+            rows.looks.merge(fragment.looks)
 
     def finish(
         self,
@@ -243,16 +313,32 @@ class TrackSet:
         relink_gap_s: float = 2.0,
         relink_iou: float = 0.3,
         scene_cuts: tuple[int, ...] = (),
+        relink_max_distance: float = RELINK_MAX_DISTANCE,
+        relink_interleave_s: float = 0.5,
     ) -> dict[int, Track]:
         """Dense tracks over ``frame_count`` frames, with split fragments of one person re-linked.
 
         A fragment B is appended to an earlier track A when B starts after A ends, within
         ``relink_gap_s``, and B's first box overlaps A's last box by at least ``relink_iou``
-        (a runner lost for a moment reappears where they were). Ids are renumbered 0, 1, ...
+        (a runner lost for a moment reappears where they were), unless the looks at A's end and
+        B's start are known and further apart than ``relink_max_distance`` (another runner who
+        takes the place of one who left). A fragment that starts before A ends is appended where
+        both have looks, the two never hold the same frame and, wherever one is seen within
+        ``relink_interleave_s`` of the other, their boxes overlap by ``relink_iou`` in the
+        median (the detector found one person's box in two shapes, and the tracker took them
+        for two people in turn), again unless they look like two people. Ids are renumbered
+        0, 1, ...
         in order of first appearance. No fragment is re-linked across a scene cut (the frame
         indices that start a new shot).
         """
-        rows = self._relink(times_s, relink_gap_s, relink_iou, np.asarray(scene_cuts, np.int64))
+        rows = self._relink(
+            times_s,
+            relink_gap_s,
+            relink_iou,
+            np.asarray(scene_cuts, np.int64),
+            relink_max_distance,
+            relink_interleave_s,
+        )
         tracks: dict[int, Track] = {}
         for new_id, growing in enumerate(sorted(rows, key=lambda g: g.frames[0])):
             track = Track.empty(new_id, frame_count)
@@ -265,7 +351,13 @@ class TrackSet:
         return tracks
 
     def _relink(
-        self, times_s: np.ndarray, gap_s: float, min_iou: float, cuts: np.ndarray
+        self,
+        times_s: np.ndarray,
+        gap_s: float,
+        min_iou: float,
+        cuts: np.ndarray,
+        max_distance: float,
+        interleave_s: float,
     ) -> list[_GrowingTrack]:
         fragments = sorted(
             (g for g in self._rows.values() if g.size), key=lambda g: int(g.frames[0])
@@ -273,14 +365,29 @@ class TrackSet:
         merged: list[_GrowingTrack] = []
         for fragment in fragments:
             start = int(fragment.frames[0])
+            stop = int(fragment.frames[fragment.size - 1])
             best, best_iou = None, min_iou
             for candidate in merged:
                 end = int(candidate.frames[candidate.size - 1])
-                if end >= start or times_s[start] - times_s[end] > gap_s:
+                if end < start:  # one after the other: the second starts where the first ended
+                    if times_s[start] - times_s[end] > gap_s:
+                        continue
+                    iou = float(
+                        box_iou(candidate.boxes[candidate.size - 1], fragment.boxes[0])[0, 0]
+                    )
+                    # who left and who came: the looks at the two ends, not the means (a track
+                    # that ran on into a neighbour before it was cut has its mean mixed)
+                    looks = (candidate.looks.end, fragment.looks.start)
+                else:  # taking turns: one person's detections split between two ids
+                    looks = (candidate.looks.mean, fragment.looks.mean)
+                    if not (candidate.looks.count and fragment.looks.count):
+                        continue  # two people seen at once are told apart only by their looks
+                    iou = _interleaved_iou(candidate, fragment, times_s, interleave_s)
+                first = min(start, int(candidate.frames[0]))
+                if ((cuts > first) & (cuts <= max(stop, end))).any():
                     continue
-                if ((cuts > end) & (cuts <= start)).any():
-                    continue
-                iou = float(box_iou(candidate.boxes[candidate.size - 1], fragment.boxes[0])[0, 0])
+                if appearance_distance(*looks)[0, 0] > max_distance:
+                    continue  # NaN (a look unknown) compares False: position alone decides
                 if iou >= best_iou:
                     best, best_iou = candidate, iou
             if best is None:
@@ -288,6 +395,32 @@ class TrackSet:
             else:
                 best.extend(fragment)
         return merged
+
+
+def _interleaved_iou(
+    ours: _GrowingTrack, theirs: _GrowingTrack, times_s: np.ndarray, within_s: float
+) -> float:
+    """Median box IoU between each of ``theirs``'s frames and the nearest of ``ours`` within
+    ``within_s`` seconds; 0 where they share a frame or are never that near."""
+    frames_a = ours.frames[: ours.size]
+    frames_b = theirs.frames[: theirs.size]
+    if np.intersect1d(frames_a, frames_b).size:
+        return 0.0
+    after = np.clip(np.searchsorted(frames_a, frames_b), 1, len(frames_a) - 1)
+    before = after - 1
+    if len(frames_a) == 1:
+        nearest = np.zeros(len(frames_b), np.int64)
+    else:
+        closer = np.abs(frames_a[after] - frames_b) < np.abs(frames_a[before] - frames_b)
+        nearest = np.where(closer, after, before)
+    near = np.abs(times_s[frames_a[nearest]] - times_s[frames_b]) <= within_s
+    if not near.any():
+        return 0.0
+    overlaps = [
+        float(box_iou(ours.boxes[a], theirs.boxes[b])[0, 0])
+        for a, b in zip(nearest[near], np.flatnonzero(near), strict=True)
+    ]
+    return float(np.median(overlaps))
 
 
 def _mean_shared_iou(ours: _GrowingTrack, theirs: _GrowingTrack, start: int) -> float:
