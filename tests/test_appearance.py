@@ -12,28 +12,9 @@ from app.core.appearance import (
     appearance_distance,
 )
 from app.core.tracking import Tracker, TrackSet
-from rhpnet.poses import FramePoses
-from tests.support.people import person
+from tests.support.people import RED_AND_BLUE, WHITE_AND_BLACK, dressed, person, poses_of
 
 FPS = 30.0
-RED_AND_BLUE = ((0, 0, 220), (200, 40, 0))  # BGR: red shirt, blue shorts
-WHITE_AND_BLACK = ((235, 235, 235), (20, 20, 20))
-
-
-def poses_of(people: list[np.ndarray]) -> FramePoses:
-    keypoints = np.stack(people).astype(np.float32)
-    lo, hi = keypoints[:, :, :2].min(1), keypoints[:, :, :2].max(1)
-    return FramePoses(keypoints, np.concatenate([lo, hi - lo], axis=1), np.ones(len(people)))
-
-
-def dressed(image: np.ndarray, keypoints: np.ndarray, clothes) -> None:
-    """Paint a shirt over the box from shoulders to hips and shorts from hips to knees."""
-    shirt, shorts = clothes
-    xs, ys = keypoints[:, 0], keypoints[:, 1]
-    left, right = int(xs.min()), int(xs.max()) + 1
-    shoulder, hip, knee = (int(ys[[a, b]].mean()) for a, b in ((5, 6), (11, 12), (13, 14)))
-    image[shoulder:hip, left:right] = shirt
-    image[hip:knee, left:right] = shorts
 
 
 def scene(people: list[tuple[np.ndarray, tuple]]) -> np.ndarray:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -261,9 +264,9 @@ def test_an_unknown_camera_shift_changes_nothing():
 
 # Points on the runners of race_3runners_pan.mp4, read off the frames by eye (x, y in pixels):
 # the sprinter in blue shorts (the one the camera follows) and the runner in a white shirt who
-# runs beside him into the straight, until the box of one took in the other.
-BLUE_SHORTS = {190: (235, 405), 200: (283, 395), 300: (470, 480)}
-WHITE_SHIRT = {190: (330, 320), 200: (335, 300)}
+# runs beside him from the bend into the straight.
+BLUE_SHORTS = {140: (275, 299), 160: (150, 357), 190: (235, 405), 200: (283, 395), 300: (470, 480)}
+WHITE_SHIRT = {140: (476, 253), 160: (324, 294), 190: (330, 320), 200: (335, 300)}
 
 
 def _holder(tracks, frame: int, point: tuple[float, float]) -> int | None:
@@ -283,15 +286,30 @@ def _holder(tracks, frame: int, point: tuple[float, float]) -> int | None:
 def test_race_runners_keep_their_own_tracks_through_the_pack(videos_dir):
     """Three sprinters come off the bend in a pack. A track that followed the sprinter in blue
     shorts used to run on into the runner in a white shirt when their boxes overlapped (frames
-    194 -> 200), and the sprinter went on under a new id; their clothes tell them apart."""
+    194 -> 200), and the sprinter went on under a new id; their clothes tell them apart. The
+    detector finds the sprinter only now and then in the bend and not before frame 158: he is
+    followed into those frames (app.core.track_extension)."""
     from app.core.pipeline import AnalysisOptions, analyze_video
 
     analysis = analyze_video(videos_dir / "race_3runners_pan.mp4", AnalysisOptions(max_people=3))
     subject = analysis.subject()
     sprinter = {_holder(analysis.tracks, f, p) for f, p in BLUE_SHORTS.items()}
     assert sprinter == {subject.track_id}
-    white = _holder(analysis.tracks, 200, WHITE_SHIRT[200])
-    assert white is not None and white != subject.track_id
-    assert _holder(analysis.tracks, 190, BLUE_SHORTS[190]) != white
+    white = {_holder(analysis.tracks, f, p) for f, p in WHITE_SHIRT.items()}
+    assert len(white) == 1 and None not in white and subject.track_id not in white
     seen = np.flatnonzero(subject.present)
-    assert seen[0] <= 186 and seen[-1] >= 410 and len(seen) >= 185
+    assert seen[0] <= 135 and seen[-1] >= 410 and len(seen) >= 250  # 195 from the detector
+    assert analysis.model["followed_frames"][str(subject.track_id)] >= 50
+    # The poses found by following are as good as the detector's to time steps with: the
+    # cadence stays within 5 % of the steps counted by hand, and no step is impossible.
+    from app.core.running_report import build_report, metrics_document
+
+    report = build_report(analysis)
+    count = json.loads(
+        (Path(__file__).parent / "data/step_counts/race_3runners_pan.json").read_text()
+    )
+    markers = count["markers"]
+    counted = 60.0 * count["fps"] * (len(markers) - 1) / (markers[-1] - markers[0])
+    assert report.summary["cadence_spm"].mean == pytest.approx(counted, rel=0.05)
+    for step in metrics_document(report)["steps"]:
+        assert step["contact_time_ms"] > 0 and (step["flight_time_ms"] or 0) >= 0, step

@@ -26,6 +26,7 @@ from app.core.chunks import Chunk
 from app.core.options import AnalysisOptions
 from app.core.progress import Progress, raise_if_cancelled
 from app.core.scene_cuts import SceneCutDetector
+from app.core.track_extension import extend_tracks
 from app.core.tracking import Tracker, TrackSet, choose_subject, track_at
 from rhpnet.errors import UserFacingError
 from rhpnet.media.video import VideoSource
@@ -267,14 +268,23 @@ def finish_analysis(
     times: np.ndarray,
     scene_cuts: tuple[int, ...] = (),
     camera_shifts: dict[int, tuple[float, float]] | None = None,
+    cancel: threading.Event | None = None,
 ) -> Analysis:
     """Dense tracks, the runner's choice (picked, named or automatic) and the ``Analysis``;
     ``model`` is the estimator's ``describe()``, ``camera_shifts`` the background's shift of each
-    frame (frames not in it are unknown)."""
+    frame (frames not in it are unknown).
+
+    Where several people are followed with the bundled model in a video file, each track is
+    then followed into the frames the detector missed (``app.core.track_extension``); the
+    frames added per track are in the model's provenance (``followed_frames``)."""
     name = Path(video.info.path).name
     tracks = tracks_so_far.finish(len(times), times, scene_cuts=scene_cuts)
     if not tracks:
         raise NoPersonFoundError(f"{name}: no person found in any of its {len(times)} frames")
+    shifts = None if camera_shifts is None else _per_frame(camera_shifts, len(times))
+    if options.max_people > 1 and model.get("name") == "blazepose" and not video.is_live:
+        followed = _followed(video, tracks, tracks_so_far, times, shifts, scene_cuts, cancel)
+        model = {**model, "followed_frames": followed}
     if options.pick is not None:
         subject = _picked_track(name, tracks, options.pick)
     elif options.track_id is not None:
@@ -300,8 +310,37 @@ def finish_analysis(
         slowmo=float(options.slowmo),
         warnings=list(video.warnings),
         scene_cuts=list(scene_cuts),
-        camera_shift_px=None if camera_shifts is None else _per_frame(camera_shifts, len(times)),
+        camera_shift_px=shifts,
     )
+
+
+def _followed(
+    video: VideoSource,
+    tracks: dict[int, Track],
+    tracked: TrackSet,
+    times: np.ndarray,
+    shifts: np.ndarray | None,
+    scene_cuts: tuple[int, ...],
+    cancel: threading.Event | None,
+) -> dict[str, int]:
+    """``extend_tracks`` with the bundled model on crops; frames added per track id."""
+    from rhpnet.estimators.blazepose_crop import BlazePoseCropEstimator
+
+    estimator = BlazePoseCropEstimator()
+    try:
+        added = extend_tracks(
+            tracks,
+            tracked.finished_looks,
+            video,
+            times,
+            shifts,
+            list(scene_cuts),
+            estimator.estimate,
+            cancel,
+        )
+    finally:
+        estimator.close()
+    return {str(track_id): count for track_id, count in added.items()}
 
 
 def _per_frame(shifts: dict[int, tuple[float, float]], frames: int) -> np.ndarray:

@@ -144,6 +144,7 @@ class ChunkPool:
             np.asarray(video.times_s),
             scene_cuts,
             camera_shifts,
+            cancel,
         )
 
     def _collect(

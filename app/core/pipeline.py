@@ -111,4 +111,5 @@ def _analyse_here(
         times,
         tuple(tracked.scene_cuts),
         tracked.camera_shifts,
+        cancel,
     )

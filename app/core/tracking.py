@@ -252,6 +252,8 @@ class TrackSet:
 
     def __init__(self) -> None:
         self._rows: dict[int, _GrowingTrack] = {}
+        # The looks of the tracks ``finish`` gave, by their ids (``app.core.appearance``).
+        self.finished_looks: dict[int, Looks] = {}
 
     def add(
         self,
@@ -348,6 +350,7 @@ class TrackSet:
             track.boxes[frames] = growing.boxes[sl]
             track.scores[frames] = growing.scores[sl]
             tracks[new_id] = track
+            self.finished_looks[new_id] = growing.looks
         return tracks
 
     def _relink(
