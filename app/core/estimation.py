@@ -269,6 +269,7 @@ def finish_analysis(
     scene_cuts: tuple[int, ...] = (),
     camera_shifts: dict[int, tuple[float, float]] | None = None,
     cancel: threading.Event | None = None,
+    progress: Progress | None = None,
 ) -> Analysis:
     """Dense tracks, the runner's choice (picked, named or automatic) and the ``Analysis``;
     ``model`` is the estimator's ``describe()``, ``camera_shifts`` the background's shift of each
@@ -276,13 +277,16 @@ def finish_analysis(
 
     Where several people are followed with the bundled model in a video file, each track is
     then followed into the frames the detector missed (``app.core.track_extension``); the
-    frames added per track are in the model's provenance (``followed_frames``)."""
+    frames added per track are in the model's provenance (``followed_frames``). ``progress``
+    is told then that what is left is unknown: every frame is done, but not the work."""
     name = Path(video.info.path).name
     tracks = tracks_so_far.finish(len(times), times, scene_cuts=scene_cuts)
     if not tracks:
         raise NoPersonFoundError(f"{name}: no person found in any of its {len(times)} frames")
     shifts = None if camera_shifts is None else _per_frame(camera_shifts, len(times))
     if options.max_people > 1 and model.get("name") == "blazepose" and not video.is_live:
+        if progress is not None:
+            progress(len(times), 0)
         followed = _followed(video, tracks, tracks_so_far, times, shifts, scene_cuts, cancel)
         model = {**model, "followed_frames": followed}
     if options.pick is not None:

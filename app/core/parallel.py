@@ -145,6 +145,7 @@ class ChunkPool:
             scene_cuts,
             camera_shifts,
             cancel,
+            progress,
         )
 
     def _collect(

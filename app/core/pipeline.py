@@ -112,4 +112,5 @@ def _analyse_here(
         tuple(tracked.scene_cuts),
         tracked.camera_shifts,
         cancel,
+        progress,
     )
