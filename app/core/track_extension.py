@@ -90,7 +90,7 @@ def extend_tracks(
             continue
         others = [t for tid, t in tracks.items() if tid != track_id]
         walk = _Walk(track, others, times_s, shifts, cuts, frames, estimate, cancel)
-        count = walk.run(seen[0], +1, look) + walk.run(seen[-1], -1, look)
+        count = walk.run(seen[0], +1, look.mean) + walk.run(seen[-1], -1, look.mean)
         if count:
             added[track_id] = count
     return added
@@ -120,8 +120,9 @@ class _Walk:
         self.shifts, self.cuts, self.frames = shifts, cuts, frames
         self.estimate, self.cancel = estimate, cancel
 
-    def run(self, anchor: int, step: int, looks: Looks) -> int:
-        """Frames added passing from ``anchor`` in ``step`` (+1 or -1); see the module."""
+    def run(self, anchor: int, step: int, look: np.ndarray) -> int:
+        """Frames added passing from ``anchor`` in ``step`` (+1 or -1), for a person whose
+        mean look is ``look``; see the module."""
         track = self.track
         solid = _solid(track)
         ahead = np.flatnonzero(solid)[::step]  # the track's own places, in walking order
@@ -131,7 +132,7 @@ class _Walk:
         velocity = np.zeros(2)  # the person's own motion per frame over the ground
         # The look a pose must have: the track's mean, then drawn to the poses found (the same
         # runner looks different small in a bend and large in the straight).
-        reference = looks.mean
+        reference = look
         frame, misses, added = anchor, 0, 0
         while True:
             target = frame + step
@@ -197,11 +198,6 @@ class _Walk:
     def _crosses_cut(self, frame: int, target: int) -> bool:
         """A cut starts a new shot at its frame: stepping onto it, or back from it, crosses."""
         return bool(np.isin(max(frame, target), self.cuts))
-
-
-def _solid_at(track: Track, frame: int) -> bool:
-    box = track.boxes[frame]
-    return bool(track.present[frame] and box[3] >= PERSON_SHAPE * box[2])
 
 
 def _shifts(camera_shift_px: np.ndarray | None, frames: int) -> np.ndarray:
