@@ -1,4 +1,5 @@
-"""Following a runner into the frames the detector missed: where, whom, and where not."""
+"""Following a runner into the frames the detector missed (where, whom, and where not), and
+finding the runners beside them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import pytest
 
 from app.core.analysis import Track
 from app.core.appearance import Looks, appearance_descriptors
+from app.core.neighbour_search import MIN_FINDS, SEARCH_EVERY, find_neighbours
 from app.core.track_extension import extend_tracks
 from rhpnet.media.info import VideoInfo
 from rhpnet.media.video import Frame, VideoSource
@@ -25,23 +27,34 @@ def runner_at(frame: int) -> np.ndarray:
 BYSTANDER = person(240, 60, 40, 120)
 
 
+def neighbour_at(frame: int, beside: float) -> np.ndarray:
+    """A second runner's keypoints: ``beside`` px to the right of the runner, at their pace."""
+    return person(20 + 4 * frame + beside, 60, 40, 120)
+
+
 class PaintedClip(VideoSource):
     """Frames with the runner (red shirt, blue shorts) painted where ``runner_at`` says, up to
-    ``runner_until``, and a bystander in white and black from ``bystander_from``."""
+    ``runner_until``, and a bystander in white and black from ``bystander_from``; or, where
+    ``beside`` is given, a runner in white and black that far to the runner's right."""
 
     info = VideoInfo("painted.mp4", SIZE[0], SIZE[1], FPS, COUNT, COUNT / FPS)
     times_s = np.arange(COUNT) / FPS
 
-    def __init__(self, runner_until: int = COUNT, bystander_from: int = COUNT) -> None:
+    def __init__(
+        self, runner_until: int = COUNT, bystander_from: int = COUNT, beside: float | None = None
+    ) -> None:
         self.warnings: list[str] = []
         self.runner_until, self.bystander_from = runner_until, bystander_from
+        self.beside = beside
         self.decoded = 0
 
     def image(self, index: int) -> np.ndarray:
         image = np.full((SIZE[1], SIZE[0], 3), 128, np.uint8)
         if index < self.runner_until:
             dressed(image, runner_at(index), RED_AND_BLUE)
-        if index >= self.bystander_from:
+        if self.beside is not None:
+            dressed(image, neighbour_at(index, self.beside), WHITE_AND_BLACK)
+        elif index >= self.bystander_from:
             dressed(image, BYSTANDER, WHITE_AND_BLACK)
         return image
 
@@ -59,15 +72,14 @@ class PaintedClip(VideoSource):
 
 def crop_estimate(image: np.ndarray, box: np.ndarray) -> FramePoses:
     """A stand-in for BlazePose on a crop: the painted person nearest the box's centre, if one
-    is inside the crop (1.8 x the box)."""
+    is inside the crop (1.8 x the box); a person covered over is not seen."""
     cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
     people = []
-    for keypoints, (shirt, _) in ((None, RED_AND_BLUE), (BYSTANDER, WHITE_AND_BLACK)):
+    for shirt, _ in (RED_AND_BLUE, WHITE_AND_BLACK):
         ys, xs = np.nonzero(np.all(image == shirt, axis=2))
         if not len(xs):
             continue
-        if keypoints is None:  # the runner: wherever their shirt is
-            keypoints = person(float(xs.min()) - 0.28 * 40, 60, 40, 120)  # shirt from 0.28 w
+        keypoints = person(float(xs.min()) - 0.28 * 40, 60, 40, 120)  # shirt from 0.28 w
         centre = keypoints[:, :2].mean(axis=0)
         if abs(centre[0] - cx) <= 0.9 * box[2] and abs(centre[1] - cy) <= 0.9 * box[3]:
             people.append((np.hypot(*(centre - (cx, cy))), keypoints))
@@ -139,3 +151,56 @@ def test_tracks_seen_briefly_are_left_as_they_are(frames):
     track = track_seen(frames)
     assert extend(clip, {0: track}) == {}
     assert track.frame_count_present == len(frames)
+
+
+def search_beside(
+    clip: PaintedClip, tracks: dict[int, Track], wanted: int = 1, estimate=crop_estimate
+) -> dict:
+    return find_neighbours(tracks, sorted(tracks), clip, clip.times_s, None, [], estimate, wanted)
+
+
+def edge_crop_estimate(image: np.ndarray, box: np.ndarray) -> FramePoses:
+    """A stand-in for BlazePose that, like it, also finds a person only partly in the crop:
+    anyone whose shirt shows in it."""
+    x0, y0 = int(box[0] - 0.4 * box[2]), int(box[1] - 0.4 * box[3])
+    x1, y1 = int(box[0] + 1.4 * box[2]), int(box[1] + 1.4 * box[3])
+    inside = image[max(0, y0) : y1, max(0, x0) : x1]
+    for shirt, _ in (RED_AND_BLUE, WHITE_AND_BLACK):
+        if np.all(inside == shirt, axis=2).any():
+            ys, xs = np.nonzero(np.all(image == shirt, axis=2))
+            keypoints = person(float(xs.min()) - 0.28 * 40, 60, 40, 120)
+            padded = np.concatenate([keypoints, np.zeros((4, 3))])
+            return FramePoses(
+                padded[None].astype(np.float32),
+                poses_of([keypoints]).boxes,
+                np.array([0.9], np.float32),
+            )
+    return FramePoses.empty(NUM_POSE_KEYPOINTS)
+
+
+def test_a_runner_beside_the_one_followed_is_found_and_becomes_a_track():
+    """No detector ever boxed the runner in white and black beside the one followed."""
+    clip = PaintedClip(beside=28.0)
+    found = search_beside(clip, {0: track_seen(range(COUNT))})
+    assert list(found) == [1]
+    track, looks = found[1]
+    frames = np.flatnonzero(track.present)
+    assert len(frames) >= MIN_FINDS and (frames % SEARCH_EVERY == 0).all()
+    for frame in frames:
+        expected = poses_of([neighbour_at(frame, 28.0)]).boxes[0]
+        np.testing.assert_allclose(track.boxes[frame], expected, atol=0.5)
+    assert looks.count == len(frames)
+    # Followed like any track, they are then found in the frames between the searches too.
+    tracks = {0: track_seen(range(COUNT)), 1: track}
+    extend_tracks(tracks, {1: looks}, clip, clip.times_s, None, [], crop_estimate, ids=[1])
+    assert track.present.all() and tracks[0].frame_count_present == COUNT
+
+
+def test_no_one_is_found_beside_a_runner_alone_nor_beyond_the_people_wanted():
+    """The crop beside a runner alone shows only the runner, covered over and found already: no one
+    new; and no one is looked for where no more people are wanted."""
+    alone = PaintedClip()
+    assert search_beside(alone, {0: track_seen(range(COUNT))}, 1, edge_crop_estimate) == {}
+    beside = PaintedClip(beside=28.0)  # and the same estimator finds a runner beside
+    assert list(search_beside(beside, {0: track_seen(range(COUNT))}, 1, edge_crop_estimate))
+    assert search_beside(PaintedClip(beside=28.0), {0: track_seen(range(COUNT))}, 0) == {}

@@ -267,6 +267,8 @@ def test_an_unknown_camera_shift_changes_nothing():
 # runs beside him from the bend into the straight.
 BLUE_SHORTS = {140: (275, 299), 160: (150, 357), 190: (235, 405), 200: (283, 395), 300: (470, 480)}
 WHITE_SHIRT = {140: (476, 253), 160: (324, 294), 190: (330, 320), 200: (335, 300)}
+# The runner in the black shirt between them, whom the detector never boxes on his own.
+BLACK_SHIRT = {104: (425, 230), 125: (480, 253), 150: (240, 280), 170: (262, 330)}
 
 
 def _holder(tracks, frame: int, point: tuple[float, float]) -> int | None:
@@ -288,7 +290,9 @@ def test_race_runners_keep_their_own_tracks_through_the_pack(videos_dir):
     shorts used to run on into the runner in a white shirt when their boxes overlapped (frames
     194 -> 200), and the sprinter went on under a new id; their clothes tell them apart. The
     detector finds the sprinter only now and then in the bend and not before frame 158: he is
-    followed into those frames (app.core.track_extension)."""
+    followed into those frames (app.core.track_extension). The runner in the black shirt is
+    only ever inside a box over him and a neighbour: he is found beside the others
+    (app.core.neighbour_search)."""
     from app.core.pipeline import AnalysisOptions, analyze_video
 
     analysis = analyze_video(videos_dir / "race_3runners_pan.mp4", AnalysisOptions(max_people=3))
@@ -297,6 +301,9 @@ def test_race_runners_keep_their_own_tracks_through_the_pack(videos_dir):
     assert sprinter == {subject.track_id}
     white = {_holder(analysis.tracks, f, p) for f, p in WHITE_SHIRT.items()}
     assert len(white) == 1 and None not in white and subject.track_id not in white
+    black = {_holder(analysis.tracks, f, p) for f, p in BLACK_SHIRT.items()}
+    assert len(black) == 1 and black.isdisjoint(white | sprinter | {None})
+    assert black == set(analysis.model["found_beside"])
     seen = np.flatnonzero(subject.present)
     assert seen[0] <= 135 and seen[-1] >= 410 and len(seen) >= 250  # 195 from the detector
     assert analysis.model["followed_frames"][str(subject.track_id)] >= 50

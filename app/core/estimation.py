@@ -23,10 +23,11 @@ from app.core.analysis import Analysis, Track
 from app.core.appearance import appearance_descriptors
 from app.core.camera_motion import CameraMotionMeter
 from app.core.chunks import Chunk
+from app.core.neighbour_search import find_neighbours
 from app.core.options import AnalysisOptions
 from app.core.progress import Progress, raise_if_cancelled
 from app.core.scene_cuts import SceneCutDetector
-from app.core.track_extension import extend_tracks
+from app.core.track_extension import extend_tracks, followable
 from app.core.tracking import Tracker, TrackSet, choose_subject, track_at
 from rhpnet.errors import UserFacingError
 from rhpnet.media.video import VideoSource
@@ -276,8 +277,11 @@ def finish_analysis(
     frame (frames not in it are unknown).
 
     Where several people are followed with the bundled model in a video file, each track is
-    then followed into the frames the detector missed (``app.core.track_extension``); the
-    frames added per track are in the model's provenance (``followed_frames``). ``progress``
+    then followed into the frames the detector missed (``app.core.track_extension``), and
+    where fewer people than ``max_people`` can be followed, the runners beside them are looked
+    for and followed too (``app.core.neighbour_search``); the frames added per track are in the
+    model's provenance (``followed_frames``), the ids of the people found beside in
+    ``found_beside``. ``progress``
     is told then that what is left is unknown: every frame is done, but not the work."""
     name = Path(video.info.path).name
     tracks = tracks_so_far.finish(len(times), times, scene_cuts=scene_cuts)
@@ -287,8 +291,10 @@ def finish_analysis(
     if options.max_people > 1 and model.get("name") == "blazepose" and not video.is_live:
         if progress is not None:
             progress(len(times), 0)
-        followed = _followed(video, tracks, tracks_so_far, times, shifts, scene_cuts, cancel)
-        model = {**model, "followed_frames": followed}
+        followed, beside = _followed(
+            video, tracks, tracks_so_far, times, shifts, scene_cuts, options.max_people, cancel
+        )
+        model = {**model, "followed_frames": followed, "found_beside": beside}
     if options.pick is not None:
         subject = _picked_track(name, tracks, options.pick)
     elif options.track_id is not None:
@@ -325,26 +331,40 @@ def _followed(
     times: np.ndarray,
     shifts: np.ndarray | None,
     scene_cuts: tuple[int, ...],
+    max_people: int,
     cancel: threading.Event | None,
-) -> dict[str, int]:
-    """``extend_tracks`` with the bundled model on crops; frames added per track id."""
+) -> tuple[dict[str, int], list[int]]:
+    """``extend_tracks`` with the bundled model on crops, then ``find_neighbours`` beside the
+    tracks followed (into ``tracks``) and ``extend_tracks`` on those found: frames added per
+    track id, and the ids of the people found beside."""
     from rhpnet.estimators.blazepose_crop import BlazePoseCropEstimator
 
     estimator = BlazePoseCropEstimator()
+    cuts = list(scene_cuts)
+    looks = dict(tracked.finished_looks)
     try:
-        added = extend_tracks(
+        added = extend_tracks(tracks, looks, video, times, shifts, cuts, estimator.estimate, cancel)
+        anchors = [tid for tid in sorted(tracks) if followable(tracks[tid], times)]
+        found = find_neighbours(
             tracks,
-            tracked.finished_looks,
+            anchors,
             video,
             times,
             shifts,
-            list(scene_cuts),
+            cuts,
             estimator.estimate,
+            max_people - len(anchors),
             cancel,
         )
+        for track_id, (track, track_looks) in found.items():
+            tracks[track_id], looks[track_id] = track, track_looks
+        extend_tracks(
+            tracks, looks, video, times, shifts, cuts, estimator.estimate, cancel, list(found)
+        )
+        added.update((track_id, tracks[track_id].frame_count_present) for track_id in found)
     finally:
         estimator.close()
-    return {str(track_id): count for track_id, count in added.items()}
+    return {str(track_id): count for track_id, count in added.items()}, sorted(found)
 
 
 def _per_frame(shifts: dict[int, tuple[float, float]], frames: int) -> np.ndarray:

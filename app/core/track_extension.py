@@ -73,21 +73,23 @@ def extend_tracks(
     scene_cuts: list[int],
     estimate: CropEstimate,
     cancel: threading.Event | None = None,
+    ids: list[int] | None = None,
 ) -> dict[int, int]:
     """Fill in ``tracks`` (in place) where each person is found again; frames added per id.
 
     ``looks`` are the tracks' looks as tracking saw them; ``estimate(image, box)`` is the crop
-    estimator; ``camera_shift_px`` the background's shift into each frame (NaN: unknown)."""
+    estimator; ``camera_shift_px`` the background's shift into each frame (NaN: unknown);
+    ``ids`` the tracks to follow (all by default; the others are still no one else's)."""
     frames = _FrameCache(video)
-    shifts = _shifts(camera_shift_px, len(times_s))
+    shifts = frame_shifts(camera_shift_px, len(times_s))
     cuts = np.asarray(sorted(scene_cuts), np.int64)
     added: dict[int, int] = {}
-    for track_id in sorted(tracks):
+    for track_id in sorted(tracks if ids is None else ids):
         track = tracks[track_id]
         look = looks.get(track_id)
-        seen = np.flatnonzero(_solid(track))
-        if len(seen) < 2 or look is None or times_s[seen[-1]] - times_s[seen[0]] < MIN_SEEN_S:
+        if look is None or not followable(track, times_s):
             continue
+        seen = np.flatnonzero(person_shaped(track))
         others = [t for tid, t in tracks.items() if tid != track_id]
         walk = _Walk(track, others, times_s, shifts, cuts, frames, estimate, cancel)
         count = walk.run(seen[0], +1, look.mean) + walk.run(seen[-1], -1, look.mean)
@@ -96,10 +98,17 @@ def extend_tracks(
     return added
 
 
-def _solid(track: Track) -> np.ndarray:
+def person_shaped(track: Track) -> np.ndarray:
     """(T,) bool: frames the track holds with a person-shaped box."""
     with np.errstate(invalid="ignore"):
         return track.present & (track.boxes[:, 3] >= PERSON_SHAPE * track.boxes[:, 2])
+
+
+def followable(track: Track, times_s: np.ndarray) -> bool:
+    """Whether the track holds a person-shaped box over at least ``MIN_SEEN_S``: someone to
+    follow, not a bystander passing or a box over two people."""
+    seen = np.flatnonzero(person_shaped(track))
+    return len(seen) >= 2 and times_s[seen[-1]] - times_s[seen[0]] >= MIN_SEEN_S
 
 
 class _Walk:
@@ -124,7 +133,7 @@ class _Walk:
         """Frames added passing from ``anchor`` in ``step`` (+1 or -1), for a person whose
         mean look is ``look``; see the module."""
         track = self.track
-        solid = _solid(track)
+        solid = person_shaped(track)
         ahead = np.flatnonzero(solid)[::step]  # the track's own places, in walking order
         last_own = int(ahead[-1])
         box = track.boxes[anchor].astype(np.float64)
@@ -200,7 +209,7 @@ class _Walk:
         return bool(np.isin(max(frame, target), self.cuts))
 
 
-def _shifts(camera_shift_px: np.ndarray | None, frames: int) -> np.ndarray:
+def frame_shifts(camera_shift_px: np.ndarray | None, frames: int) -> np.ndarray:
     """(frames, 2) shift into each frame from the one before, 0 where unknown."""
     if camera_shift_px is None:
         return np.zeros((frames, 2))
