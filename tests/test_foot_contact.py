@@ -16,8 +16,10 @@ import pytest
 from scipy.interpolate import CubicHermiteSpline
 
 from app.core.foot_contact import (
+    ContactEvent,
     FootPoints,
     _crossing,
+    _own_edge,
     detect_foot_contacts,
     feet_from_keypoints,
 )
@@ -248,3 +250,41 @@ def test_a_contact_under_way_when_the_clip_starts_has_no_landing_to_miss():
     next_landing = truth["left"][1][0] * 60 - first
     first_ic = min(e.position for e in contacts.events if e.side == "left" and e.kind == "IC")
     assert first_ic == pytest.approx(next_landing, abs=1.0)
+
+
+def test_a_toe_unseen_for_a_frame_before_toe_off_does_not_bring_toe_off_forward():
+    """The toe's release speed is taken over 80 ms; a frame the toe is unseen in must not cut
+    that window short: a speed fitted up to the edge of what is seen runs off the toe's curve
+    (here toe-off came 1.5 frames early; the slow clip's frame-116 toe-off 8 frames early)."""
+    fps = 240.0
+    times, feet, truth = _treadmill(fps)
+    for side, pairs in truth.items():
+        for _, to in pairs:
+            feet[side].toe[int(round(to * fps)) - 2] = np.nan
+    contacts = detect_foot_contacts(feet, times, np.ones(len(times)), (1920, 1080))
+    errors = _errors_frames(contacts, truth, times, fps)["TO"]
+    assert np.abs(errors).mean() <= 1.5 and np.abs(errors).max() <= 2.0, errors
+
+
+def test_of_a_contact_seen_as_two_low_phases_each_edge_comes_from_its_own_phase():
+    """Mid-stance a foot's height or speed can stray for a few frames, and one contact shows
+    as two low phases (the slow clip's frames 739-759 and 772-829). The walk from each runs on
+    through the other: the first phase's toe-off walk ends at the second phase's toe-off, timed
+    with the first phase's ground speed (3 frames early there), and the second's landing walk
+    goes back to the first's landing. Each edge is taken from the phase it belongs to, where
+    that phase timed one; a phase's edges are kept where its neighbour has none."""
+    runs = [(739, 759), (772, 829)]
+
+    def event(kind: str, position: float) -> ContactEvent:
+        return ContactEvent("right", kind, position, int(position), position / 240.0, "")
+
+    first = [event("IC", 734.5), event("TO", 830.1)]
+    second = [event("IC", 734.5), event("TO", 833.7)]
+    found = [first, second]
+    kept = [[e for e in phase if _own_edge(e, runs, found, n)] for n, phase in enumerate(found)]
+    assert kept == [[first[0]], [second[1]]]
+    alone = [first, [second[1]]]  # the second phase could not time its landing
+    assert [e for e in first if _own_edge(e, runs, alone, 0)] == [first[0]]
+    lone = [[first[0]], [second[1]]]
+    assert _own_edge(first[0], runs, lone, 0) and _own_edge(second[1], runs, lone, 1)
+    assert _own_edge(event("TO", 830.1), runs, [[], []], 0)  # no toe-off of the second's own

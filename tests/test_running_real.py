@@ -125,7 +125,9 @@ def test_treadmill_events_are_timed_within_a_frame_of_the_count(treadmill_report
 
 
 def test_slow_motion_contacts_are_all_found_with_toe_off_within_a_frame(slow_report):
-    """Every counted contact of the slow clip is found; toe-off has no bias beyond a frame.
+    """Every counted contact of the slow clip is found; toe-off has no bias (-0.1 frames) and
+    is 1.1 frames off on average (1.6 before a toe unseen for a frame or two stopped cutting
+    its release speed short and each low phase kept its own edges: docs/gait_events.md).
     Initial contact is seen a few frames late here (docs/gait_events.md, Limits); the two the
     hidden far foot could not time come from the ankles, moved by the clip's own offset between
     the methods, and are no further off than the feet's."""
@@ -136,7 +138,8 @@ def test_slow_motion_contacts_are_all_found_with_toe_off_within_a_frame(slow_rep
     # went on past a frame the foot was unseen in (tests/test_foot_contact.py)
     calibrated = [e for e in slow_report.gait.events if e.cue.endswith(CALIBRATED)]
     assert [(e.side, e.kind) for e in calibrated] == [("left", "IC")] * 2
-    assert abs(errors["TO"].mean()) <= 1.0 and np.abs(errors["TO"]).mean() <= 2.0, errors["TO"]
+    assert abs(errors["TO"].mean()) <= 0.5 and np.abs(errors["TO"]).mean() <= 1.2, errors["TO"]
+    assert np.abs(errors["TO"]).max() <= 4, errors["TO"]  # 8 before, at frame 116
 
 
 def test_treadmill_metrics_are_plausible(treadmill_report):
@@ -156,13 +159,14 @@ def test_slow_motion_treadmill_metrics_are_plausible(slow_report):
 def test_left_right_timing_differences_within_the_scatter_are_not_called_asymmetries(
     treadmill_report,
 ):
-    """IMG_5396 reads flight times of about 61 ms left and 45 ms right: one frame at 60 fps,
-    +30 %, but the steps scatter by +-22 ms, so the legs cannot be told apart. The summary says
-    so (the margin), and the metrics panel shows the figure muted with that explanation."""
+    """IMG_5396 reads flight times about 14 % apart between the legs (a few ms, under one
+    frame at 60 fps; 30 % before toe-off was mended, docs/gait_events.md), but the steps scatter
+    by more, so the legs cannot be told apart. The summary says so (the margin), and the metrics
+    panel shows the figure muted with that explanation."""
     from app.viewmodels.report_view import metric_rows
 
     flight = treadmill_report.summary["flight_time_ms"]
-    assert flight.asymmetry_pct is not None and abs(flight.asymmetry_pct) > 15
+    assert flight.asymmetry_pct is not None and abs(flight.asymmetry_pct) > 10
     assert flight.asymmetry_margin_pct > abs(flight.asymmetry_pct)
     assert not flight.asymmetry_is_clear
     row = next(r for r in metric_rows(treadmill_report) if r.key == "flight_time_ms")

@@ -35,6 +35,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.stats import siegelslopes
 
+from app.core.cleaning import fill_short_gaps
 from app.core.nanstats import nanmedian, repeated_median_slope
 from app.core.run_filters import median_over_runs, savgol_over_runs
 
@@ -222,7 +223,9 @@ def detect_foot_contacts(
     scale = np.maximum(np.abs(ground_speed), MIN_GROUND_SPEED * foot_length / rate)
     for side, points in smoothed.items():
         planted_now = np.zeros(frames, bool)
-        velocities[side]["toe_release"] = _velocity(points["toe"][:, 0], rate, TO_VELOCITY_S)
+        velocities[side]["toe_release"] = _velocity(
+            _bridged_x(points["toe"], times), rate, TO_VELOCITY_S
+        )
         for part in points:
             speed = velocities[side][part]
             with np.errstate(invalid="ignore"):
@@ -232,12 +235,29 @@ def detect_foot_contacts(
         series = _FootSeries(
             points, velocities[side], heights[side], planted[side], facing, times, foot_length, rate
         )
-        for start, stop in _runs(_bridge(planted_now, gap), min_frames, edge_length=3):
-            found, missing = _contact_events(side, start, stop, series, memo)
-            events += found
+        runs = _runs(_bridge(planted_now, gap), min_frames, edge_length=3)
+        phases = [_contact_events(side, start, stop, series, memo) for start, stop in runs]
+        for n, (found, missing) in enumerate(phases):
+            events += [e for e in found if _own_edge(e, runs, [p[0] for p in phases], n)]
             unfound += missing
     events.sort(key=lambda e: e.position)
     return FootContacts(events, unfound, ground, foot_length)
+
+
+def _own_edge(
+    event: ContactEvent, runs: list[tuple[int, int]], found: list[list[ContactEvent]], n: int
+) -> bool:
+    """Whether ``event``, found from low phase ``n``, is that phase's own edge. One contact can
+    show as two low phases (the foot's height or speed strays for a few frames mid-stance); a
+    walk that goes on into the next phase (TO) or back into the last (IC) has timed that
+    phase's edge, which the phase's own walk, from frames nearer the edge, times better where
+    it timed one."""
+    neighbour = n + 1 if event.kind == "TO" else n - 1
+    if not 0 <= neighbour < len(runs):
+        return True
+    start, stop = runs[neighbour]
+    walked_in = event.position >= start if event.kind == "TO" else event.position < stop
+    return not (walked_in and any(e.kind == event.kind for e in found[neighbour]))
 
 
 def _reliable(foot: FootPoints, image_size: tuple[int, int] | None) -> dict[str, np.ndarray]:
@@ -602,6 +622,16 @@ def _crossing(values: np.ndarray, level: float) -> float | None:
         return None
     i = int(above[-1]) + 1
     return float(i - 1 + (values[i - 1] - level) / (values[i - 1] - values[i]))
+
+
+def _bridged_x(xy: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """The horizontal position with gaps of up to ``BRIDGE_S`` (and single unseen frames)
+    drawn in, shape-preserving cubic as cleaning fills joints: a speed taken over a window
+    must not stop at an unseen frame, where a fit to the samples before it runs off their
+    curve."""
+    points = np.concatenate([xy, np.ones((len(xy), 1))], axis=1)[:, None, :]
+    step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
+    return fill_short_gaps(points, times, max(BRIDGE_S, 2.0 * step))[0][:, 0, 0]
 
 
 def _velocity(x: np.ndarray, rate: float, window_s: float = VELOCITY_S) -> np.ndarray:
