@@ -51,7 +51,7 @@ REDONE_IOU = 0.5  # the uncovered picture's pose replaces the covered one's wher
 SAME_FIND_IOU = 0.5  # two finds in one frame this alike are one person, seen from both sides
 LINK_DISTANCE = 0.5  # of the box height: how far a person's box centre may move between finds
 LINK_LOOK = 0.6  # as tracking's veto: a runner packed lies 0.45-0.55 from their mean, others 0.6+
-MAX_LINK_GAP_S = 0.5
+MAX_LINK_GAP_S = 1.5  # a runner hidden behind another for a second is found again
 MIN_FINDS = 4  # and over ``MIN_SEEN_S``, as a track must be seen to be followed
 
 
@@ -84,14 +84,14 @@ class _Person:
         return self.finds[0].frame, self.finds[-1].frame
 
     def expected_centres(self, frame: int, shifts: np.ndarray) -> list[np.ndarray]:
-        """Where their box centre may be at ``frame``: still over the ground (moved with the
-        camera's shift), or moving as between their last two finds; with one find, where it
-        was (a camera that follows the runners keeps those beside them in place)."""
+        """Where their box centre may be at ``frame``: where it was (a camera that follows the
+        runners keeps those beside them in place), still over the ground (moved with the
+        camera's shift), or moving as between their last two finds."""
         last = self.finds[-1]
         centre = last.box[:2] + last.box[2:] / 2
-        expected = [centre + shifts[last.frame + 1 : frame + 1].sum(axis=0)]
+        expected = [centre, centre + shifts[last.frame + 1 : frame + 1].sum(axis=0)]
         if len(self.finds) < 2:
-            return [*expected, centre]
+            return expected
         before = self.finds[-2]
         velocity = (centre - before.box[:2] - before.box[2:] / 2) / (last.frame - before.frame)
         return [*expected, centre + velocity * (frame - last.frame)]
