@@ -237,6 +237,28 @@ def test_moving_camera_clips_print_no_impossible_value(analysed_clip, name):
 
 
 @pytest.mark.parametrize(
+    "name, in_turn",
+    [
+        ("race_3runners_pan.mp4", True),
+        ("handheld_barefoot_portrait.mp4", False),
+        ("treadmill_side_IMG_5396.mp4", False),
+    ],
+)
+def test_a_runner_followed_in_pieces_gets_the_hint_to_follow_several(analysed_clip, name, in_turn):
+    """With one person followed (the default), the race clip's sprinter is two tracks (frames
+    158-247 and 251-414 with one worker): the notes say so and name --max-people. The handheld
+    clip is one track per shot (its cuts split it): that is no runner lost."""
+    analysis = analysed_clip(name)
+    notes = build_report(analysis).notes
+    said = [note for note in notes if "--max-people" in note]
+    assert bool(said) == in_turn, notes
+    if in_turn:
+        seen = np.flatnonzero(analysis.subject().present)
+        assert f"covers frames {seen[0]}-{seen[-1]} only" in said[0], said
+        assert len(seen) < 0.5 * analysis.frame_count  # the sprinter is in nearly every frame
+
+
+@pytest.mark.parametrize(
     "name, moving",
     [
         ("treadmill_side_IMG_5396.mp4", False),

@@ -58,6 +58,7 @@ from app.core.plausibility import (
 from app.core.reliability import MIN_STEPS, ClipConditions, leg_visibility
 from app.core.report_cache import ReportCache
 from app.core.table_text import csv_from_columns, number_column
+from app.core.track_extension import followable
 from rhpnet.atomic import atomic_path, atomic_write_text
 from rhpnet.errors import DataError
 from rhpnet.skeleton import POSE_KEYPOINT_NAMES, as_pose_layout
@@ -276,6 +277,8 @@ def build_report(
             f"{', '.join(str(f) for f in analysis.scene_cuts)}): no track or step spans one; "
             f"this runner's track covers frames {present[0]}-{present[-1]}"
         )
+    if (note := _people_in_turn_note(analysis, int(track_id))) is not None:
+        notes.append(note)
     if conditions.far_side is not None:
         notes.append(
             f"the {conditions.far_side} leg is the far one, often hidden behind the other: its "
@@ -333,6 +336,35 @@ def _ankle_timed_share(gait: GaitEvents) -> dict[str, float]:
         methods = [event.method for event in gait.events if event.side == side]
         share[side] = methods.count(ANKLE_PELVIS) / len(methods) if methods else 0.0
     return share
+
+
+def _people_in_turn_note(analysis: Analysis, track_id: int) -> str | None:
+    """With one person followed per frame, the detector loses the runner or goes to someone
+    else where several people are in the picture (race footage): each stretch becomes a track,
+    and the runner's covers only part of the clip. Said where another track of the runner's
+    shot was seen over a second or more (the shots of a clip with cuts are one track each)."""
+    if analysis.model.get("settings", {}).get("max_people", 1) != 1:
+        return None
+    cuts = np.asarray(sorted(analysis.scene_cuts), np.int64)
+    seen = {tid: np.flatnonzero(t.present) for tid, t in analysis.tracks.items()}
+    shot = np.searchsorted(cuts, seen[track_id][0], side="right")
+    others = [
+        tid
+        for tid, track in analysis.tracks.items()
+        if tid != track_id
+        and followable(track, analysis.times_s)
+        and np.searchsorted(cuts, seen[tid][0], side="right") == shot
+    ]
+    if not others:
+        return None
+    return (
+        f"this runner's track covers frames {seen[track_id][0]}-{seen[track_id][-1]} only: one "
+        f"person is followed per frame, and {len(others)} more track(s) of a second or more "
+        "were seen in this shot (the detector lost the runner, or went to someone else); with "
+        f"--max-people {len(others) + 1} or more (in the app: Settings, Max people) people "
+        "are told apart by their clothes and followed into the frames the detector missed them "
+        "in, which can give the runner one longer track"
+    )
 
 
 def _notes(gait: GaitEvents, steps: list[StepMetrics], facing: np.ndarray) -> list[str]:
