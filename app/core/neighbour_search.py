@@ -114,7 +114,9 @@ def find_neighbours(
         return {}
     frame_count = len(times_s)
     shifts = frame_shifts(camera_shift_px, frame_count)
-    searched = _search_frames(tracks, anchors, frame_count)
+    shaped = {track_id: person_shaped(tracks[track_id]) for track_id in anchors}
+    held = np.logical_or.reduce(list(shaped.values()))
+    searched = np.flatnonzero(held & (np.arange(frame_count) % SEARCH_EVERY == 0))
     if not searched.size:
         return {}
     people: list[_Person] = []
@@ -125,7 +127,8 @@ def find_neighbours(
         if frame.index not in wanted_frames:
             continue
         raise_if_cancelled(cancel)
-        for find in _finds_in(frame.image, frame.index, tracks, anchors, estimate):
+        beside = [tracks[tid].boxes[frame.index] for tid in anchors if shaped[tid][frame.index]]
+        for find in _finds_in(frame.image, frame.index, tracks, beside, estimate):
             _link(find, people, times_s, shifts, scene_cuts)
     kept = [
         person
@@ -141,31 +144,20 @@ def find_neighbours(
     }
 
 
-def _search_frames(tracks: dict[int, Track], anchors: list[int], frame_count: int) -> np.ndarray:
-    """Every ``SEARCH_EVERY``-th frame in which an anchor holds a person-shaped box."""
-    held = np.zeros(frame_count, bool)
-    for track_id in anchors:
-        held |= person_shaped(tracks[track_id])
-    frames = np.flatnonzero(held)
-    return frames[frames % SEARCH_EVERY == 0]
-
-
 def _finds_in(
     image: np.ndarray,
     frame: int,
     tracks: dict[int, Track],
-    anchors: list[int],
+    beside: list[np.ndarray],
     estimate: CropEstimate,
 ) -> list[_Find]:
-    """The new people beside the anchors in one frame, one find per person."""
+    """The new people beside the runners whose boxes are ``beside`` in one frame, one find
+    per person."""
     known = np.array([t.boxes[frame] for t in tracks.values() if t.present[frame]], np.float64)
     hidden = covered(image, known)
     finds: list[_Find] = []
-    for track_id in anchors:
-        track = tracks[track_id]
-        if not person_shaped(track)[frame]:
-            continue
-        beside_of = track.boxes[frame].astype(np.float64)
+    for box in beside:
+        beside_of = np.asarray(box, np.float64)
         for side in SIDES:
             region = beside_of + np.array([side * beside_of[2], 0.0, 0.0, 0.0])
             pose = estimate(hidden, region)
