@@ -224,7 +224,7 @@ def detect_foot_contacts(
     for side, points in smoothed.items():
         planted_now = np.zeros(frames, bool)
         velocities[side]["toe_release"] = _velocity(
-            _bridged_x(points["toe"], times), rate, TO_VELOCITY_S
+            _bridged_x(points["toe"], times, rate), rate, TO_VELOCITY_S
         )
         for part in points:
             speed = velocities[side][part]
@@ -237,8 +237,9 @@ def detect_foot_contacts(
         )
         runs = _runs(_bridge(planted_now, gap), min_frames, edge_length=3)
         phases = [_contact_events(side, start, stop, series, memo) for start, stop in runs]
+        found_by_phase = [found for found, _ in phases]
         for n, (found, missing) in enumerate(phases):
-            events += [e for e in found if _own_edge(e, runs, [p[0] for p in phases], n)]
+            events += [e for e in found if _own_edge(e, runs, found_by_phase, n)]
             unfound += missing
     events.sort(key=lambda e: e.position)
     return FootContacts(events, unfound, ground, foot_length)
@@ -624,14 +625,13 @@ def _crossing(values: np.ndarray, level: float) -> float | None:
     return float(i - 1 + (values[i - 1] - level) / (values[i - 1] - values[i]))
 
 
-def _bridged_x(xy: np.ndarray, times: np.ndarray) -> np.ndarray:
+def _bridged_x(xy: np.ndarray, times: np.ndarray, rate: float) -> np.ndarray:
     """The horizontal position with gaps of up to ``BRIDGE_S`` (and single unseen frames)
     drawn in, shape-preserving cubic as cleaning fills joints: a speed taken over a window
     must not stop at an unseen frame, where a fit to the samples before it runs off their
     curve."""
     points = np.concatenate([xy, np.ones((len(xy), 1))], axis=1)[:, None, :]
-    step = float(np.median(np.diff(times))) if len(times) > 1 else 0.0
-    return fill_short_gaps(points, times, max(BRIDGE_S, 2.0 * step))[0][:, 0, 0]
+    return fill_short_gaps(points, times, max(BRIDGE_S, 2.0 / rate))[0][:, 0, 0]
 
 
 def _velocity(x: np.ndarray, rate: float, window_s: float = VELOCITY_S) -> np.ndarray:

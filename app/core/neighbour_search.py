@@ -10,8 +10,9 @@ covered by the picture's mean colour (as ``rhpnet.estimators.look_again`` does f
 what it finds there is someone new. The pose is then estimated again on the uncovered picture,
 where the cover would have hidden a limb reaching into a neighbour's box.
 
-The finds are joined into people frame to frame (box centre within ``LINK_DISTANCE`` of the
-box height after the camera's shift, look within ``LINK_LOOK`` of the person's), and a person
+The finds are joined into people frame to frame, up to ``MAX_LINK_GAP_S`` apart (box centre
+within ``LINK_DISTANCE`` of the box height of where it was expected, look within ``LINK_LOOK``
+of the person's), and a person
 found at least ``MIN_FINDS`` times over at least ``MIN_SEEN_S`` becomes a new track, which the
 caller follows into the frames between and beyond the finds. No more people are made than the
 analysis was asked to follow.
@@ -41,14 +42,13 @@ from rhpnet.estimators.look_again import MAX_COVERED_SHARE, covered, covered_sha
 from rhpnet.media.video import VideoSource
 from rhpnet.poses import FramePoses
 
-SEARCH_EVERY = (
-    3  # frames between searches: a tenth of a second at 30 fps (every 6th: 64 frames of 83 found)
-)
+# Frames between searches: a tenth of a second at 30 fps (every 6th found the race clip's
+# runner in the black shirt in 64 frames instead of 83).
+SEARCH_EVERY = 3
 SIDES = (-1.0, 1.0)  # box widths beside the runner the crop is centred on
 MIN_SCORE = 0.5  # mean keypoint visibility of a find
 MIN_HEIGHT = 0.6  # of the box height of the runner beside: a smaller find is a piece of one
 REDONE_IOU = 0.5  # the uncovered picture's pose replaces the covered one's where they agree
-SAME_FIND_IOU = 0.5  # two finds in one frame this alike are one person, seen from both sides
 LINK_DISTANCE = 0.5  # of the box height: how far a person's box centre may move between finds
 LINK_LOOK = 0.6  # as tracking's veto: a runner packed lies 0.45-0.55 from their mean, others 0.6+
 MAX_LINK_GAP_S = 1.5  # a runner hidden behind another for a second is found again
@@ -178,10 +178,8 @@ def _finds_in(
 
 
 def _same_person(box: np.ndarray, other: np.ndarray) -> bool:
-    """Two finds in one frame are one person, seen from both sides: alike boxes, or one
-    mostly inside the other (the same runner with and without an arm)."""
-    if box_iou(box, other)[0, 0] >= SAME_FIND_IOU:
-        return True
+    """Two finds in one frame are one person, seen from both sides: one box mostly inside the
+    other (alike boxes, or the same runner with and without an arm)."""
     return max(covered_share(box, other[None]), covered_share(other, box[None])) > MAX_COVERED_SHARE
 
 
